@@ -1,0 +1,58 @@
+"""flowmatch: construction-project approval rules as data.
+
+Match a project to the one optimal approval flowchart, schedule it on the official working-day
+calendar and print the one-time notice (一次性告知书).  The public API is ``__all__``; the rest is
+private.  Heavy modules are imported lazily so that the command line starts quickly.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "CalendarError": "errors",
+    "CheckReport": "checker",
+    "FlowmatchError": "errors",
+    "InputError": "errors",
+    "MatchResult": "matcher",
+    "Matcher": "matcher",
+    "RenderError": "errors",
+    "RuleSet": "ruleset",
+    "RuleSetError": "errors",
+    "Schedule": "scheduler",
+    "UnknownFlowchartError": "errors",
+    "WorkCalendar": "calendar",
+    "check": "checker",
+    "load_ruleset": "ruleset",
+    "match": "matcher",
+    "schedule": "scheduler",
+    "stats": "stats",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowmatch' has no attribute {name!r}")
+    value = getattr(import_module(f"flowmatch.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .calendar import WorkCalendar
+    from .checker import CheckReport, check
+    from .errors import CalendarError, FlowmatchError, InputError, RenderError, RuleSetError, UnknownFlowchartError
+    from .matcher import Matcher, MatchResult, match
+    from .ruleset import RuleSet, load_ruleset
+    from .scheduler import Schedule, schedule
+    from .stats import stats

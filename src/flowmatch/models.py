@@ -1,0 +1,254 @@
+"""The rule-set's data model: strict, frozen pydantic models, one per YAML file shape.
+
+Unknown keys are rejected (``extra="forbid"``); ids are written once, as mapping keys or file
+names, and copied into ``id`` by the loader.  Cross-references (a situation naming a flowchart, a
+step naming an item) are checked by :mod:`flowmatch.ruleset`, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+
+from . import conditions
+from .conditions import Cond
+
+
+def _parse_condition(value: Any) -> Cond:
+    if isinstance(value, Cond):
+        return value
+    return conditions.parse(value)
+
+
+Condition = Annotated[Cond, PlainValidator(_parse_condition), PlainSerializer(conditions.to_data)]
+
+Text = Annotated[str, Field(min_length=1)]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+# --- manifest ------------------------------------------------------------------------------------
+class Source(Model):
+    title: Text
+    url: str | None = None
+    date: dt.date | None = None
+    note: str | None = None
+
+
+class ServiceCentre(Model):
+    name: Text
+    address: Text
+    window: Text
+    hours: Text
+    phone: str | None = Field(None, description="left empty rather than invented")
+    hotline: str | None = None
+    note: str | None = None
+
+
+class Category(Model):
+    label: Text
+    gloss: Text
+    situations: int = Field(ge=0, description="expected number of situations (SPEC §4)")
+    flowcharts: int = Field(ge=0, description="expected number of flowcharts (SPEC §4)")
+
+
+class PublishedFigure(Model):
+    value: float | str
+    tolerance: float = 0.0
+    tolerance_kind: Literal["absolute", "relative", "exact"] = "exact"
+    source: Id
+    note: str | None = None
+
+
+class Manifest(Model):
+    name: Text
+    name_en: Text
+    region: Text
+    version: Text
+    effective_date: dt.date
+    description: str | None = None
+    sources: dict[Id, Source]
+    service_centre: ServiceCentre
+    categories: dict[Id, Category]
+    published: dict[Id, PublishedFigure] = {}
+
+
+# --- attributes ----------------------------------------------------------------------------------
+class AttributeValue(Model):
+    label: Text
+    gloss: Text
+    help: str | None = None
+
+
+class Attribute(Model):
+    id: Id = ""
+    label: Text
+    gloss: Text
+    help: Text
+    asked_when: Condition | None = None
+    values: dict[Id, AttributeValue] = Field(min_length=2)
+
+
+class Flag(Model):
+    id: Id = ""
+    label: Text
+    gloss: Text
+    help: Text
+
+
+class AttributesFile(Model):
+    attributes: dict[Id, Attribute]
+    flags: dict[Id, Flag] = {}
+
+
+# --- situations ----------------------------------------------------------------------------------
+class Situation(Model):
+    id: Id = ""
+    name: Text
+    name_en: Text
+    flowchart: Id
+    when: Condition
+    variants: dict[Id, Id] = {}
+    frequency: float | None = Field(None, gt=0)
+    source: list[Id] = []
+
+
+class NotApplicable(Model):
+    id: Id = ""
+    when: Condition
+    reason: Text
+    legal_basis: str | None = None
+    consider: Id | None = None
+
+
+class SituationsFile(Model):
+    situations: dict[Id, Situation]
+    not_applicable: dict[Id, NotApplicable] = {}
+
+
+# --- departments, materials, items ----------------------------------------------------------------
+class Department(Model):
+    id: Id = ""
+    name: Text
+    short: Text
+    name_en: Text
+    window: str | None = None
+    phone: str | None = None
+    successor: str | None = None
+    note: str | None = None
+
+
+class Deficiency(Model):
+    """容缺受理: the material may be supplied later, within ``days`` working days."""
+
+    days: int = Field(ge=1, le=60)
+
+
+class Material(Model):
+    id: Id = ""
+    name: Text
+    source: Literal["applicant", "department", "intermediary"]
+    issuer: Id | None = None
+    original: int = Field(1, ge=0)
+    copies: int = Field(0, ge=0)
+    medium: Literal["paper", "electronic", "paper_and_electronic"] = "paper"
+    deficiency: Deficiency | None = None
+    condition: str | None = Field(None, description="情形: when only some projects need it")
+    when: Condition | None = None
+    note: str | None = None
+
+
+class Limit(Model):
+    value: float | None = Field(None, ge=0)
+    unit: Literal["working_day", "day", "month", "on_the_spot", "none"]
+    note: str | None = None
+
+
+class Fee(Model):
+    name: Text
+    basis: Text
+    standard: Text
+    administrative: bool = True
+    status: str | None = None
+
+
+class Intermediary(Model):
+    kind: Text
+    purpose: Text
+    seals: int = Field(0, ge=0)
+    fee: bool = True
+
+
+class Commitment(Model):
+    """告知承诺: the item may be issued on a signed commitment within ``duration`` working days."""
+
+    duration: float = Field(ge=0)
+    letter: Text
+
+
+class Item(Model):
+    id: Id = ""
+    name: Text
+    name_en: Text
+    department: Id
+    members: list[Id] = []
+    stage: int = Field(ge=0, le=5)
+    statutory: Limit
+    promised: float = Field(ge=0, description="promised (reformed) limit in working days")
+    counted: bool = True
+    legal_basis: list[Text] = []
+    fees: list[Fee] = []
+    result: str | None = None
+    commitment: Commitment | None = None
+    intermediaries: list[Intermediary] = []
+    materials: list[Id] = []
+    produces: list[Id] = []
+    source: list[Id] = []
+    note: str | None = None
+
+
+# --- flowcharts ----------------------------------------------------------------------------------
+class Variant(Model):
+    item: Id
+    duration: float | None = Field(None, ge=0)
+    materials: list[Id] = []
+
+
+class Step(Model):
+    id: Id = ""
+    item: Id
+    name: str | None = None
+    depends_on: list[Id] = []
+    duration: float | None = Field(None, ge=0, description="overrides the item's promised limit")
+    counted: bool | None = None
+    when: Condition | None = None
+    variants: dict[Id, Variant] = {}
+    members: list[Id] = []
+    materials: list[Id] = Field([], description="materials this step asks beyond the item's")
+    note: str | None = None
+
+
+class Flowchart(Model):
+    id: Id = ""
+    name: Text
+    name_en: Text
+    category: Id | None = None
+    source: list[Id] = Field(min_length=1)
+    description: str | None = None
+    steps: dict[Id, Step] = {}
+
+
+# --- invariants ----------------------------------------------------------------------------------
+class Invariant(Model):
+    id: Id = ""
+    description: Text
+    categories: list[Id] = Field([], description="empty = every flowchart")
+    precedes: dict[Literal["first", "then"], list[Id]] | None = None
+    requires_any: list[Id] = []
+    forbids: list[Id] = []
+    source: list[Id] = []
