@@ -22,7 +22,7 @@ import os
 import pickle
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -48,9 +48,9 @@ from .models import (
     Situation,
     SituationsFile,
 )
-from .yamlsrc import Document, Key, YamlError, format_path, read
+from .yamlsrc import Document, Key, YamlError, read
 
-__all__ = ["RuleSet", "default_rules_path", "load_ruleset"]
+__all__ = ["RuleSet", "default_rules_path", "default_ruleset", "load_ruleset"]
 
 PACKAGED_RULESET = "harbin-2014"
 _CACHE_FORMAT = 1
@@ -402,7 +402,6 @@ def _cross_check(
         pool = list(pool)
         if value not in pool:
             shown = ", ".join(pool[:40]) + (" ..." if len(pool) > 40 else "")
-            doc.problem  # noqa: B018 - keep attribute lookup cheap
             c.problems.append(doc.problem(path, f"unknown {what} {value!r}; allowed: {shown}"))
 
     def check_cond(doc: Document, base: Key, cond: Cond, allow_flags: bool) -> None:
@@ -463,10 +462,6 @@ def _cross_check(
             c.problems.append(sit_doc.problem(("not_applicable", name), f"id {name!r} is used by a situation too"))
 
     try:
-        dep_doc: Document | None = _doc_for(c, "departments.yaml")
-    except KeyError:
-        dep_doc = None
-    try:
         item_doc = _doc_for(c, "items.yaml")
         for iid, item in items.items():
             known(item_doc, (iid, "department"), item.department, departments, "department")
@@ -479,7 +474,6 @@ def _cross_check(
                 known(item_doc, (iid, "source", i), src, sources, "source")
     except KeyError:
         pass
-    del dep_doc
     try:
         mat_doc = _doc_for(c, "materials.yaml")
         for mid, mat in materials.items():
@@ -568,10 +562,12 @@ def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
     return []
 
 
-def iter_problems(error: RuleSetError) -> Iterator[str]:
-    """The problems of a :class:`RuleSetError` as printable lines."""
-    for problem in error.problems:
-        yield str(problem)
+_DEFAULT: dict[str, RuleSet] = {}
 
 
-_ = format_path  # re-exported for error helpers
+def default_ruleset() -> RuleSet:
+    """The packaged rule-set, loaded once per process."""
+    found = _DEFAULT.get("packaged")
+    if found is None:
+        found = _DEFAULT["packaged"] = load_ruleset()
+    return found

@@ -1,0 +1,479 @@
+"""The ``flowmatch`` command. Each command parses, makes one library call, prints.
+
+Exit codes (SPEC §8), decided in one place (:func:`_exit_code`): 0 success; 1 findings or a
+failed operation; 2 bad usage or bad input.  Heavy modules are imported inside the commands that
+need them so that ``flowmatch match`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from .errors import CalendarError, FlowmatchError, InputError, RuleSetError
+
+if TYPE_CHECKING:
+    from .matcher import MatchResult
+    from .ruleset import RuleSet
+    from .scheduler import Schedule
+
+STATUS_EXIT = {"matched": 0, "incomplete": 1, "not_applicable": 1, "invalid": 2}
+
+
+def _exit_code(error: BaseException) -> int:
+    if isinstance(error, (RuleSetError, InputError, click.UsageError)):
+        return 2
+    if isinstance(error, (CalendarError, FlowmatchError)):
+        return 1
+    return 1
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FlowmatchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(_exit_code(exc))
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+def _load(rules: Path | None) -> RuleSet:
+    from .ruleset import default_ruleset, load_ruleset
+
+    return load_ruleset(rules) if rules is not None else default_ruleset()
+
+
+def common(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(func)
+    func = click.option("--rules", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Rule-set directory (default: the packaged Harbin-2014 rule-set).")(func)
+    return func
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="flowmatch")
+def main() -> None:
+    """flowmatch — 建设项目审批流程智能适配 / construction-project approval flows as data.
+
+    Answer a few questions about a project; get the one optimal approval flowchart, its schedule
+    on the official working-day calendar and the one-time notice (一次性告知书).
+    """
+
+
+# --- attributes ----------------------------------------------------------------------------------
+@main.command()
+@common
+def attributes(rules: Path | None, as_json: bool) -> None:
+    """List the questions (attributes), their values and when each is asked."""
+    from .conditions import to_data
+
+    rs = _load(rules)
+    data = [
+        {"id": a.id, "label": a.label, "gloss": a.gloss, "help": a.help,
+         "values": [{"id": vid, "label": v.label, "gloss": v.gloss} for vid, v in a.values.items()],
+         "asked_when": to_data(a.asked_when) if a.asked_when is not None else None, "kind": "choice"}
+        for a in rs.attributes.values()
+    ] + [
+        {"id": f.id, "label": f.label, "gloss": f.gloss, "help": f.help,
+         "values": [{"id": "true", "label": "是"}, {"id": "false", "label": "否"}], "asked_when": None, "kind": "flag"}
+        for f in rs.flags.values()
+    ]
+    if as_json:
+        _emit(data)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{rs.name} — 问题 / attributes", show_lines=True)
+    for col in ("attribute", "问题 / question", "取值 / values", "何时询问 / asked when"):
+        table.add_column(col)
+    for row in data:
+        values = "\n".join(f"{v['id']}  {v['label']}" for v in row["values"])
+        table.add_row(row["id"], f"{row['label']}\n[dim]{row['gloss']}[/dim]", values,
+                      _cond_text(rs, row["asked_when"]) if row["asked_when"] else ("可选开关 flag" if row["kind"] == "flag" else "总是 always"))
+    _console().print(table)
+
+
+def _cond_text(rs: RuleSet, data: Any) -> str:
+    (op, arg), = data.items()
+    if op in ("all", "any"):
+        joiner = " 且 " if op == "all" else " 或 "
+        return "(" + joiner.join(_cond_text(rs, c) for c in arg) + ")"
+    if op == "not":
+        return "非 " + _cond_text(rs, arg)
+    parts = []
+    for attr, value in arg.items():
+        values = value if isinstance(value, list) else [value]
+        a = rs.attributes.get(attr)
+        labels = "/".join(a.values[v].label if a and v in a.values else str(v) for v in values)
+        parts.append(f"{a.label if a else attr}={labels}")
+    return " 且 ".join(parts)
+
+
+# --- match ---------------------------------------------------------------------------------------
+@main.command()
+@common
+@click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE... | -")
+def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
+    """Match a project to its situation and flowchart.
+
+    Give answers as ATTRIBUTE=VALUE pairs (flags as FLAG=true), or '-' to read JSON Lines
+    profiles on stdin and write one JSON result per line.
+    """
+    from .matcher import matcher_for, parse_pairs
+
+    rs = _load(rules)
+    matcher = matcher_for(rs)
+    if pairs == ("-",):
+        bad = _match_stream(matcher, sys.stdin, sys.stdout)
+        sys.exit(2 if bad else 0)
+    if not pairs:
+        raise InputError("give ATTRIBUTE=VALUE pairs or '-' for JSON Lines on stdin", allowed=list(rs.attributes))
+    result = matcher.match(parse_pairs(list(pairs)))
+    if as_json:
+        _emit(result.to_dict())
+    else:
+        _print_match(rs, result)
+    sys.exit(STATUS_EXIT[result.status])
+
+
+def _match_stream(matcher: Any, source: Iterable[str], sink: Any) -> int:
+    """JSON Lines in, JSON Lines out; a bad line is reported in place and the rest go on."""
+    memo: dict[str, str] = {}
+    bad = 0
+    write = sink.write
+    for number, line in enumerate(source, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        cached = memo.get(text)
+        if cached is not None:
+            write(cached.replace('"line": 0', f'"line": {number}', 1))
+            if '"status": "invalid"' in cached:
+                bad += 1
+            continue
+        try:
+            profile = json.loads(text)
+        except ValueError as exc:
+            out = {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {exc}"}
+        else:
+            if isinstance(profile, dict):
+                out = {"line": 0, **matcher.match(profile).to_dict()}
+            else:
+                out = {"line": 0, "status": "invalid",
+                       "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"}
+        encoded = json.dumps(out, ensure_ascii=False) + "\n"
+        if len(memo) < 100_000:
+            memo[text] = encoded
+        if out["status"] == "invalid":
+            bad += 1
+        write(encoded.replace('"line": 0', f'"line": {number}', 1))
+    return bad
+
+
+def _print_match(rs: RuleSet, result: MatchResult) -> None:
+    con = _console()
+    if result.status == "matched":
+        assert result.situation and result.flowchart
+        flow = rs.flowcharts[result.flowchart]
+        cat = rs.manifest.categories[flow.category or ""]
+        con.print(f"[bold green]{result.situation}[/] {result.name}")
+        con.print(f"流程图 flowchart [bold]{result.flowchart}[/] {flow.name}（{flow.name_en}）")
+        con.print(f"类别 category: {cat.label}（{result.category}）\n")
+        for line in result.explanation[1:]:
+            con.print("  " + line)
+    elif result.status == "not_applicable":
+        con.print(f"[bold yellow]不适用 not applicable[/]（{result.rule}）：{result.reason}")
+        if result.legal_basis:
+            con.print(f"  依据 legal basis：{result.legal_basis}")
+        if result.consider:
+            con.print(f"  可考虑 consider：{result.consider} {rs.situations[result.consider].name}")
+    elif result.status == "incomplete":
+        con.print("[bold yellow]还需回答 incomplete[/] — still needed, in this order:")
+        for attr in result.missing:
+            a = rs.attributes[attr]
+            con.print(f"  {attr}  {a.label}（{a.gloss}）: " + ", ".join(f"{v}={x.label}" for v, x in a.values.items()))
+    else:
+        con.print("[bold red]输入有误 invalid[/]")
+        for bad in result.invalid:
+            con.print("  " + bad.text())
+
+
+# --- list / show -----------------------------------------------------------------------------------
+@main.command(name="list")
+@common
+@click.option("--category", default=None, help="Only this category id.")
+def list_(rules: Path | None, as_json: bool, category: str | None) -> None:
+    """List flowcharts and their situations, by category."""
+    rs = _load(rules)
+    if category is not None and category not in rs.manifest.categories:
+        raise InputError(f"unknown category {category!r}", allowed=list(rs.manifest.categories))
+    rows = []
+    for cid, cat in rs.manifest.categories.items():
+        if category and cid != category:
+            continue
+        for fid, flow in rs.flowcharts.items():
+            if flow.category != cid:
+                continue
+            sits = [sid for sid, s in rs.situations.items() if s.flowchart == fid]
+            rows.append({"category": cid, "category_label": cat.label, "flowchart": fid, "name": flow.name,
+                         "name_en": flow.name_en, "situations": [{"id": s, "name": rs.situations[s].name} for s in sits]})
+    if as_json:
+        _emit(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{rs.name}：{len(rs.situations)}种情形 / {len(rs.flowcharts)}个流程图")
+    for col in ("类别 category", "流程图 flowchart", "名称 name", "情形 situations"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["category_label"], row["flowchart"], f"{row['name']}\n[dim]{row['name_en']}[/dim]",
+                      "\n".join(f"{s['id']} {s['name']}" for s in row["situations"]))
+    _console().print(table)
+
+
+def _flags(rs: RuleSet, names: tuple[str, ...]) -> dict[str, bool]:
+    for name in names:
+        if name not in rs.flags:
+            raise InputError(f"unknown flag {name!r}", allowed=list(rs.flags))
+    return {name: True for name in names}
+
+
+def _variants(rs: RuleSet, flowchart: str, situation: str | None) -> dict[str, str]:
+    if situation is None:
+        return {}
+    sit = rs.situations.get(situation)
+    if sit is None:
+        raise InputError(f"unknown situation {situation!r}", allowed=list(rs.situations))
+    if sit.flowchart != flowchart:
+        raise InputError(f"situation {situation} uses flowchart {sit.flowchart}, not {flowchart}")
+    return dict(sit.variants)
+
+
+flag_option = click.option("--flag", "flag_names", multiple=True, metavar="FLAG",
+                           help="Switch on an optional-step flag (repeatable), e.g. --flag removes_trees.")
+situation_option = click.option("--situation", default=None, help="Apply this situation's step variants.")
+
+
+@main.command()
+@common
+@click.argument("flowchart")
+@flag_option
+@situation_option
+def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[str, ...], situation: str | None) -> None:
+    """Show a flowchart's steps (default configuration unless flags are given)."""
+    from .flows import resolve
+
+    rs = _load(rules)
+    flow = resolve(rs, rs.flowchart(flowchart).id, variants=_variants(rs, flowchart, situation),
+                   flags=_flags(rs, flag_names))
+    steps = [
+        {"id": s.id, "item": s.item.id, "name": s.name, "department": rs.departments[s.department].short,
+         "department_id": s.department, "members": [rs.departments[m].short for m in s.members],
+         "stage": s.item.stage, "duration": _num(s.duration), "statutory": s.item.statutory.model_dump(),
+         "counted": s.counted, "completion": s.completion, "depends_on": list(s.depends_on),
+         "materials": list(s.materials), "produces": list(s.produces), "variant": s.variant,
+         "commitment": s.commitment is not None}
+        for s in flow.steps.values()
+    ]
+    data = {"id": flow.id, "name": flow.flowchart.name, "name_en": flow.flowchart.name_en,
+            "category": flow.flowchart.category, "situations": [sid for sid, s in rs.situations.items() if s.flowchart == flow.id],
+            "steps": steps, "optional_steps_off": list(flow.off), "flags": dict(flow.flags), "variants": dict(flow.variants)}
+    if as_json:
+        _emit(data)
+        return
+    from rich.table import Table
+
+    con = _console()
+    cat = rs.manifest.categories.get(flow.flowchart.category or "")
+    con.print(f"[bold]{flow.id}[/] {flow.flowchart.name}（{flow.flowchart.name_en}）" + (f" — {cat.label}" if cat else ""))
+    if flow.flowchart.description:
+        con.print(flow.flowchart.description)
+    table = Table(show_lines=False)
+    for col in ("步骤 step", "事项 item", "部门 department", "阶段", "时限(工作日)", "计时", "前置 depends on"):
+        table.add_column(col)
+    for s in steps:
+        members = f"\n[dim]联合：{'、'.join(s['members'])}[/dim]" if s["members"] else ""
+        table.add_row(s["id"], f"{s['item']} {s['name']}", s["department"] + members, str(s["stage"]),
+                      str(s["duration"]), "是" if s["counted"] else "[dim]否(不计时)[/dim]", ", ".join(s["depends_on"]))
+    con.print(table)
+    if flow.off:
+        con.print(f"[dim]未启用的可选步骤 optional steps off: {', '.join(flow.off)}（用 --flag 启用）[/dim]")
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+# --- check / stats ---------------------------------------------------------------------------------
+@main.command()
+@common
+def check(rules: Path | None, as_json: bool) -> None:
+    """Prove every project maps to exactly one situation or not-applicable rule; check flowcharts."""
+    from .checker import check as run_check
+
+    rs = _load(rules)
+    report = run_check(rs)
+    if as_json:
+        _emit(report.to_dict())
+    else:
+        con = _console()
+        con.print(f"{rs.name}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
+                  f"{len(rs.attributes)} attributes; {report.situations} situations, {report.not_applicable} not-applicable "
+                  f"rules, {report.flowcharts} flowcharts; {report.invariants_checked} invariant checks")
+        for cid, row in report.by_category.items():
+            con.print(f"  {rs.manifest.categories[cid].label}: {row['situations']}/{row['flowcharts']} "
+                      f"(expected {row['expected_situations']}/{row['expected_flowcharts']})")
+        if report.ok:
+            con.print("[bold green]OK[/]: complete and exclusive — every combination is covered by exactly one rule")
+        for f in report.findings:
+            ex = f"  e.g. {' '.join(f'{k}={v}' for k, v in f.example.items())}" if f.example else ""
+            con.print(f"[red]{f.kind}[/]: {f.message}{ex}")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@common
+def stats(rules: Path | None, as_json: bool) -> None:
+    """Compute the published figures (SPEC §5) from the rule data and compare."""
+    from .stats import compare
+    from .stats import stats as compute
+
+    rs = _load(rules)
+    figures = compute(rs)
+    rows = compare(rs, figures)
+    failed = [r for r in rows if r["ok"] is False]
+    if as_json:
+        _emit({**figures, "published": rows})
+        sys.exit(1 if failed else 0)
+    from rich.table import Table
+
+    con = _console()
+    table = Table(title=f"{rs.name} — 计算值与公布值 / computed vs published")
+    for col in ("指标 figure", "公布 published", "计算 computed", "容差 tolerance", ""):
+        table.add_column(col)
+    for r in rows:
+        mark = "[green]✓[/]" if r["ok"] else ("[red]✗ 超出容差[/]" if r["ok"] is False else "[dim]仅对照[/dim]")
+        table.add_row(r["figure"], str(r["published"]), str(r["computed"]), r.get("tolerance", ""), mark)
+    con.print(table)
+    per = Table(title="各流程图 per flowchart")
+    for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
+        per.add_column(col)
+    for f in figures["per_flowchart"]:
+        per.add_row(f["flowchart"], f["name"], str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
+    con.print(per)
+    sys.exit(1 if failed else 0)
+
+
+# --- schedule --------------------------------------------------------------------------------------
+@main.command()
+@common
+@click.argument("flowchart")
+@click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day (day 0).")
+@click.option("--commitment", is_flag=True, help="告知承诺: eligible steps take their committed duration.")
+@click.option("--compare", is_flag=True, help="Standard, commitment and pre-reform baseline side by side.")
+@click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Holiday override YAML for years the official data does not cover.")
+@click.option("--assume-weekends", is_flag=True, help="Past known calendar data, assume Mon–Fri (with a warning).")
+@flag_option
+@situation_option
+def schedule(rules: Path | None, as_json: bool, flowchart: str, start: str | None, commitment: bool, compare: bool,
+             calendar_file: Path | None, assume_weekends: bool, flag_names: tuple[str, ...], situation: str | None) -> None:
+    """Schedule a flowchart: stages, critical path, slack and working-day dates."""
+    from .calendar import WorkCalendar, load_overrides
+    from .scheduler import schedule as run
+
+    rs = _load(rules)
+    fid = rs.flowchart(flowchart).id
+    cal = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
+           else WorkCalendar(assume_weekends=assume_weekends))
+    kwargs = {"ruleset": rs, "variants": _variants(rs, fid, situation), "flags": _flags(rs, flag_names)}
+    if compare:
+        results = [run(fid, start, cal, mode, **kwargs) for mode in ("standard", "commitment", "baseline")]
+        if as_json:
+            _emit({r.mode: r.to_dict() for r in results})
+        else:
+            _print_compare(rs, results)
+        return
+    result = run(fid, start, cal, "commitment" if commitment else "standard", **kwargs)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        _emit(result.to_dict())
+    else:
+        _print_schedule(rs, result)
+
+
+def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{results[0].flowchart} 与改革前对比 / compared with the pre-reform flow")
+    for col in ("方式 mode", "流程 flow", "审批环节", "计时工作日 counted", "含不计时 elapsed", "开始 start", "办结 finish"):
+        table.add_column(col)
+    labels = {"standard": "标准 standard", "commitment": "告知承诺 commitment", "baseline": "改革前 baseline"}
+    for r in results:
+        approval = sum(1 for s in r.steps if s.counted)
+        table.add_row(labels[r.mode], f"{r.flowchart} {r.name}", str(approval), str(_num(r.working_days)),
+                      str(_num(r.elapsed_working_days)), str(r.start or "—"), str(r.finish or "—"))
+    _console().print(table)
+
+
+def _print_schedule(rs: RuleSet, r: Schedule) -> None:
+    from rich.table import Table
+
+    con = _console()
+    con.print(f"[bold]{r.flowchart}[/] {r.name} — {'告知承诺 commitment' if r.mode == 'commitment' else '标准 standard'}")
+    con.print(f"计时工作日 counted working days: [bold]{_num(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
+              f"{_num(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else ""))
+    table = Table(show_lines=False)
+    for col in ("阶段", "步骤 step", "部门", "工作日", "ES", "EF", "浮动 slack", "开始 start", "结束 end"):
+        table.add_column(col)
+    for stage_no, stage in enumerate(r.stages, start=1):
+        for sid in stage:
+            s = r.step(sid)
+            name = f"{'[bold red]★[/] ' if s.critical else '  '}{s.name}" + ("" if s.counted else " [dim](不计时)[/dim]")
+            table.add_row(str(stage_no), name, rs.departments[s.department].short, str(_num(s.duration)),
+                          str(_num(s.es)), str(_num(s.ef)), str(_num(s.slack)), str(s.start or ""), str(s.end or ""))
+    con.print(table)
+    con.print("★ 关键路径 critical path: " + " → ".join(r.critical_path))
+    con.print(_gantt(r))
+    if r.completion_steps:
+        con.print("[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: " + "、".join(r.completion_steps) + "[/dim]")
+
+
+def _gantt(r: Schedule, width: int = 60) -> str:
+    total = max(r.elapsed_working_days, 1.0)
+    scale = width / total
+    lines = [f"{'':24} 0{'':{width - 2}}{_num(total)} 工作日"]
+    for s in r.steps:
+        begin = int(round(s.elapsed_es * scale))
+        length = max(1, int(round((s.elapsed_ef - s.elapsed_es) * scale))) if s.duration else 1
+        char = "█" if s.critical and s.counted else ("▓" if s.counted else "░")
+        label = (s.name[:11] + "…") if len(s.name) > 12 else s.name
+        pad = 24 - sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
+        lines.append(f"{label}{' ' * max(pad, 1)}{' ' * begin}{char * length}")
+    lines.append("█ 关键路径  ▓ 计时审批  ░ 不计时（招标、公示、中介服务等）")
+    return "\n".join(lines)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

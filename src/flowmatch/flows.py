@@ -1,0 +1,204 @@
+"""A flowchart resolved for one project: variants chosen, optional steps switched by flags.
+
+A resolved flow is what the scheduler, statistics and guides work on.  Steps switched off by a
+flag disappear and their dependents inherit their prerequisites, so the graph stays connected.
+Steps whose item is in national stage 4 (竣工验收) happen after construction: they are listed,
+but they are outside the 从立项到开工 clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from .models import Commitment, Flowchart, Item
+from .ruleset import RuleSet
+
+COMPLETION_STAGE = 4
+
+
+@dataclass(frozen=True)
+class ResolvedStep:
+    id: str
+    item: Item
+    name: str
+    department: str
+    members: tuple[str, ...]
+    duration: float
+    counted: bool
+    depends_on: tuple[str, ...]
+    materials: tuple[str, ...]
+    produces: tuple[str, ...]
+    completion: bool
+    variant: str | None
+    commitment: Commitment | None
+
+    @property
+    def approval(self) -> bool:
+        """An approval step: on the government clock and before construction."""
+        return self.counted and not self.completion
+
+
+@dataclass(frozen=True)
+class ResolvedFlow:
+    flowchart: Flowchart
+    steps: dict[str, ResolvedStep]
+    off: tuple[str, ...]
+    variants: Mapping[str, str]
+    flags: Mapping[str, bool]
+    _graph: list[nx.DiGraph] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.flowchart.id
+
+    @property
+    def approval_steps(self) -> list[ResolvedStep]:
+        return [s for s in self.steps.values() if s.approval]
+
+    @property
+    def pre_construction(self) -> list[ResolvedStep]:
+        return [s for s in self.steps.values() if not s.completion]
+
+    @property
+    def requisites(self) -> int:
+        """Materials summed over approval steps, with no sharing (SPEC §2)."""
+        return sum(len(s.materials) for s in self.approval_steps)
+
+    def graph(self) -> nx.DiGraph:
+        """The resolved steps as a DiGraph (built once)."""
+        if not self._graph:
+            g = nx.DiGraph()
+            for sid in self.steps:
+                g.add_node(sid)
+            for sid, step in self.steps.items():
+                for dep in step.depends_on:
+                    g.add_edge(dep, sid)
+            self._graph.append(g)
+        return self._graph[0]
+
+
+def flow_graph(ruleset: RuleSet, flow: Flowchart) -> nx.DiGraph:
+    """Every step of a flowchart, unresolved (all optional steps on), as a DiGraph."""
+    key = ("flow_graph", flow.id)
+    found = ruleset._memo.get(key)
+    if found is None:
+        found = nx.DiGraph()
+        found.add_nodes_from(flow.steps)
+        for sid, step in flow.steps.items():
+            for dep in step.depends_on:
+                found.add_edge(dep, sid)
+        ruleset._memo[key] = found
+    return found  # type: ignore[no-any-return]
+
+
+def is_completion(ruleset: RuleSet, flow: Flowchart, step_id: str) -> bool:
+    item = ruleset.items.get(flow.steps[step_id].item)
+    return item is not None and item.stage == COMPLETION_STAGE
+
+
+def _facts(ruleset: RuleSet, flags: Mapping[str, bool], profile: Mapping[str, Any] | None) -> dict[str, Any]:
+    facts: dict[str, Any] = {name: False for name in ruleset.flags}
+    facts.update(flags)
+    if profile:
+        facts.update({k: v for k, v in profile.items() if k in ruleset.attributes})
+    return facts
+
+
+def resolve(
+    ruleset: RuleSet,
+    flowchart: str | Flowchart,
+    *,
+    variants: Mapping[str, str] | None = None,
+    flags: Mapping[str, bool] | None = None,
+    profile: Mapping[str, Any] | None = None,
+) -> ResolvedFlow:
+    """Resolve a flowchart for a configuration; results are cached on the rule-set."""
+    flow = ruleset.flowchart(flowchart) if isinstance(flowchart, str) else flowchart
+    variants = dict(variants or {})
+    flags = {k: bool(v) for k, v in (flags or {}).items() if k in ruleset.flags}
+    key = ("resolved", flow.id, tuple(sorted(variants.items())), tuple(sorted(flags.items())),
+           tuple(sorted((k, str(v)) for k, v in (profile or {}).items() if k in ruleset.attributes)))
+    found = ruleset._memo.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    facts = _facts(ruleset, flags, profile)
+    on: dict[str, bool] = {sid: (s.when is None or s.when.holds(facts) is True) for sid, s in flow.steps.items()}
+    effective: dict[str, tuple[str, ...]] = {}
+
+    def deps_of(sid: str) -> tuple[str, ...]:
+        if sid in effective:
+            return effective[sid]
+        out: list[str] = []
+        for dep in flow.steps[sid].depends_on:
+            for d in ((dep,) if on[dep] else deps_of(dep)):
+                if d not in out:
+                    out.append(d)
+        effective[sid] = tuple(out)
+        return effective[sid]
+
+    steps: dict[str, ResolvedStep] = {}
+    for sid, step in flow.steps.items():
+        if not on[sid]:
+            continue
+        chosen = variants.get(sid)
+        variant = step.variants.get(chosen) if chosen else None
+        item = ruleset.items[variant.item if variant else step.item]
+        duration = (variant.duration if variant and variant.duration is not None else None)
+        if duration is None:
+            duration = step.duration if step.duration is not None and variant is None else item.promised
+        materials = [m for m in item.materials
+                     if ruleset.materials[m].when is None or ruleset.materials[m].when.holds(facts) is True]
+        for extra in (*(variant.materials if variant else ()), *step.materials):
+            if extra not in materials:
+                materials.append(extra)
+        steps[sid] = ResolvedStep(
+            id=sid,
+            item=item,
+            name=step.name or item.name,
+            department=item.department,
+            members=tuple(step.members or item.members),
+            duration=float(duration),
+            counted=step.counted if step.counted is not None else item.counted,
+            depends_on=deps_of(sid),
+            materials=tuple(materials),
+            produces=tuple(item.produces),
+            completion=item.stage == COMPLETION_STAGE,
+            variant=chosen if variant else None,
+            commitment=item.commitment,
+        )
+    resolved = ResolvedFlow(flow, _topological(steps), tuple(s for s in flow.steps if not on[s]), variants, flags)
+    ruleset._memo[key] = resolved
+    return resolved
+
+
+def _topological(steps: dict[str, ResolvedStep]) -> dict[str, ResolvedStep]:
+    """Steps in a deterministic topological order (file order among ready steps)."""
+    order = {sid: i for i, sid in enumerate(steps)}
+    indeg = {sid: len(s.depends_on) for sid, s in steps.items()}
+    children: dict[str, list[str]] = {sid: [] for sid in steps}
+    for sid, s in steps.items():
+        for dep in s.depends_on:
+            children[dep].append(sid)
+    ready = [(order[s], s) for s, d in indeg.items() if d == 0]
+    heapq.heapify(ready)
+    out: dict[str, ResolvedStep] = {}
+    while ready:
+        _, sid = heapq.heappop(ready)
+        out[sid] = steps[sid]
+        for child in children[sid]:
+            indeg[child] -= 1
+            if indeg[child] == 0:
+                heapq.heappush(ready, (order[child], child))
+    return out
+
+
+def for_situation(ruleset: RuleSet, situation: str, *, flags: Mapping[str, bool] | None = None,
+                  profile: Mapping[str, Any] | None = None) -> ResolvedFlow:
+    """The flowchart of a situation with the situation's variants applied."""
+    sit = ruleset.situations[situation]
+    return resolve(ruleset, sit.flowchart, variants=sit.variants, flags=flags, profile=profile)

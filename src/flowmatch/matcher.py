@@ -1,0 +1,343 @@
+"""Matching a profile to its situation: compiled once into a decision tree, then walked.
+
+The tree branches on one attribute at a time, always the earliest attribute (in the rule-set's
+asking order) that some still-possible rule reads.  A node becomes a leaf as soon as one rule is
+certainly true, so attributes that cannot change the answer are never asked and are reported as
+ignored.  A match is a handful of dict lookups; nothing is evaluated from strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .errors import FlowmatchError, InputError
+from .ruleset import RuleSet, default_ruleset
+
+Status = Literal["matched", "incomplete", "not_applicable", "invalid"]
+
+_TRUE_WORDS = {"true", "yes", "1", "y", "是", "on"}
+_FALSE_WORDS = {"false", "no", "0", "n", "否", "off"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer that selected the result, with its labels."""
+
+    attribute: str
+    value: str
+    label: str
+    value_label: str
+
+    def text(self) -> str:
+        return f"{self.label} = {self.value_label}（{self.attribute}={self.value}）"
+
+
+@dataclass(frozen=True)
+class RuledOut:
+    """A nearby situation excluded by one of the answers."""
+
+    situation: str
+    name: str
+    attribute: str
+    value: str
+    needed: tuple[str, ...]
+
+    def text(self, ruleset: RuleSet) -> str:
+        attr = ruleset.attributes[self.attribute]
+        got = attr.values[self.value].label
+        need = "或".join(attr.values[v].label for v in self.needed)
+        return f"排除 {self.situation} {self.name}：{attr.label}为“{got}”，该情形要求“{need}”"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """One bad key or value in a profile."""
+
+    attribute: str
+    value: Any
+    problem: str
+    allowed: tuple[str, ...]
+
+    def text(self) -> str:
+        return f"{self.attribute}: {self.problem}; allowed: {', '.join(self.allowed)}"
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The answer for one profile. ``status`` says which of the other fields are filled."""
+
+    status: Status
+    situation: str | None = None
+    flowchart: str | None = None
+    category: str | None = None
+    name: str | None = None
+    selected_by: tuple[Answer, ...] = ()
+    ruled_out: tuple[RuledOut, ...] = ()
+    ignored: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    reason: str | None = None
+    rule: str | None = None
+    consider: str | None = None
+    legal_basis: str | None = None
+    invalid: tuple[Invalid, ...] = ()
+    flags: Mapping[str, bool] = field(default_factory=dict)
+    explanation: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "matched"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The SPEC §8 JSON shape (plus structured detail)."""
+        return {
+            "status": self.status,
+            "situation": self.situation,
+            "flowchart": self.flowchart,
+            "category": self.category,
+            "name": self.name,
+            "explanation": list(self.explanation),
+            "missing": list(self.missing),
+            "reason": self.reason,
+            "rule": self.rule,
+            "consider": self.consider,
+            "selected_by": {a.attribute: a.value for a in self.selected_by},
+            "ruled_out": [
+                {"situation": r.situation, "attribute": r.attribute, "value": r.value, "needed": list(r.needed)}
+                for r in self.ruled_out
+            ],
+            "ignored": list(self.ignored),
+            "invalid": [
+                {"attribute": i.attribute, "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
+                 "problem": i.problem, "allowed": list(i.allowed)}
+                for i in self.invalid
+            ],
+            "flags": dict(self.flags),
+        }
+
+
+class Node:
+    """A decision-tree node: either a branch on ``attribute`` or a leaf holding ``rules``."""
+
+    __slots__ = ("assignment", "attribute", "children", "depth", "reachable", "rules")
+
+    def __init__(self, assignment: dict[str, str], depth: int) -> None:
+        self.assignment = assignment
+        self.depth = depth
+        self.attribute: str | None = None
+        self.children: dict[str, Node] = {}
+        self.rules: tuple[str, ...] = ()
+        self.reachable: frozenset[str] = frozenset()
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.attribute is None
+
+
+class Matcher:
+    """A rule-set's situations compiled into a decision tree. Build once, match many times."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self._conds = {sid: s.when for sid, s in ruleset.situations.items()}
+        self._conds.update({nid: n.when for nid, n in ruleset.not_applicable.items()})
+        self._reads = {rid: set(c.attributes()) for rid, c in self._conds.items()}
+        self._order = list(ruleset.attributes)
+        self.root = self._build({}, list(self._conds), 0)
+        self._leaf_cache: dict[int, MatchResult] = {}
+
+    # -- compile -------------------------------------------------------------------------------
+    def _build(self, assignment: dict[str, str], candidates: list[str], depth: int) -> Node:
+        node = Node(assignment, depth)
+        alive = []
+        certain = []
+        for rid in candidates:
+            truth = self._conds[rid].holds(assignment)
+            if truth is True:
+                certain.append(rid)
+            elif truth is None:
+                alive.append(rid)
+        if certain or not alive:
+            node.rules = tuple(certain)
+            node.reachable = frozenset(r for r in certain if r in self.ruleset.situations)
+            return node
+        needed = set().union(*(self._reads[rid] for rid in alive)) - set(assignment)
+        attribute = next(a for a in self._order if a in needed)
+        node.attribute = attribute
+        reachable: set[str] = set()
+        for value in self.ruleset.attributes[attribute].values:
+            child = self._build({**assignment, attribute: value}, alive, depth + 1)
+            node.children[value] = child
+            reachable |= child.reachable
+        node.reachable = frozenset(reachable)
+        return node
+
+    def nodes(self) -> list[Node]:
+        """Every node of the tree, depth first."""
+        out: list[Node] = []
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(list(node.children.values())))
+        return out
+
+    # -- match ---------------------------------------------------------------------------------
+    def validate(self, profile: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, bool], tuple[Invalid, ...]]:
+        """Split a profile into attribute answers and flags, collecting every bad key or value."""
+        rs = self.ruleset
+        answers: dict[str, str] = {}
+        flags: dict[str, bool] = {}
+        bad: list[Invalid] = []
+        for key, value in profile.items():
+            attr = rs.attributes.get(key) if isinstance(key, str) else None
+            if attr is not None:
+                if value is None or value == "":
+                    continue
+                if isinstance(value, str) and value in attr.values:
+                    answers[key] = value
+                else:
+                    shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
+                    bad.append(Invalid(key, shown, f"unknown value {str(shown)[:80]!r}", tuple(attr.values)))
+                continue
+            if isinstance(key, str) and key in rs.flags:
+                parsed = _as_bool(value)
+                if parsed is None:
+                    shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
+                    bad.append(Invalid(key, shown, f"flag {key} takes true or false, got {str(shown)[:80]!r}", ("true", "false")))
+                else:
+                    flags[key] = parsed
+                continue
+            shown_key = key if isinstance(key, str) else repr(key)
+            bad.append(Invalid(str(shown_key)[:80], value if isinstance(value, (str, int, float, bool)) else None,
+                               f"unknown attribute {str(shown_key)[:80]!r}", (*rs.attributes, *rs.flags)))
+        return answers, flags, tuple(bad)
+
+    def match(self, profile: Mapping[str, Any]) -> MatchResult:
+        """Match a (possibly partial) profile. Never raises on bad input: see ``status``."""
+        if not isinstance(profile, Mapping):
+            return MatchResult("invalid", invalid=(Invalid("profile", None, f"a profile is a mapping of attribute to value, got {type(profile).__name__}", tuple(self.ruleset.attributes)),),
+                               explanation=(f"a profile is a mapping of attribute to value, got {type(profile).__name__}",))
+        answers, flags, bad = self.validate(profile)
+        if bad:
+            return MatchResult("invalid", invalid=bad, flags=flags, explanation=tuple(b.text() for b in bad))
+        node = self.root
+        while node.attribute is not None:
+            value = answers.get(node.attribute)
+            if value is None:
+                missing = self._missing(node, answers)
+                labels = "、".join(f"{self.ruleset.attributes[a].label}（{a}）" for a in missing)
+                return MatchResult("incomplete", missing=missing, flags=flags,
+                                   explanation=(f"还需回答：{labels}",))
+            node = node.children[value]
+        return self._leaf(node, answers, flags)
+
+    def _missing(self, start: Node, answers: Mapping[str, str]) -> tuple[str, ...]:
+        needed: set[str] = set()
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node.attribute is None:
+                continue
+            value = answers.get(node.attribute)
+            if value is None:
+                needed.add(node.attribute)
+                stack.extend(node.children.values())
+            else:
+                stack.append(node.children[value])
+        return tuple(a for a in self._order if a in needed)
+
+    def _leaf(self, node: Node, answers: Mapping[str, str], flags: dict[str, bool]) -> MatchResult:
+        base = self._leaf_cache.get(id(node))
+        if base is None:
+            base = self._leaf_cache[id(node)] = self._leaf_result(node)
+        ignored = tuple(a for a in self._order if a in answers and a not in node.assignment)
+        if not ignored and not flags:
+            return base
+        extra = tuple(f"忽略 {a}={answers[a]}：对本项目的流程选择不起作用" for a in ignored)
+        return replace(base, ignored=ignored, flags=flags, explanation=base.explanation + extra)
+
+    def _leaf_result(self, node: Node) -> MatchResult:
+        rs = self.ruleset
+        if len(node.rules) != 1:
+            what = "no rule" if not node.rules else "several rules (" + ", ".join(node.rules) + ")"
+            raise FlowmatchError(f"the rule-set gives {what} for {dict(node.assignment)}; run 'flowmatch check'")
+        (rid,) = node.rules
+        selected = tuple(
+            Answer(a, v, rs.attributes[a].label, rs.attributes[a].values[v].label) for a, v in node.assignment.items()
+        )
+        because = [f"依据：{a.text()}" for a in selected]
+        if rid in rs.situations:
+            sit = rs.situations[rid]
+            ruled_out = self._ruled_out(rid, node.assignment)
+            lines = [f"选定 {rid} {sit.name} → 流程图 {sit.flowchart}", *because, *(r.text(rs) for r in ruled_out)]
+            return MatchResult("matched", situation=rid, flowchart=sit.flowchart,
+                               category=rs.flowcharts[sit.flowchart].category, name=sit.name, selected_by=selected,
+                               ruled_out=ruled_out, explanation=tuple(lines))
+        rule = rs.not_applicable[rid]
+        lines = [f"不适用（{rid}）：{rule.reason}", *because]
+        if rule.consider:
+            lines.append(f"可考虑：{rule.consider} {rs.situations[rule.consider].name}")
+        return MatchResult("not_applicable", rule=rid, reason=rule.reason, consider=rule.consider,
+                           legal_basis=rule.legal_basis, selected_by=selected, explanation=tuple(lines))
+
+    def _ruled_out(self, target: str, assignment: Mapping[str, str]) -> tuple[RuledOut, ...]:
+        """Nearby situations: one different answer would have selected them (or, in the same
+        category, made them possible)."""
+        rs = self.ruleset
+        category = rs.category_of(target)
+        out = []
+        for sid, sit in rs.situations.items():
+            if sid == target:
+                continue
+            want = None if rs.category_of(sid) == category else True
+            decisive = []
+            for attribute in assignment:
+                rest = {a: v for a, v in assignment.items() if a != attribute}
+                if sit.when.holds(rest) is not False:
+                    decisive.append(attribute)
+            if len(decisive) != 1:
+                continue
+            (attribute,) = decisive
+            needed = tuple(v for v in rs.attributes[attribute].values
+                           if sit.when.holds({**assignment, attribute: v}) in (True, want))
+            if needed:
+                out.append(RuledOut(sid, sit.name, attribute, assignment[attribute], needed))
+        return tuple(out)
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    return None
+
+
+def matcher_for(ruleset: RuleSet) -> Matcher:
+    """The rule-set's compiled matcher (built on first use, then kept with the rule-set)."""
+    found = ruleset._memo.get("matcher")
+    if found is None:
+        found = ruleset._memo["matcher"] = Matcher(ruleset)
+    return found  # type: ignore[no-any-return]
+
+
+def match(profile: Mapping[str, Any], ruleset: RuleSet | None = None) -> MatchResult:
+    """Match a profile against a rule-set (default: the packaged one)."""
+    return matcher_for(ruleset or default_ruleset()).match(profile)
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, str]:
+    """``k=v`` command-line pairs to a profile; a pair without ``=`` is an input error."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"expected attribute=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out

@@ -1,0 +1,141 @@
+"""``flowmatch stats``: the figures seed 003 publishes, computed from the rule data alone.
+
+Definitions (see ``docs/adr/0002-what-stats-count.md``): each flowchart in its default
+configuration (no flags, the steps' default variants); *approval steps* are counted steps before
+construction; *requisites* are the materials those steps ask, summed with no sharing; *working
+days* are the government-clock critical path.  The published values and their tolerances come
+from the manifest, never from code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .flows import ResolvedFlow, resolve
+from .ruleset import RuleSet
+from .scheduler import schedule
+
+
+@dataclass(frozen=True)
+class FlowFigures:
+    flowchart: str
+    name: str
+    category: str
+    steps: int
+    requisites: int
+    working_days: float
+    departments: int
+
+
+def flow_figures(ruleset: RuleSet, flow: ResolvedFlow) -> FlowFigures:
+    sched = schedule(flow, ruleset=ruleset)
+    return FlowFigures(flow.id, flow.flowchart.name, flow.flowchart.category or "", len(flow.approval_steps),
+                       flow.requisites, sched.working_days, len({s.department for s in flow.approval_steps}))
+
+
+def baseline_figures(ruleset: RuleSet) -> dict[str, Any] | None:
+    if ruleset.baseline is None:
+        return None
+    flow = resolve(ruleset, "baseline")
+    fig = flow_figures(ruleset, flow)
+    items = [s.item for s in flow.steps.values()]
+    intermediaries = [m for item in items for m in item.intermediaries]
+    return {
+        "name": ruleset.baseline.name,
+        "departments": len({s.department for s in flow.steps.values()}),
+        "steps": fig.steps,
+        "requisites": fig.requisites,
+        "working_days": _num(fig.working_days),
+        "fees": sum(1 for item in items for f in item.fees if f.administrative),
+        "intermediary_kinds": len({m.kind for m in intermediaries}),
+        "intermediary_seals": sum(m.seals for m in intermediaries),
+        "intermediary_fees": sum(1 for m in intermediaries if m.fee),
+    }
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(x, 2)
+
+
+def stats(ruleset: RuleSet) -> dict[str, Any]:
+    """All figures as a dict in the SPEC §8 shape, plus per-flowchart detail."""
+    flows = [flow_figures(ruleset, resolve(ruleset, fid)) for fid in ruleset.flowcharts]
+    n = len(flows) or 1
+    by_category: dict[str, dict[str, int]] = {}
+    for cid in ruleset.manifest.categories:
+        by_category[cid] = {
+            "situations": sum(1 for s in ruleset.situations.values() if ruleset.flowcharts[s.flowchart].category == cid),
+            "flowcharts": sum(1 for f in ruleset.flowcharts.values() if f.category == cid),
+        }
+    avg_steps = sum(f.steps for f in flows) / n
+    avg_req = sum(f.requisites for f in flows) / n
+    avg_days = sum(f.working_days for f in flows) / n
+    fastest = min(flows, key=lambda f: (f.working_days, f.flowchart)) if flows else None
+    slowest = max(flows, key=lambda f: (f.working_days, f.flowchart)) if flows else None
+    base = baseline_figures(ruleset)
+    reduction = None
+    if base:
+        reduction = {
+            "steps": round(1 - avg_steps / base["steps"], 4) if base["steps"] else None,
+            "requisites": round(1 - avg_req / base["requisites"], 4) if base["requisites"] else None,
+            "working_days": round(1 - avg_days / base["working_days"], 4) if base["working_days"] else None,
+        }
+    return {
+        "ruleset": ruleset.manifest.name,
+        "situations": len(ruleset.situations),
+        "flowcharts": len(ruleset.flowcharts),
+        "by_category": by_category,
+        "avg_steps": round(avg_steps, 2),
+        "avg_requisites": round(avg_req, 2),
+        "avg_working_days": round(avg_days, 2),
+        "fastest": {"flowchart": fastest.flowchart, "name": fastest.name, "working_days": _num(fastest.working_days)}
+        if fastest else None,
+        "slowest": {"flowchart": slowest.flowchart, "name": slowest.name, "working_days": _num(slowest.working_days)}
+        if slowest else None,
+        "baseline": base,
+        "reduction": reduction,
+        "per_flowchart": [
+            {"flowchart": f.flowchart, "name": f.name, "category": f.category, "steps": f.steps,
+             "requisites": f.requisites, "working_days": _num(f.working_days), "departments": f.departments}
+            for f in flows
+        ],
+    }
+
+
+def compare(ruleset: RuleSet, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each computed figure beside its published value (manifest ``published``) and tolerance."""
+    base = figures.get("baseline") or {}
+    red = figures.get("reduction") or {}
+    fastest = figures.get("fastest") or {}
+    computed: dict[str, Any] = {
+        "situations": figures["situations"],
+        "flowcharts": figures["flowcharts"],
+        "avg_steps": figures["avg_steps"],
+        "avg_requisites": figures["avg_requisites"],
+        "avg_working_days": figures["avg_working_days"],
+        "fastest_flowchart": fastest.get("flowchart"),
+        "fastest_working_days": fastest.get("working_days"),
+        **{f"baseline_{k}": v for k, v in base.items() if k != "name"},
+        **{f"reduction_{k}": v for k, v in red.items()},
+    }
+    rows = []
+    for key, pub in ruleset.manifest.published.items():
+        if key not in computed:
+            rows.append({"figure": key, "published": pub.value, "computed": None, "ok": None,
+                         "source": pub.source, "note": pub.note})
+            continue
+        got = computed[key]
+        if pub.tolerance_kind == "exact" or isinstance(pub.value, str):
+            ok = got == pub.value or (isinstance(got, (int, float)) and isinstance(pub.value, (int, float))
+                                      and abs(got - pub.value) < 1e-9)
+            tol = "exact"
+        elif pub.tolerance_kind == "relative":
+            ok = got is not None and abs(got - float(pub.value)) <= pub.tolerance * float(pub.value) + 1e-9
+            tol = f"±{pub.tolerance:.0%}"
+        else:
+            ok = got is not None and abs(got - float(pub.value)) <= pub.tolerance + 1e-9
+            tol = f"±{pub.tolerance:g}"
+        rows.append({"figure": key, "published": pub.value, "computed": got, "tolerance": tol, "ok": ok,
+                     "source": pub.source, "note": pub.note})
+    return rows
