@@ -33,13 +33,41 @@ def _exit_code(error: BaseException) -> int:
     return 1
 
 
+# Commands that live in their own modules, imported only when used (fast start for the rest).
+LAZY_COMMANDS = {
+    "guide": "flowmatch.cli_guide:guide",
+    "search": "flowmatch.cli_find:search",
+    "ask": "flowmatch.cli_find:ask",
+    "serve": "flowmatch.cli_find:serve",
+}
+
+
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if _lazy_available(n))})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        found = super().get_command(ctx, name)
+        if found is not None or name not in LAZY_COMMANDS or not _lazy_available(name):
+            return found
+        module, _, attr = LAZY_COMMANDS[name].partition(":")
+        from importlib import import_module
+
+        command: click.Command = getattr(import_module(module), attr)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FlowmatchError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(_exit_code(exc))
+
+
+def _lazy_available(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(LAZY_COMMANDS[name].partition(":")[0]) is not None
 
 
 def _emit(data: Any) -> None:

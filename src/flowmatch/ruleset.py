@@ -59,7 +59,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def default_rules_path() -> Path:
-    """The packaged rule-set: inside the installed wheel, or the source tree's ``rules/``."""
+    """The default rule-set: ``$FLOWMATCH_RULES`` if set, else the packaged one (inside the
+    installed wheel, or the source tree's ``rules/``)."""
+    env = os.environ.get("FLOWMATCH_RULES")
+    if env:
+        return Path(env)
     here = Path(__file__).resolve().parent
     for base in (here / "rules", here.parents[1] / "rules"):
         candidate = base / PACKAGED_RULESET
@@ -153,7 +157,7 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]
     got = error.get("input")
     if kind == "extra_forbidden":
         parent = _model_at(model, loc[:-1])
-        allowed = ", ".join(parent.model_fields) if parent else ""
+        allowed = ", ".join(f for f in parent.model_fields if f != "id") if parent else ""
         return loc, f"unknown key {loc[-1]!r}; allowed: {allowed}"
     if kind == "missing":
         return loc, "required key is missing"

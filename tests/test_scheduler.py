@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowmatch.calendar import WorkCalendar
+from flowmatch.cli import main
+from flowmatch.errors import CalendarError, InputError
+from flowmatch.ruleset import RuleSet
+from flowmatch.scheduler import critical_path_method, schedule
+
+
+@st.composite
+def dags(draw: st.DrawFn) -> tuple[list[list[int]], list[float]]:
+    n = draw(st.integers(1, 30))
+    preds = [sorted(set(draw(st.lists(st.integers(0, i - 1), max_size=4)))) if i else [] for i in range(n)]
+    weights = [float(w) for w in draw(st.lists(st.integers(0, 20), min_size=n, max_size=n))]
+    return preds, weights
+
+
+def _longest(preds: list[list[int]], weights: list[float]) -> float:
+    g = nx.DiGraph()
+    for i, w in enumerate(weights):
+        g.add_node(i)
+        for p in preds[i]:
+            g.add_edge(p, i, weight=weights[p])
+        g.add_edge(i, "end", weight=w)
+    return float(nx.dag_longest_path_length(g, weight="weight"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(dags())
+def test_cpm_properties(dag: tuple[list[list[int]], list[float]]) -> None:
+    preds, weights = dag
+    r = critical_path_method(preds, weights)
+    assert r.total == _longest(preds, weights)
+    for i in range(len(weights)):
+        slack = r.ls[i] - r.es[i]
+        assert slack >= 0
+        assert r.ef[i] == r.es[i] + weights[i]
+        assert all(r.es[i] >= r.ef[p] for p in preds[i])
+    critical = [i for i in range(len(weights)) if r.ls[i] == r.es[i]]
+    assert max((r.ef[i] for i in critical), default=0.0) == r.total
+
+
+@settings(max_examples=200, deadline=None)
+@given(dags(), st.data())
+def test_removing_a_non_critical_step_never_lengthens(dag: tuple[list[list[int]], list[float]], data: st.DataObject) -> None:
+    preds, weights = dag
+    r = critical_path_method(preds, weights)
+    loose = [i for i in range(len(weights)) if r.ls[i] - r.es[i] > 0]
+    if not loose:
+        return
+    drop = data.draw(st.sampled_from(loose))
+    # removing a step: its successors inherit its predecessors (as flows.resolve does)
+    keep = [i for i in range(len(weights)) if i != drop]
+    new_index = {old: new for new, old in enumerate(keep)}
+    new_preds = []
+    for old in keep:
+        ps: set[int] = set()
+        for p in preds[old]:
+            ps |= set(preds[drop]) if p == drop else {p}
+        new_preds.append(sorted(new_index[p] for p in ps))
+    assert critical_path_method(new_preds, [weights[i] for i in keep]).total <= r.total
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=20))
+def test_chain_is_the_sum(durations: list[int]) -> None:
+    preds = [[i - 1] if i else [] for i in range(len(durations))]
+    assert critical_path_method(preds, [float(d) for d in durations]).total == sum(durations)
+
+
+def test_stages_are_topological_generations(ruleset: RuleSet) -> None:
+    for fid in ruleset.flowcharts:
+        s = schedule(fid, ruleset=ruleset)
+        g = nx.DiGraph()
+        for step in s.steps:
+            g.add_node(step.id)
+            for dep in step.depends_on:
+                g.add_edge(dep, step.id)
+        assert [sorted(x) for x in s.stages] == [sorted(x) for x in nx.topological_generations(g)]
+
+
+def test_schedule_agrees_with_an_independent_pass_over_show_json(ruleset: RuleSet) -> None:
+    runner = CliRunner()
+    for fid in ruleset.flowcharts:
+        shown = json.loads(runner.invoke(main, ["show", fid, "--json"]).output)
+        sched = json.loads(runner.invoke(main, ["schedule", fid, "--json"]).output)
+        steps = [s for s in shown["steps"] if not s["completion"]]
+        ef: dict[str, float] = {}
+        elapsed: dict[str, float] = {}
+        for step in steps:  # show lists steps in topological order
+            start = max((ef[d] for d in step["depends_on"]), default=0.0)
+            ef[step["id"]] = start + (step["duration"] if step["counted"] else 0)
+            e_start = max((elapsed[d] for d in step["depends_on"]), default=0.0)
+            elapsed[step["id"]] = e_start + step["duration"]
+        assert sched["working_days"] == max(ef.values())
+        assert sched["elapsed_working_days"] == max(elapsed.values())
+        assert {s["id"]: s["ef"] for s in sched["steps"]} == ef
+        for step in sched["steps"]:
+            assert step["slack"] >= 0
+            assert (step["slack"] == 0) == (step["id"] in sched["critical_path"])
+
+
+def test_dates_are_working_days_and_honour_holidays(ruleset: RuleSet) -> None:
+    cal = WorkCalendar()
+    for start in (dt.date(2014, 9, 26), dt.date(2026, 9, 25)):
+        for fid in ruleset.flowcharts:
+            s = schedule(fid, start, cal, ruleset=ruleset)
+            assert s.finish == cal.add(start, s.elapsed_working_days)
+            for step in s.steps:
+                assert step.end is not None and step.start is not None
+                assert step.end == start or cal.is_workday(step.end)
+
+
+def test_commitment_never_slower(ruleset: RuleSet) -> None:
+    for fid in ruleset.flowcharts:
+        std = schedule(fid, ruleset=ruleset)
+        com = schedule(fid, ruleset=ruleset, mode="commitment")
+        assert com.working_days <= std.working_days
+        assert any(s.committed for s in com.steps) == any(s.commitment is not None for s in com.flow.pre_construction)  # type: ignore[union-attr]
+
+
+def test_baseline_mode_schedules_the_pre_reform_flow(ruleset: RuleSet) -> None:
+    base = schedule("F10", ruleset=ruleset, mode="baseline")
+    assert base.flowchart == "baseline"
+    assert base.working_days > schedule("F10", ruleset=ruleset).working_days
+
+
+def test_year_boundary_without_data_errors(ruleset: RuleSet) -> None:
+    with pytest.raises(CalendarError, match="no official working-day data for 2027"):
+        schedule("F01", dt.date(2026, 12, 1), WorkCalendar(), ruleset=ruleset)
+    relaxed = WorkCalendar(assume_weekends=True)
+    s = schedule("F01", dt.date(2026, 12, 1), relaxed, ruleset=ruleset)
+    assert s.finish is not None and s.finish.year == 2027
+    assert s.warnings and "2027" in s.warnings[0]
+
+
+def test_bad_mode_and_date() -> None:
+    with pytest.raises(InputError, match=r"^unknown mode 'fast'; allowed: standard, commitment, baseline$"):
+        schedule("F10", mode="fast")
+    with pytest.raises(InputError, match=r"^start date '2026-13-01' is not a date; allowed: YYYY-MM-DD$"):
+        schedule("F10", "2026-13-01")
