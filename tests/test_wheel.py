@@ -1,0 +1,48 @@
+"""The installed wheel (not the source tree) carries and finds the rule-set and the guide templates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("hatchling", reason="building the wheel needs hatchling (pip install '.[test]')")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                    str(ROOT)], check=True)
+    (found,) = out.glob("flowmatch-*.whl")
+    return found
+
+
+def test_wheel_contains_rules_and_guides(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "flowmatch/rules/harbin-2014/ruleset.yaml" in names
+    assert "flowmatch/rules/harbin-2014/flowcharts/F10.yaml" in names
+    assert any(n.startswith("flowmatch/guides/") for n in names)
+
+
+def test_installed_wheel_finds_its_rules_from_any_directory(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True)
+    code = ("import flowmatch, flowmatch.ruleset as r; p = r.default_rules_path(); "
+            "print(flowmatch.__file__); print(p); rs = flowmatch.load_ruleset(cache=False); print(len(rs.flowcharts))")
+    env = {k: v for k, v in os.environ.items() if k != "FLOWMATCH_RULES"}
+    env["PYTHONPATH"] = str(target)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True,
+                            check=True)
+    module, rules, count = result.stdout.split("\n")[:3]
+    assert module.startswith(str(target))
+    assert rules == str(target / "flowmatch" / "rules" / "harbin-2014")
+    assert count == "27"
