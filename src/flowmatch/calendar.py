@@ -27,7 +27,7 @@ __all__ = ["WorkCalendar", "load_overrides"]
 
 @lru_cache(maxsize=1)
 def _official() -> tuple[frozenset[dt.date], frozenset[dt.date], int, int]:
-    from chinese_calendar import constants
+    from chinese_calendar import constants  # type: ignore[import-untyped]
 
     holidays = frozenset(constants.holidays)
     workdays = frozenset(constants.workdays)

@@ -229,7 +229,7 @@ def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
                 if is_completion(ruleset, flow, dep):
                     out.append(Finding("flowchart", f"{fid}: pre-construction step {sid} depends on completion step {dep}",
                                        None, (fid,)))
-        items = {}
+        items: dict[str, list[str]] = {}
         for sid, step in flow.steps.items():
             items.setdefault(step.item, []).append(sid)
             for variant in step.variants.values():

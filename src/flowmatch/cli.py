@@ -111,7 +111,7 @@ def attributes(rules: Path | None, as_json: bool) -> None:
     from .conditions import to_data
 
     rs = _load(rules)
-    data = [
+    data: list[dict[str, Any]] = [
         {"id": a.id, "label": a.label, "gloss": a.gloss, "help": a.help,
          "values": [{"id": vid, "label": v.label, "gloss": v.gloss} for vid, v in a.values.items()],
          "asked_when": to_data(a.asked_when) if a.asked_when is not None else None, "kind": "choice"}
@@ -250,7 +250,7 @@ def list_(rules: Path | None, as_json: bool, category: str | None) -> None:
     rs = _load(rules)
     if category is not None and category not in rs.manifest.categories:
         raise InputError(f"unknown category {category!r}", allowed=list(rs.manifest.categories))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cid, cat in rs.manifest.categories.items():
         if category and cid != category:
             continue
@@ -309,7 +309,7 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
     rs = _load(rules)
     flow = resolve(rs, rs.flowchart(flowchart).id, variants=_variants(rs, flowchart, situation),
                    flags=_flags(rs, flag_names))
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"id": s.id, "item": s.item.id, "name": s.name, "department": rs.departments[s.department].short,
          "department_id": s.department, "members": [rs.departments[m].short for m in s.members],
          "stage": s.item.stage, "duration": _num(s.duration), "statutory": s.item.statutory.model_dump(),
@@ -318,7 +318,7 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
          "commitment": s.commitment is not None}
         for s in flow.steps.values()
     ]
-    data = {"id": flow.id, "name": flow.flowchart.name, "name_en": flow.flowchart.name_en,
+    data: dict[str, Any] = {"id": flow.id, "name": flow.flowchart.name, "name_en": flow.flowchart.name_en,
             "category": flow.flowchart.category, "situations": [sid for sid, s in rs.situations.items() if s.flowchart == flow.id],
             "steps": steps, "optional_steps_off": list(flow.off), "flags": dict(flow.flags), "variants": dict(flow.variants)}
     if as_json:
@@ -429,15 +429,18 @@ def schedule(rules: Path | None, as_json: bool, flowchart: str, start: str | Non
     fid = rs.flowchart(flowchart).id
     cal = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
            else WorkCalendar(assume_weekends=assume_weekends))
-    kwargs = {"ruleset": rs, "variants": _variants(rs, fid, situation), "flags": _flags(rs, flag_names)}
+    variants = _variants(rs, fid, situation)
+    flags = _flags(rs, flag_names)
     if compare:
-        results = [run(fid, start, cal, mode, **kwargs) for mode in ("standard", "commitment", "baseline")]
+        results = [run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags)
+                   for mode in ("standard", "commitment", "baseline")]
         if as_json:
             _emit({r.mode: r.to_dict() for r in results})
         else:
             _print_compare(rs, results)
         return
-    result = run(fid, start, cal, "commitment" if commitment else "standard", **kwargs)
+    result = run(fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants,
+                 flags=flags)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

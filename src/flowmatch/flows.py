@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from .conditions import Cond
 from .models import Commitment, Flowchart, Item
 from .ruleset import RuleSet
 
@@ -50,7 +51,7 @@ class ResolvedFlow:
     off: tuple[str, ...]
     variants: Mapping[str, str]
     flags: Mapping[str, bool]
-    _graph: list[nx.DiGraph] = field(default_factory=list, repr=False, compare=False)
+    _graph: list[nx.DiGraph[str]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -69,10 +70,10 @@ class ResolvedFlow:
         """Materials summed over approval steps, with no sharing (SPEC §2)."""
         return sum(len(s.materials) for s in self.approval_steps)
 
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[str]:
         """The resolved steps as a DiGraph (built once)."""
         if not self._graph:
-            g = nx.DiGraph()
+            g: nx.DiGraph[str] = nx.DiGraph()
             for sid in self.steps:
                 g.add_node(sid)
             for sid, step in self.steps.items():
@@ -82,10 +83,10 @@ class ResolvedFlow:
         return self._graph[0]
 
 
-def flow_graph(ruleset: RuleSet, flow: Flowchart) -> nx.DiGraph:
+def flow_graph(ruleset: RuleSet, flow: Flowchart) -> nx.DiGraph[str]:
     """Every step of a flowchart, unresolved (all optional steps on), as a DiGraph."""
     key = ("flow_graph", flow.id)
-    found = ruleset._memo.get(key)
+    found: nx.DiGraph[str] | None = ruleset._memo.get(key)
     if found is None:
         found = nx.DiGraph()
         found.add_nodes_from(flow.steps)
@@ -93,12 +94,17 @@ def flow_graph(ruleset: RuleSet, flow: Flowchart) -> nx.DiGraph:
             for dep in step.depends_on:
                 found.add_edge(dep, sid)
         ruleset._memo[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def is_completion(ruleset: RuleSet, flow: Flowchart, step_id: str) -> bool:
     item = ruleset.items.get(flow.steps[step_id].item)
     return item is not None and item.stage == COMPLETION_STAGE
+
+
+def _applies(cond: Cond | None, facts: Mapping[str, Any]) -> bool:
+    """A step or material condition holds (an undecidable one counts as not holding)."""
+    return cond is None or cond.holds(facts) is True
 
 
 def _facts(ruleset: RuleSet, flags: Mapping[str, bool], profile: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -123,11 +129,11 @@ def resolve(
     flags = {k: bool(v) for k, v in (flags or {}).items() if k in ruleset.flags}
     key = ("resolved", flow.id, tuple(sorted(variants.items())), tuple(sorted(flags.items())),
            tuple(sorted((k, str(v)) for k, v in (profile or {}).items() if k in ruleset.attributes)))
-    found = ruleset._memo.get(key)
+    found: ResolvedFlow | None = ruleset._memo.get(key)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     facts = _facts(ruleset, flags, profile)
-    on: dict[str, bool] = {sid: (s.when is None or s.when.holds(facts) is True) for sid, s in flow.steps.items()}
+    on: dict[str, bool] = {sid: _applies(s.when, facts) for sid, s in flow.steps.items()}
     effective: dict[str, tuple[str, ...]] = {}
 
     def deps_of(sid: str) -> tuple[str, ...]:
@@ -151,8 +157,7 @@ def resolve(
         duration = (variant.duration if variant and variant.duration is not None else None)
         if duration is None:
             duration = step.duration if step.duration is not None and variant is None else item.promised
-        materials = [m for m in item.materials
-                     if ruleset.materials[m].when is None or ruleset.materials[m].when.holds(facts) is True]
+        materials = [m for m in item.materials if _applies(ruleset.materials[m].when, facts)]
         for extra in (*(variant.materials if variant else ()), *step.materials):
             if extra not in materials:
                 materials.append(extra)

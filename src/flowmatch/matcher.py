@@ -321,10 +321,10 @@ def _as_bool(value: Any) -> bool | None:
 
 def matcher_for(ruleset: RuleSet) -> Matcher:
     """The rule-set's compiled matcher (built on first use, then kept with the rule-set)."""
-    found = ruleset._memo.get("matcher")
+    found: Matcher | None = ruleset._memo.get("matcher")
     if found is None:
         found = ruleset._memo["matcher"] = Matcher(ruleset)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def match(profile: Mapping[str, Any], ruleset: RuleSet | None = None) -> MatchResult:

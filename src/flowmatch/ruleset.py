@@ -523,9 +523,9 @@ def _cross_check(
                     c.problems.append(doc.problem((*base, "depends_on", i), "a step cannot depend on itself"))
                 else:
                     known(doc, (*base, "depends_on", i), dep, flow.steps, "step")
-            for vid, variant in step.variants.items():
-                known(doc, (*base, "variants", vid, "item"), variant.item, items, "item")
-                for i, mid in enumerate(variant.materials):
+            for vid, var in step.variants.items():
+                known(doc, (*base, "variants", vid, "item"), var.item, items, "item")
+                for i, mid in enumerate(var.materials):
                     known(doc, (*base, "variants", vid, "materials", i), mid, materials, "material")
             for i, member in enumerate(step.members):
                 known(doc, (*base, "members", i), member, departments, "department")
