@@ -49,7 +49,7 @@ def test_overlap_and_gap_come_with_example_profiles(rules_copy: Path) -> None:
     kinds = {f.kind: f for f in report.findings}
     assert set(kinds) == {"gap", "overlap"}
     gap = kinds["gap"]
-    assert gap.message == "384 combinations are covered by no situation and no not-applicable rule"
+    assert gap.message == "1008 combinations are covered by no situation and no not-applicable rule"
     assert gap.example is not None and gap.example["land_nature"] == "collective"
     assert gap.example["building_use"] == "public_welfare" and gap.example["kind"] == "building"
     overlap = kinds["overlap"]

@@ -83,15 +83,15 @@ def test_step_dependency_cycle_is_named(rules_copy: Path) -> None:
         encoding="utf-8",
     )
     problems = _problems(rules_copy)
-    assert "harbin-2014/flowcharts/F99.yaml:6:3: steps.a.depends_on: steps form a cycle: a → c → b → a" in problems
+    assert "harbin-2014/flowcharts/F99.yaml:6:19: steps.a.depends_on: steps form a cycle: a → c → b → a" in problems
     assert any(p.startswith("harbin-2014/flowcharts/F99.yaml:9:32: steps.d.depends_on[0]: unknown step 'nowhere'; "
                             "allowed: a, b, c, d") for p in problems)
 
 
 def test_yaml_syntax_error(rules_copy: Path) -> None:
-    (rules_copy / "departments.yaml").write_text("fgw: {name: [unclosed\n", encoding="utf-8")
+    (rules_copy / "invariants.yaml").write_text("x: {description: [unclosed\n", encoding="utf-8")
     (problem,) = _problems(rules_copy)
-    assert problem.startswith("harbin-2014/departments.yaml:2:1: YAML syntax error:")
+    assert problem.startswith("harbin-2014/invariants.yaml:2:1: YAML syntax error:")
 
 
 def test_non_utf8_and_empty_files(rules_copy: Path) -> None:
@@ -103,9 +103,9 @@ def test_non_utf8_and_empty_files(rules_copy: Path) -> None:
 
 
 def test_object_tags_are_refused(rules_copy: Path) -> None:
-    (rules_copy / "departments.yaml").write_text("x: !!python/object/apply:os.system ['echo hi']\n", encoding="utf-8")
+    (rules_copy / "invariants.yaml").write_text("x: !!python/object/apply:os.system ['echo hi']\n", encoding="utf-8")
     (problem,) = _problems(rules_copy)
-    assert problem == ("harbin-2014/departments.yaml:1:4: x: tag 'tag:yaml.org,2002:python/object/apply:os.system' "
+    assert problem == ("harbin-2014/invariants.yaml:1:4: x: tag 'tag:yaml.org,2002:python/object/apply:os.system' "
                        "is not allowed; allowed: plain YAML maps, lists and scalars")
 
 
@@ -113,7 +113,7 @@ def test_billion_laughs_is_refused_quickly(rules_copy: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]"
               for i in range(1, 9)]
-    (rules_copy / "materials.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (rules_copy / "invariants.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (problem,) = _problems(rules_copy)
     assert "document expands to more than 200000 nodes (alias expansion or size limit)" in problem
 

@@ -62,6 +62,7 @@ class WorkCalendar:
         return self.first_year <= year <= self.last_year or year in self.extra_years
 
     def is_workday(self, day: dt.date) -> bool:
+        day = _as_date(day)
         found = self._cache.get(day)
         if found is not None:
             return found
@@ -73,8 +74,7 @@ class WorkCalendar:
                     f"supply the State Council holiday notice for {day.year} with --calendar FILE "
                     f"(YAML: years: [{day.year}], holidays: [...], workdays: [...]) or pass --assume-weekends"
                 )
-            note = (f"{day.year}年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）；"
-                    f"no holiday data for {day.year}: assumed Mon–Fri working days")
+            note = _assumed_note(day.year)
             if note not in self.warnings:
                 self.warnings.append(note)
         result = day in self._workdays or (day.weekday() < 5 and day not in self._holidays)
@@ -83,22 +83,64 @@ class WorkCalendar:
 
     def add(self, start: dt.date, days: float) -> dt.date:
         """The date of working day ``days`` counted from acceptance day ``start`` (day 0)."""
+        start = _as_date(start)
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or not math.isfinite(days) or days < 0:
+            raise InputError(f"working days must be a finite number of at least 0, got {days!r}")
+        if days > MAX_WORKING_DAYS:
+            raise CalendarError(f"{days:g} working days is beyond what the calendar counts "
+                                f"(at most {MAX_WORKING_DAYS}); check the durations in the rule-set")
         remaining = math.ceil(days - 1e-9)
         current = start
         while remaining > 0:
-            current += dt.timedelta(days=1)
+            current = _next_day(current)
             if self.is_workday(current):
                 remaining -= 1
         return current
 
     def between(self, start: dt.date, end: dt.date) -> int:
         """Working days after ``start`` up to and including ``end``."""
+        start, end = _as_date(start), _as_date(end)
         count = 0
         current = start
         while current < end:
-            current += dt.timedelta(days=1)
+            current = _next_day(current)
             count += self.is_workday(current)
         return count
+
+    def assumptions(self, start: dt.date, end: dt.date) -> list[str]:
+        """The assumption notes that apply to the dates ``start``..``end`` — one per year without
+        data when ``assume_weekends`` is on.  Unlike :attr:`warnings` (which collects each note
+        once per calendar), this is a pure function of the range, so a caller that reuses one
+        calendar for several schedules still reports the assumption for each of them."""
+        start, end = _as_date(start), _as_date(end)
+        if not self.assume_weekends:
+            return []
+        return [_assumed_note(year) for year in range(start.year, end.year + 1) if not self.covers(year)]
+
+
+MAX_WORKING_DAYS = 100_000  # about 400 years: far past any real time limit, short of date overflow
+
+
+def _assumed_note(year: int) -> str:
+    return (f"{year}年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）；"
+            f"no holiday data for {year}: assumed Mon–Fri working days")
+
+
+def _as_date(day: object) -> dt.date:
+    """A plain date: a ``datetime`` would never equal the holiday dates (silently Mon–Fri)."""
+    if isinstance(day, dt.datetime):
+        return day.date()
+    if isinstance(day, dt.date):
+        return day
+    raise InputError(f"expected a date (YYYY-MM-DD), got {type(day).__name__}")
+
+
+def _next_day(day: dt.date) -> dt.date:
+    try:
+        return day + dt.timedelta(days=1)
+    except OverflowError:
+        raise CalendarError(f"no working-day data after {day.isoformat()}: the date is past the end of the "
+                            "calendar") from None
 
 
 def _dates(value: object, file: str, key: str) -> list[dt.date]:

@@ -9,7 +9,7 @@ ignored.  A match is a handful of dict lookups; nothing is evaluated from string
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import FlowmatchError, InputError
@@ -17,6 +17,7 @@ from .ruleset import RuleSet, default_ruleset
 
 Status = Literal["matched", "incomplete", "not_applicable", "invalid"]
 
+_REMEMBER = 20_000  # results kept for repeated enquiries (a few MB at most)
 _TRUE_WORDS = {"true", "yes", "1", "y", "是", "on"}
 _FALSE_WORDS = {"false", "no", "0", "n", "否", "off"}
 
@@ -120,7 +121,7 @@ class MatchResult:
 class Node:
     """A decision-tree node: either a branch on ``attribute`` or a leaf holding ``rules``."""
 
-    __slots__ = ("assignment", "attribute", "children", "depth", "reachable", "rules")
+    __slots__ = ("assignment", "attribute", "children", "depth", "memo", "reachable", "rules")
 
     def __init__(self, assignment: dict[str, str], depth: int) -> None:
         self.assignment = assignment
@@ -129,6 +130,8 @@ class Node:
         self.children: dict[str, Node] = {}
         self.rules: tuple[str, ...] = ()
         self.reachable: frozenset[str] = frozenset()
+        # a leaf's result, its unasked attributes and the results of repeated enquiries (see _leaf)
+        self.memo: tuple[MatchResult, tuple[str, ...], dict[tuple[str | None, ...], MatchResult]] | None = None
 
     @property
     def is_leaf(self) -> bool:
@@ -145,7 +148,15 @@ class Matcher:
         self._reads = {rid: set(c.attributes()) for rid, c in self._conds.items()}
         self._order = list(ruleset.attributes)
         self.root = self._build({}, list(self._conds), 0)
-        self._leaf_cache: dict[int, MatchResult] = {}
+        self._leaves_seen: list[Node] = []
+        self._remembered = 0
+        # Fast path: a profile whose every (key, value) is a known attribute answer needs no
+        # validation pass; the sentence for each ignorable answer is formatted once, here.
+        self._pairs = frozenset((a, v) for a, attr in ruleset.attributes.items() for v in attr.values)
+        self._ignored_lines = {
+            (a, v): f"忽略 {a}={v}：对本项目的流程选择不起作用"
+            for a, attr in ruleset.attributes.items() for v in attr.values
+        }
 
     # -- compile -------------------------------------------------------------------------------
     def _build(self, assignment: dict[str, str], candidates: list[str], depth: int) -> Node:
@@ -216,21 +227,37 @@ class Matcher:
 
     def match(self, profile: Mapping[str, Any]) -> MatchResult:
         """Match a (possibly partial) profile. Never raises on bad input: see ``status``."""
-        if not isinstance(profile, Mapping):
+        if type(profile) is not dict and not isinstance(profile, Mapping):
             return MatchResult("invalid", invalid=(Invalid("profile", None, f"a profile is a mapping of attribute to value, got {type(profile).__name__}", tuple(self.ruleset.attributes)),),
                                explanation=(f"a profile is a mapping of attribute to value, got {type(profile).__name__}",))
-        answers, flags, bad = self.validate(profile)
-        if bad:
-            return MatchResult("invalid", invalid=bad, flags=flags, explanation=tuple(b.text() for b in bad))
+        try:
+            plain = self._pairs.issuperset(profile.items())
+        except TypeError:  # an unhashable value: let validate() name it
+            plain = False
+        if plain:  # only known attributes with known values: nothing to validate, no flags
+            answers: Mapping[str, str] = profile
+            flags: dict[str, bool] = {}
+        else:
+            answers, flags, bad = self.validate(profile)
+            if bad:
+                return MatchResult("invalid", invalid=bad, flags=flags, explanation=tuple(b.text() for b in bad))
         node = self.root
-        while node.attribute is not None:
-            value = answers.get(node.attribute)
+        get = answers.get
+        attribute = node.attribute
+        while attribute is not None:
+            value = get(attribute)
             if value is None:
                 missing = self._missing(node, answers)
                 labels = "、".join(f"{self.ruleset.attributes[a].label}（{a}）" for a in missing)
                 return MatchResult("incomplete", missing=missing, flags=flags,
                                    explanation=(f"还需回答：{labels}",))
             node = node.children[value]
+            attribute = node.attribute
+        memo = node.memo
+        if memo is not None and not flags:  # the hot path of _leaf, inlined
+            found = memo[2].get(tuple(map(get, memo[1])))
+            if found is not None:
+                return found
         return self._leaf(node, answers, flags)
 
     def _missing(self, start: Node, answers: Mapping[str, str]) -> tuple[str, ...]:
@@ -249,14 +276,36 @@ class Matcher:
         return tuple(a for a in self._order if a in needed)
 
     def _leaf(self, node: Node, answers: Mapping[str, str], flags: dict[str, bool]) -> MatchResult:
-        base = self._leaf_cache.get(id(node))
-        if base is None:
-            base = self._leaf_cache[id(node)] = self._leaf_result(node)
-        ignored = tuple(a for a in self._order if a in answers and a not in node.assignment)
+        if node.memo is None:
+            free = tuple(a for a in self._order if a not in node.assignment)
+            node.memo = (self._leaf_result(node), free, {})
+            self._leaves_seen.append(node)
+        base, free, seen = node.memo
+        if flags:
+            return self._with_ignored(base, free, answers, flags)
+        # Results are immutable, so a repeated enquiry (same leaf, same ignored answers) gets the
+        # result built the first time; the memory this takes is bounded by _REMEMBER.
+        key = tuple(map(answers.get, free))
+        found = seen.get(key)
+        if found is None:
+            found = self._with_ignored(base, free, answers, flags)
+            self._remembered += 1
+            if self._remembered > _REMEMBER:
+                for leaf in self._leaves_seen:
+                    assert leaf.memo is not None
+                    leaf.memo[2].clear()
+                self._remembered = 1
+            seen[key] = found
+        return found
+
+    def _with_ignored(self, base: MatchResult, free: tuple[str, ...], answers: Mapping[str, str],
+                      flags: dict[str, bool]) -> MatchResult:
+        ignored = tuple([a for a in free if a in answers])
         if not ignored and not flags:
             return base
-        extra = tuple(f"忽略 {a}={answers[a]}：对本项目的流程选择不起作用" for a in ignored)
-        return replace(base, ignored=ignored, flags=flags, explanation=base.explanation + extra)
+        lines = self._ignored_lines
+        extra = tuple([lines[a, answers[a]] for a in ignored])
+        return _derive(base, ignored=ignored, flags=flags, explanation=base.explanation + extra)
 
     def _leaf_result(self, node: Node) -> MatchResult:
         rs = self.ruleset
@@ -305,6 +354,15 @@ class Matcher:
             if needed:
                 out.append(RuledOut(sid, sit.name, attribute, assignment[attribute], needed))
         return tuple(out)
+
+
+def _derive(base: MatchResult, **changes: Any) -> MatchResult:
+    """``dataclasses.replace`` without its per-field overhead (MatchResult has no ``__post_init__``)."""
+    out: MatchResult = object.__new__(MatchResult)
+    state = out.__dict__
+    state.update(base.__dict__)
+    state.update(changes)
+    return out
 
 
 def _as_bool(value: Any) -> bool | None:

@@ -15,8 +15,10 @@ and are listed without dates.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from .calendar import WorkCalendar
@@ -158,6 +160,49 @@ def critical_path_method(preds: Sequence[Sequence[int]], weights: Sequence[float
     return Passes(es, ef, ls, lf, level, total)
 
 
+_STEP_FIELDS = tuple(f.name for f in fields(ScheduledStep))
+_WALK_LIMIT = 10_000.0  # working days; beyond this (or for odd values) let WorkCalendar.add judge each one
+_WALK_STARTS = 256  # start dates remembered per calendar
+_WALKS: weakref.WeakKeyDictionary[WorkCalendar, dict[dt.date, dict[int, dt.date]]] = weakref.WeakKeyDictionary()
+
+
+def _step(*values: Any) -> ScheduledStep:
+    """``ScheduledStep(*values)`` at a third of the cost (a frozen dataclass's ``__init__`` sets each
+    field through ``object.__setattr__``; ScheduledStep has no ``__post_init__`` or defaults)."""
+    step: ScheduledStep = object.__new__(ScheduledStep)
+    step.__dict__.update(zip(_STEP_FIELDS, values, strict=True))
+    return step
+
+
+def _dates(cal: WorkCalendar, start: dt.date, offsets: Sequence[float]) -> list[dt.date]:
+    """``[cal.add(start, x) for x in offsets]``, walking the calendar at most once per day.
+
+    ``add(start, x)`` is the ceil(x)-th working day after ``start``, so it equals
+    ``add(add(start, j), k - j)`` for any known j < k: each new count continues from the nearest
+    count already known for this calendar and start (kept, like the calendar's own per-day cache,
+    for the calendar's lifetime).  Days are visited in the same order as before, so the same errors
+    and warnings arise; odd offsets (NaN, infinite, negative, huge) go to ``cal.add`` one by one.
+    """
+    if not all(0.0 <= x <= _WALK_LIMIT for x in offsets):
+        return [cal.add(start, x) for x in offsets]
+    counts = [math.ceil(x - 1e-9) for x in offsets]
+    try:
+        walks = _WALKS.get(cal)
+        if walks is None:
+            walks = _WALKS[cal] = {}
+    except TypeError:  # a calendar-like object that cannot be weakly referenced: no memory
+        walks = {}
+    known = walks.get(start)
+    if known is None:
+        if len(walks) >= _WALK_STARTS:
+            walks.clear()
+        known = walks[start] = {}
+    for k in sorted(set(counts).difference(known)):
+        below = max((j for j in known if j < k), default=None)
+        known[k] = cal.add(start, k) if below is None else cal.add(known[below], k - below)
+    return [known[k] for k in counts]
+
+
 def schedule(
     flowchart: str | ResolvedFlow,
     start: dt.date | str | None = None,
@@ -203,6 +248,11 @@ def schedule(
 
     cal = calendar if calendar is not None else (WorkCalendar() if start is not None else None)
     before = len(cal.warnings) if cal is not None else 0
+    dated = cal is not None and isinstance(start, dt.date)
+    if dated:
+        assert cal is not None and isinstance(start, dt.date)
+        offsets = [x for i in range(len(steps)) for x in (elapsed.es[i], elapsed.ef[i])]
+        dates = _dates(cal, start, [*offsets, elapsed.total, counted.total])
     out = []
     critical = []
     for i, s in enumerate(steps):
@@ -211,10 +261,10 @@ def schedule(
         if is_critical:
             critical.append(s.id)
         begin = end = None
-        if cal is not None and isinstance(start, dt.date):
-            begin = cal.add(start, elapsed.es[i])
-            end = cal.add(start, elapsed.ef[i])
-        out.append(ScheduledStep(
+        if dated:
+            begin = dates[2 * i]
+            end = dates[2 * i + 1]
+        out.append(_step(
             s.id, s.name, s.item.id, s.department, durations[i], s.counted, committed[i], counted.level[i],
             counted.es[i], counted.ef[i], counted.ls[i], counted.lf[i], max(slack, 0.0), is_critical,
             elapsed.es[i], elapsed.ef[i], begin, end, s.depends_on,
@@ -224,9 +274,8 @@ def schedule(
     for i, s in enumerate(steps):
         stages[counted.level[i]].append(s.id)
     finish = counted_finish = None
-    if cal is not None and isinstance(start, dt.date):
-        finish = cal.add(start, elapsed.total)
-        counted_finish = cal.add(start, counted.total)
+    if dated:
+        finish, counted_finish = dates[-2], dates[-1]
     warnings = tuple(cal.warnings[before:]) if cal is not None else ()
     return Schedule(
         flowchart=flow.id, name=flow.flowchart.name, mode=mode,

@@ -28,6 +28,7 @@ except AttributeError:  # pragma: no cover
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 40
 MAX_NODES = 200_000
+_PARSE_DEPTH = 4 * MAX_DEPTH  # streaming guard before composing; see _check_nesting
 
 Key = tuple[str | int, ...]
 
@@ -128,20 +129,69 @@ class _Builder:
         try:
             return self._scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError) as exc:
-            raise self.fail(node, f"bad scalar {node.value!r}: {exc}", path) from None
+            shown = node.value if len(node.value) <= 40 else f"{node.value[:40]}…"
+            detail = str(exc).split("; use sys.set_int_max_str_digits()")[0]
+            raise self.fail(node, f"bad scalar {shown!r}: {detail}", path) from None
+
+
+def _check_nesting(text: str, file: str) -> None:
+    """Refuse absurdly deep nesting *before* composing: libyaml's composer recurses in C and
+    crashes the interpreter (SIGSEGV) at around 100,000 levels, the pure-Python one raises
+    RecursionError.  The event parser is iterative, so this streaming pass is safe at any depth.
+    Depths between ``MAX_DEPTH`` and ``_PARSE_DEPTH`` are left to the builder, whose message
+    names the key path."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > _PARSE_DEPTH:
+                    mark = event.start_mark
+                    raise YamlError(Problem(file, mark.line + 1, mark.column + 1, "",
+                                            f"nested deeper than {MAX_DEPTH} levels"))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+    if mark is not None and "tab" not in what and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        what += " (a tab character: YAML indentation must use spaces)"
+    return Problem(file, line, col, "", f"YAML syntax error: {what}")
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML forbids (control characters, U+FFFE, ...), located by line and column.
+    libyaml reports a byte offset into the UTF-8 text, the pure-Python reader a character index."""
+    if _Loader is not yaml.SafeLoader:  # libyaml
+        before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "ignore")
+    else:  # pragma: no cover - only without libyaml
+        before = text[: exc.position]
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return Problem(file, line, col, "", f"character U+{code:04X} is not allowed in YAML ({exc.reason}); remove it")
 
 
 def parse_text(text: str, file: str) -> Document:
     """Parse YAML text; raise :class:`YamlError` with a located problem on any failure."""
     try:
+        _check_nesting(text, file)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise YamlError(Problem(file, line, col, "", f"YAML syntax error: {what}")) from None
+        raise YamlError(_syntax_problem(exc, text, file)) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlError(_reader_problem(exc, text, file)) from None
     except yaml.YAMLError as exc:
         raise YamlError(Problem(file, 1, 1, "", f"YAML error: {exc}")) from None
+    except UnicodeEncodeError as exc:  # lone surrogates in a str that did not come from a file
+        raise YamlError(Problem(file, 1, 1, "", f"text is not valid Unicode ({exc.reason}); save it as UTF-8")) from None
     if root is None:
         raise YamlError(Problem(file, 1, 1, "", "file is empty; expected a YAML mapping"))
     builder = _Builder(file)

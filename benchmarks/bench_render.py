@@ -1,0 +1,144 @@
+"""Benchmark the one-time notice: one notice warm (HTML, Markdown), a bare Jinja render of the same
+context, and a batch of 1,000 HTML notices on two worker processes (target: under 10 s).
+
+    python benchmarks/bench_render.py [--notices 1000] [--jobs 2] [--repeat 30]
+
+Prints a table and writes ``benchmarks/results/render.json``.  Not part of the test suite: tests
+never assert wall-clock times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flowmatch.calendar import WorkCalendar
+from flowmatch.cli_guide import run_batch
+from flowmatch.flows import for_situation
+from flowmatch.matcher import matcher_for
+from flowmatch.pictures import layout_engine
+from flowmatch.render import GOLDEN, build_context, render_guide, render_template
+from flowmatch.ruleset import default_ruleset
+from flowmatch.scheduler import schedule
+
+RESULTS = Path(__file__).parent / "results" / "render.json"
+START = dt.date(2026, 3, 2)
+PROFILES: list[dict[str, str]] = [
+    GOLDEN["F10"],
+    GOLDEN["F22"],
+    GOLDEN["F26"],
+    {"kind": "building", "land_nature": "state_owned", "investor": "government", "acquisition": "allocation_new",
+     "management": "self_built"},
+    {"kind": "road_bridge"},
+    {"kind": "station"},
+]
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (the batch workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _time(func: Callable[[], Any], repeat: int) -> dict[str, float]:
+    func()  # warm: templates compiled, diagrams laid out, rule-set memo filled
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return {"median_ms": round(statistics.median(samples), 3), "min_ms": round(min(samples), 3),
+            "mean_ms": round(statistics.fmean(samples), 3), "runs": repeat}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notices", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args(argv)
+
+    rs = default_ruleset()
+    profile = GOLDEN["F10"]
+    result = matcher_for(rs).match(profile)
+    flow = for_situation(rs, result.situation or "", flags=result.flags, profile=profile)
+    cal = WorkCalendar()
+    plan = schedule(flow, START, cal, ruleset=rs)
+    kw: dict[str, Any] = {"ruleset": rs, "project_name": "基准测试项目", "applicant": "某公司", "calendar": cal}
+
+    rows: dict[str, dict[str, Any]] = {}
+    rows["one notice, HTML (warm)"] = _time(lambda: render_guide(result, plan, "html", **kw), args.repeat)
+    rows["one notice, Markdown (warm)"] = _time(lambda: render_guide(result, plan, "md", **kw), args.repeat)
+    ctx = build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal)
+    rows["context only (HTML pictures)"] = _time(
+        lambda: build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
+        args.repeat)
+    rows["bare Jinja render of the same context (HTML)"] = _time(lambda: render_template("html", ctx), args.repeat)
+    size = len(render_guide(result, plan, "html", **kw))
+
+    load = [round(x, 2) for x in os.getloadavg()]
+    with tempfile.TemporaryDirectory() as tmp:
+        batch = Path(tmp) / "projects.csv"
+        columns = sorted({k for p in PROFILES for k in p})
+        with batch.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", "name", "applicant", "start", *columns])
+            for i in range(args.notices):
+                p = PROFILES[i % len(PROFILES)]
+                start = cal.add(START, i % 40)
+                cells = [p.get(c, "") for c in columns]
+                writer.writerow([f"n{i:05d}", f"项目{i}", "某公司", start.isoformat(), *cells])
+        out = Path(tmp) / "out"
+        cpu0 = _cpu()
+        t0 = time.perf_counter()
+        report = run_batch(batch, out, "html", jobs=args.jobs)
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu() - cpu0
+        written = len(report.written)
+        failed = report.failed[:3]
+    rows[f"batch of {args.notices} HTML notices, {args.jobs} processes"] = {
+        "seconds": round(elapsed, 3), "notices_per_second": round(written / elapsed, 1), "written": written,
+        "failed": len(report.failed), "target_seconds": 10, "met": elapsed < 10 and not report.failed,
+        "cpu_seconds": round(cpu, 3), "cpu_ms_per_notice": round(cpu / max(written, 1) * 1000, 2),
+        "load_average_before": load,
+    }
+
+    data = {
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
+        "layout": layout_engine(), "flowchart": result.flowchart, "steps": len(flow.steps), "html_bytes": size,
+        "results": rows, "first_failures": failed,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    print(f"flowmatch render benchmark — {result.flowchart}, {len(flow.steps)} steps, layout {layout_engine()}, "
+          f"HTML {size / 1024:.0f} KiB, {os.cpu_count()} CPUs")
+    print(f"{'case':<48} {'median ms':>10} {'min ms':>10}")
+    for name, row in rows.items():
+        if "median_ms" in row:
+            print(f"{name:<48} {row['median_ms']:>10.2f} {row['min_ms']:>10.2f}")
+        else:
+            print(f"{name:<48} {row['seconds']:>9.2f}s  ({row['notices_per_second']}/s, {row['written']} written, "
+                  f"{row['failed']} failed; target < 10 s: {'met' if row['met'] else 'NOT met'})")
+            print(f"{'':<48} CPU {row['cpu_seconds']:.2f}s in all = {row['cpu_ms_per_notice']:.1f} ms per notice; "
+                  f"load average before: {row['load_average_before']}")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,487 @@
+"""``flowmatch guide``: write the one-time notice for one project, or for a batch of projects.
+
+One project::
+
+    flowmatch guide kind=building land_nature=collective building_use=township_enterprise \\
+        --start 2026-03-02 --name 某项目 --applicant 某公司 -o notice.html
+
+A batch (staff)::
+
+    flowmatch guide --batch projects.csv -o notices/ --format pdf --jobs 2
+
+A batch file is CSV (a header row) or YAML (a list of mappings, or ``projects:`` holding one).
+Columns: ``id`` (required, names the output file), the attributes and flags of the profile, and
+optionally ``name``, ``applicant``, ``start``, ``on_file`` (ids separated by ``,`` ``;`` or
+spaces) and ``commitment`` (true/false).  Empty cells are ignored.  One bad row never stops the
+rest; every file is written to a temporary file in the target directory and then renamed, so an
+interrupted run leaves no half-written notice, and a re-run skips the notices already written
+(``--force`` rewrites them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .cli import _emit, _load, common
+from .errors import FlowmatchError, InputError
+
+if TYPE_CHECKING:
+    from .calendar import WorkCalendar
+    from .ruleset import RuleSet
+
+EXTENSIONS = {"html": ".html", "md": ".md", "pdf": ".pdf"}
+RESERVED = {"id", "name", "applicant", "start", "on_file", "commitment"}
+_SAFE_ID = re.compile(r"^[\w\-.]+$", re.UNICODE)
+
+
+# --- shared pieces ---------------------------------------------------------------------------------
+def split_ids(text: str) -> list[str]:
+    """Material ids from ``M1,M2`` / ``M1; M2`` / ``M1 M2``."""
+    return [t for t in re.split(r"[\s,;，；、]+", text.strip()) if t]
+
+
+def read_on_file_yaml(path: Path) -> list[str]:
+    """Material ids from a YAML file: a list, or a mapping with an ``on_file`` list."""
+    from .yamlsrc import YamlError, read
+
+    try:
+        data = read(path).data
+    except YamlError as exc:
+        raise InputError(f"{path}: {exc.problem.message}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if isinstance(data, Mapping):
+        data = data.get("on_file")
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        raise InputError(f"{path}: expected a list of material ids (or 'on_file:' holding one)")
+    return list(data)
+
+
+def parse_start(text: str | None, calendar: WorkCalendar, today: dt.date | None = None) -> dt.date:
+    """The acceptance day: ``text`` as YYYY-MM-DD, or the first working day from today."""
+    if text:
+        try:
+            day = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            raise InputError(f"start date {text!r} is not a date; allowed: YYYY-MM-DD") from None
+        if not calendar.is_workday(day):
+            raise InputError(f"start date {day.isoformat()} is not a working day; the acceptance day must be one "
+                             f"(next working day: {_next_workday(day, calendar).isoformat()})")
+        return day
+    return _next_workday(today or dt.date.today(), calendar)
+
+
+def _next_workday(day: dt.date, calendar: WorkCalendar) -> dt.date:
+    """``day`` if it is a working day, else the first working day after it."""
+    while not calendar.is_workday(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _parse_bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "1", "y", "是", "on"}:
+        return True
+    if text in {"false", "no", "0", "n", "否", "off", ""}:
+        return False
+    raise InputError(f"{what} takes true or false, got {value!r}")
+
+
+def not_matched_message(rs: RuleSet, result: Any) -> str:
+    """Why a profile cannot get a notice, listing what is missing or allowed."""
+    if result.status == "incomplete":
+        parts = []
+        for attr in result.missing:
+            a = rs.attributes[attr]
+            parts.append(f"{attr} ({a.label}): {', '.join(a.values)}")
+        return "the profile is incomplete; still needed: " + "; ".join(parts)
+    if result.status == "not_applicable":
+        text = f"the project is not applicable ({result.rule}): {result.reason}"
+        if result.consider:
+            text += f"; consider {result.consider} {rs.situations[result.consider].name}"
+        return text
+    return "the profile is invalid: " + "; ".join(i.text() for i in result.invalid)
+
+
+def make_notice(
+    rs: RuleSet,
+    profile: Mapping[str, Any],
+    fmt: str,
+    *,
+    start: str | None = None,
+    name: str | None = None,
+    applicant: str | None = None,
+    on_file: Sequence[str] = (),
+    commitment: bool = False,
+    templates: Path | None = None,
+    calendar: WorkCalendar | None = None,
+    generated: dt.date | None = None,
+) -> tuple[str | bytes, dict[str, Any]]:
+    """Match, schedule and render one notice; returns it and a summary. Raises on bad input."""
+    from .calendar import WorkCalendar
+    from .flows import for_situation
+    from .matcher import matcher_for
+    from .materials import check_on_file
+    from .render import notice_warnings, render_guide
+    from .scheduler import schedule
+
+    if templates is not None and not Path(templates).is_dir():
+        raise InputError(f"template directory {str(templates)!r} does not exist or is not a directory")
+    matcher = matcher_for(rs)
+    result = matcher.match(profile)
+    if result.status != "matched":
+        raise InputError(not_matched_message(rs, result))
+    answers, _, _ = matcher.validate(profile)
+    cal = calendar or WorkCalendar()
+    flow = for_situation(rs, result.situation or "", flags=result.flags, profile=answers)
+    check_on_file(flow, rs, on_file)
+    day = parse_start(start, cal)
+    plan = schedule(flow, day, cal, "commitment" if commitment else "standard", ruleset=rs)
+    output = render_guide(result, plan, fmt, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
+                          templates=templates, generated=generated, calendar=cal)
+    summary = {
+        "situation": result.situation, "flowchart": result.flowchart, "working_days": _jnum(plan.working_days),
+        "elapsed_working_days": _jnum(plan.elapsed_working_days), "start": day.isoformat(),
+        "finish": plan.finish.isoformat() if plan.finish else None, "warnings": notice_warnings(plan, cal),
+    }
+    return output, summary
+
+
+def _jnum(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
+
+    The rename is atomic, so an interrupted run never leaves a half-written notice under its
+    final name (no fsync: a batch of a thousand notices should not wait on the disk a thousand times).
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _format_for(fmt: str | None, output: Path | None) -> str:
+    if fmt:
+        return fmt
+    if output is not None:
+        for name, ext in EXTENSIONS.items():
+            if output.suffix.lower() == ext or (name == "html" and output.suffix.lower() == ".htm"):
+                return name
+    return "html"
+
+
+# --- batch ----------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    number: int
+    id: str
+    profile: dict[str, Any]
+    options: dict[str, Any]
+    error: str | None = None
+
+
+@dataclass
+class BatchReport:
+    written: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"written": self.written, "skipped": self.skipped, "failed": self.failed,
+                "counts": {"written": len(self.written), "skipped": len(self.skipped), "failed": len(self.failed)}}
+
+
+def read_batch(path: Path) -> list[Row]:
+    """The rows of a batch file (CSV or YAML). A row's own problems are kept on the row."""
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read batch file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"batch file {path} is not UTF-8 text") from None
+    records: list[tuple[int, Any]]
+    if suffix == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or "id" not in [f.strip() for f in reader.fieldnames]:
+            raise InputError(f"batch file {path} needs a header row with an 'id' column")
+        records = [(i, {(k or "").strip(): v for k, v in rec.items()}) for i, rec in enumerate(reader, start=2)]
+    elif suffix in (".yaml", ".yml"):
+        from .yamlsrc import YamlError, read
+
+        try:
+            data = read(path).data
+        except YamlError as exc:
+            raise InputError(f"{path}: {exc.problem.message}") from None
+        if isinstance(data, Mapping) and "projects" in data:
+            data = data["projects"]
+        if not isinstance(data, list):
+            raise InputError(f"batch file {path}: expected a list of projects (or 'projects:' holding one)")
+        records = list(enumerate(data, start=1))
+    else:
+        raise InputError(f"batch file {path.name}: unknown kind of file", allowed=[".csv", ".yaml", ".yml"])
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for number, rec in records:
+        if not isinstance(rec, Mapping):
+            rows.append(Row(number, f"row{number}", {}, {}, "expected a mapping of column to value"))
+            continue
+        pid = str(rec.get("id") or "").strip()
+        row = Row(number, pid or f"row{number}", {}, {})
+        for key, value in rec.items():
+            key = str(key).strip()
+            if value is None or (isinstance(value, str) and not value.strip()) or key == "id":
+                continue
+            if key in RESERVED:
+                row.options[key] = value
+            else:
+                row.profile[key] = value.strip() if isinstance(value, str) else value
+        if not pid:
+            row.error = "missing id"
+        elif not _SAFE_ID.match(pid) or pid in {".", ".."}:
+            row.error = f"id {pid!r} cannot name a file; use letters, digits, '-', '_' or '.'"
+        elif pid in seen:
+            row.error = f"duplicate id {pid!r}"
+        seen.add(pid)
+        rows.append(row)
+    return rows
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(rules: str | None, calendar_file: str | None, assume_weekends: bool) -> None:
+    """Load the rule-set (and calendar) once per worker process."""
+    from .calendar import WorkCalendar, load_overrides
+
+    _WORKER["rs"] = _load(Path(rules) if rules else None)
+    _WORKER["cal"] = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
+                      else WorkCalendar(assume_weekends=assume_weekends))
+
+
+def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | None,
+                generated: dt.date | None) -> dict[str, Any]:
+    target = Path(out_dir) / f"{row.id}{EXTENSIONS[fmt]}"
+    base = {"row": row.number, "id": row.id, "file": str(target)}
+    if row.error:
+        return {**base, "status": "failed", "error": row.error}
+    if target.exists() and not force:
+        return {**base, "status": "skipped"}
+    try:
+        opts = row.options
+        on_file = opts.get("on_file") or []
+        if isinstance(on_file, str):
+            on_file = split_ids(on_file)
+        data, summary = make_notice(
+            _WORKER["rs"], row.profile, fmt, start=str(opts["start"]) if opts.get("start") else None,
+            name=str(opts["name"]) if opts.get("name") else None,
+            applicant=str(opts["applicant"]) if opts.get("applicant") else None, on_file=[str(m) for m in on_file],
+            commitment=_parse_bool(opts.get("commitment", False), "commitment"),
+            templates=Path(templates) if templates else None, calendar=_WORKER["cal"], generated=generated,
+        )
+        write_atomic(target, data)
+    except FlowmatchError as exc:
+        return {**base, "status": "failed", "error": str(exc)}
+    except OSError as exc:
+        return {**base, "status": "failed", "error": f"cannot write {target}: {exc.strerror or exc}"}
+    return {**base, "status": "written", **summary}
+
+
+def run_batch(
+    batch: Path,
+    out_dir: Path,
+    fmt: str,
+    *,
+    rules: Path | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    templates: Path | None = None,
+    calendar_file: Path | None = None,
+    assume_weekends: bool = False,
+    generated: dt.date | None = None,
+    progress: Any = None,
+) -> BatchReport:
+    """Render every row of ``batch`` into ``out_dir``; returns what was written, skipped and failed.
+
+    ``jobs``: worker processes (default: the CPU count, at most 2 per the service-centre machine);
+    ``progress``: called with each row's result as it finishes.
+    """
+    rows = read_batch(batch)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if templates is not None and not templates.is_dir():
+        raise InputError(f"template directory {str(templates)!r} does not exist or is not a directory")
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    report = BatchReport()
+    args = (str(out_dir), fmt, force, str(templates) if templates else None, generated)
+    init = (str(rules) if rules else None, str(calendar_file) if calendar_file else None, assume_weekends)
+
+    def record(result: dict[str, Any]) -> None:
+        {"written": report.written, "skipped": report.skipped, "failed": report.failed}[result["status"]].append(result)
+        if progress is not None:
+            progress(result)
+
+    if jobs <= 1 or len(rows) <= 1:
+        _init_worker(*init)
+        for row in rows:
+            record(_render_row(row, *args))
+    else:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=init) as pool:
+            futures: list[Future[dict[str, Any]]] = [pool.submit(_render_row, row, *args) for row in rows]
+            for future in futures:
+                record(future.result())
+    for bucket in (report.written, report.skipped, report.failed):
+        bucket.sort(key=lambda r: r["row"])
+    return report
+
+
+# --- the command ----------------------------------------------------------------------------------
+@click.command()
+@common
+@click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE...")
+@click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default=None,
+              help="html (default; or from the -o extension), md or pdf (needs the [pdf] extra and a CJK font).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
+@click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day (default: the next working day).")
+@click.option("--name", "project_name", default=None, help="Project name printed on the notice.")
+@click.option("--applicant", default=None, help="Applicant printed on the notice.")
+@click.option("--on-file", "on_file", default=None, metavar="M1,M2",
+              help="Material ids already in the certificate database (not asked).")
+@click.option("--on-file-yaml", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML list of material ids already on file.")
+@click.option("--commitment", is_flag=True, help="告知承诺: eligible steps on a signed commitment letter.")
+@click.option("--templates", type=click.Path(path_type=Path), default=None,
+              help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).")
+@click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Holiday override YAML for years the official data does not cover.")
+@click.option("--assume-weekends", is_flag=True, help="Past known calendar data, assume Mon–Fri (with a warning).")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV or YAML of projects (an 'id' column names each file); -o is then a directory.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for --batch (default 2).")
+def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
+          start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
+          on_file_yaml: Path | None, commitment: bool, templates: Path | None, calendar_file: Path | None,
+          assume_weekends: bool, force: bool, batch: Path | None, jobs: int | None) -> None:
+    """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file."""
+    if batch is not None:
+        _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file, assume_weekends)
+        return
+    from .calendar import WorkCalendar, load_overrides
+    from .matcher import parse_pairs
+
+    rs = _load(rules)
+    if not pairs:
+        raise InputError("give the project as ATTRIBUTE=VALUE pairs (or --batch FILE)", allowed=list(rs.attributes))
+    if on_file and on_file_yaml:
+        raise InputError("give --on-file or --on-file-yaml, not both")
+    fmt = _format_for(fmt, output if output is not None and str(output) != "-" else None)
+    to_stdout = output is None or str(output) == "-"
+    if to_stdout and fmt == "pdf":
+        raise InputError("PDF output needs -o FILE")
+    if not to_stdout:
+        assert output is not None
+        if output.is_dir():
+            raise InputError(f"{output} is a directory; give a file name (or use --batch for a directory)")
+        if output.exists() and not force:
+            raise InputError(f"{output} exists; pass --force to overwrite it")
+        if not output.parent.exists():
+            raise InputError(f"directory {output.parent} does not exist")
+    ids = read_on_file_yaml(on_file_yaml) if on_file_yaml else split_ids(on_file or "")
+    cal = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
+           else WorkCalendar(assume_weekends=assume_weekends))
+    data, summary = make_notice(rs, parse_pairs(list(pairs)), fmt, start=start, name=project_name,
+                                applicant=applicant, on_file=ids, commitment=commitment, templates=templates,
+                                calendar=cal)
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    if to_stdout:
+        assert isinstance(data, str)
+        click.echo(data, nl=False)
+        return
+    assert output is not None
+    write_atomic(output, data)
+    if as_json:
+        _emit({"output": str(output), "format": fmt, **summary})
+    else:
+        click.echo(f"wrote {output} ({summary['situation']} → {summary['flowchart']}, "
+                   f"{_num(summary['working_days'])} working days, finish {summary['finish']})", err=True)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
+                 batch: Path, jobs: int | None, force: bool, templates: Path | None, calendar_file: Path | None,
+                 assume_weekends: bool) -> None:
+    if pairs:
+        raise InputError("--batch reads the projects from the file; give no ATTRIBUTE=VALUE pairs")
+    if output is None:
+        raise InputError("--batch needs -o DIR, the directory for the notices")
+    if output.exists() and not output.is_dir():
+        raise InputError(f"{output} is a file; --batch needs -o DIR")
+    _load(rules)  # fail fast (exit 2) on a broken rule-set, before any worker starts
+    fmt = fmt or "html"
+    rows_total = len(read_batch(batch))
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True, highlight=False)
+    with Progress(TextColumn("[bold]告知书[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, disable=as_json or not console.is_terminal,
+                  transient=False) as bar:
+        task = bar.add_task("", total=rows_total)
+
+        def advance(result: dict[str, Any]) -> None:
+            bar.update(task, advance=1, description=f"{result['id']}: {result['status']}")
+
+        report = run_batch(batch, output, fmt, rules=rules, jobs=jobs, force=force, templates=templates,
+                           calendar_file=calendar_file, assume_weekends=assume_weekends, progress=advance)
+    if as_json:
+        _emit(report.to_dict())
+    else:
+        _print_report(console, report, output)
+    sys.exit(1 if report.failed else 0)
+
+
+def _print_report(console: Any, report: BatchReport, output: Path) -> None:
+    console.print(f"{len(report.written)} written, {len(report.skipped)} skipped (already there; --force rewrites), "
+                  f"{len(report.failed)} failed — in {output}")
+    if report.failed:
+        from rich.table import Table
+
+        table = Table(title="failed rows", show_lines=False)
+        for col in ("row", "id", "error"):
+            table.add_column(col)
+        for r in report.failed:
+            table.add_row(str(r["row"]), r["id"], r["error"])
+        console.print(table)

@@ -1,0 +1,267 @@
+"""Consolidating a flow's materials into the one-time notice's list (SPEC §7).
+
+Each material appears once however many steps need it, with the steps that use it.  Materials
+produced by an earlier step of the same flow (an ancestor in the DAG, via ``produces``) are issued
+to the applicant during the process and never asked.  Materials the applicant has on file in the
+certificate database (证照数据库) are removed and counted.  In commitment (告知承诺) mode each
+committed step adds a signed commitment letter.  容缺 materials (``deficiency``) get a supply-by
+date: ``days`` working days after the acceptance day of the first step that asks them.
+
+Pure functions over a resolved flow and (optionally) its schedule; nothing is printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from .calendar import WorkCalendar
+from .errors import InputError
+from .flows import ResolvedFlow
+from .ruleset import RuleSet
+from .scheduler import Schedule
+
+__all__ = [
+    "COMMITMENT_PREFIX",
+    "CommitmentLetter",
+    "IssuedMaterial",
+    "MaterialList",
+    "PreparedMaterial",
+    "SparedMaterial",
+    "check_on_file",
+    "consolidate",
+]
+
+COMMITMENT_PREFIX = "commitment_letter__"
+
+SOURCE_LABELS: Mapping[str, str] = {
+    "applicant": "申请人自备",
+    "department": "有关部门出具",
+    "intermediary": "中介机构编制",
+    "commitment": "申请人签署",
+}
+MEDIUM_LABELS: Mapping[str, str] = {
+    "paper": "纸质",
+    "electronic": "电子",
+    "paper_and_electronic": "纸质及电子",
+}
+
+
+@dataclass(frozen=True)
+class PreparedMaterial:
+    """A material the applicant prepares, listed once, with every step that asks it."""
+
+    number: int
+    id: str
+    name: str
+    source: str
+    issuer: str | None
+    original: int
+    copies: int
+    medium: str
+    condition: str | None
+    note: str | None
+    steps: tuple[str, ...]
+    completion_only: bool
+    deficiency_days: int | None
+    supply_by: dt.date | None
+    commitment_for: str | None = None
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+    @property
+    def medium_label(self) -> str:
+        return MEDIUM_LABELS[self.medium]
+
+    @property
+    def deficiency(self) -> bool:
+        return self.deficiency_days is not None
+
+
+@dataclass(frozen=True)
+class IssuedMaterial:
+    """A material an earlier step of this flow issues; the applicant is never asked for it."""
+
+    id: str
+    name: str
+    produced_by: str
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SparedMaterial:
+    """A material found on file in the certificate database: not asked."""
+
+    id: str
+    name: str
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CommitmentLetter:
+    """告知承诺: the letter the applicant signs for one committed step."""
+
+    step: str
+    material: str
+    letter: str
+    duration: float
+
+
+@dataclass(frozen=True)
+class MaterialList:
+    """The consolidated materials of one flow for one applicant."""
+
+    flowchart: str
+    to_prepare: tuple[PreparedMaterial, ...]
+    issued: tuple[IssuedMaterial, ...]
+    on_file: tuple[SparedMaterial, ...]
+    commitments: tuple[CommitmentLetter, ...]
+    requisites: int
+    by_step: Mapping[str, tuple[str, ...]]
+
+    @property
+    def spared(self) -> int:
+        """How many materials the certificate database spared the applicant."""
+        return len(self.on_file)
+
+    @property
+    def before_construction(self) -> tuple[PreparedMaterial, ...]:
+        return tuple(m for m in self.to_prepare if not m.completion_only)
+
+    @property
+    def at_completion(self) -> tuple[PreparedMaterial, ...]:
+        return tuple(m for m in self.to_prepare if m.completion_only)
+
+    @property
+    def deficiency_tolerated(self) -> tuple[PreparedMaterial, ...]:
+        return tuple(m for m in self.to_prepare if m.deficiency)
+
+    def get(self, material_id: str) -> PreparedMaterial:
+        for m in self.to_prepare:
+            if m.id == material_id:
+                return m
+        raise KeyError(material_id)
+
+
+def _ancestors(flow: ResolvedFlow) -> dict[str, frozenset[str]]:
+    """Every step's ancestors (transitive prerequisites), in one pass over topological order."""
+    out: dict[str, frozenset[str]] = {}
+    for sid, step in flow.steps.items():
+        acc: set[str] = set()
+        for dep in step.depends_on:
+            acc.add(dep)
+            acc |= out.get(dep, frozenset())
+        out[sid] = frozenset(acc)
+    return out
+
+
+def _committed(flow: ResolvedFlow, schedule: Schedule | None, commitment: bool | None) -> list[str]:
+    if schedule is not None and commitment is None:
+        return [s.id for s in schedule.steps if s.committed]
+    if not commitment:
+        return []
+    return [s.id for s in flow.steps.values() if s.commitment is not None and not s.completion]
+
+
+def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str]) -> tuple[str, ...]:
+    """The on-file ids, cleaned and de-duplicated; an unknown id is an :class:`InputError`."""
+    ids = tuple(dict.fromkeys(m.strip() for m in on_file if m and m.strip()))
+    unknown = [m for m in ids if m not in ruleset.materials]
+    if unknown:
+        mine = sorted({m for s in flow.steps.values() for m in s.materials})
+        raise InputError(f"unknown material id{'s' if len(unknown) > 1 else ''} on file: {', '.join(unknown)}",
+                         allowed=mine)
+    return ids
+
+
+def consolidate(
+    flow: ResolvedFlow,
+    ruleset: RuleSet,
+    *,
+    schedule: Schedule | None = None,
+    calendar: WorkCalendar | None = None,
+    on_file: Iterable[str] = (),
+    commitment: bool | None = None,
+) -> MaterialList:
+    """The materials of ``flow`` consolidated for the one-time notice.
+
+    ``schedule`` supplies step start dates (for 容缺 supply-by dates) and, unless ``commitment``
+    is given, which steps are committed.  ``on_file`` ids must be known materials; an unknown id is
+    an :class:`InputError` listing the flow's materials.  ``calendar`` counts the supply-by working
+    days (default: the official calendar).
+    """
+    on_file = check_on_file(flow, ruleset, on_file)
+    ancestors = _ancestors(flow)
+    producers: dict[str, list[str]] = {}
+    for sid, step in flow.steps.items():
+        for m in step.produces:
+            producers.setdefault(m, []).append(sid)
+
+    asked: dict[str, list[str]] = {}
+    issued: dict[str, tuple[str, list[str]]] = {}
+    for sid, step in flow.steps.items():
+        for mid in step.materials:
+            source = next((p for p in producers.get(mid, ()) if p in ancestors[sid]), None)
+            if source is not None:
+                issued.setdefault(mid, (source, []))[1].append(sid)
+            else:
+                asked.setdefault(mid, []).append(sid)
+
+    starts: dict[str, dt.date] = {}
+    if schedule is not None:
+        starts = {s.id: s.start for s in schedule.steps if s.start is not None}
+    cal = calendar
+    spared_ids = set(on_file)
+    prepared: list[PreparedMaterial] = []
+    spared: list[SparedMaterial] = []
+    by_step: dict[str, list[str]] = {sid: [] for sid in flow.steps}
+    for mid, users in asked.items():
+        mat = ruleset.materials[mid]
+        if mid in spared_ids:
+            spared.append(SparedMaterial(mid, mat.name, tuple(users)))
+            continue
+        for sid in users:
+            by_step[sid].append(mid)
+        days = mat.deficiency.days if mat.deficiency is not None else None
+        supply_by = None
+        first_dated = next((starts[s] for s in users if s in starts), None)
+        if days is not None and first_dated is not None:
+            if cal is None:
+                cal = WorkCalendar()
+            supply_by = cal.add(first_dated, days)
+        prepared.append(PreparedMaterial(
+            number=0, id=mid, name=mat.name, source=mat.source, issuer=mat.issuer, original=mat.original,
+            copies=mat.copies, medium=mat.medium, condition=mat.condition, note=mat.note, steps=tuple(users),
+            completion_only=all(flow.steps[s].completion for s in users), deficiency_days=days, supply_by=supply_by,
+        ))
+
+    letters: list[CommitmentLetter] = []
+    for sid in _committed(flow, schedule, commitment):
+        step = flow.steps[sid]
+        if step.commitment is None:
+            continue
+        mid = COMMITMENT_PREFIX + sid
+        letters.append(CommitmentLetter(sid, mid, step.commitment.letter, step.commitment.duration))
+        by_step[sid].append(mid)
+        prepared.append(PreparedMaterial(
+            number=0, id=mid, name=f"告知承诺书（{step.name}）", source="commitment", issuer=None, original=1, copies=0,
+            medium="paper", condition="选择告知承诺方式办理时提供", note=None, steps=(sid,), completion_only=False,
+            deficiency_days=None, supply_by=None, commitment_for=sid,
+        ))
+
+    order = {sid: i for i, sid in enumerate(flow.steps)}
+    prepared.sort(key=lambda m: (m.completion_only, min(order[s] for s in m.steps)))
+    numbered = tuple(replace(m, number=i) for i, m in enumerate(prepared, start=1))
+    return MaterialList(
+        flowchart=flow.id,
+        to_prepare=numbered,
+        issued=tuple(IssuedMaterial(mid, ruleset.materials[mid].name, src, tuple(users))
+                     for mid, (src, users) in issued.items()),
+        on_file=tuple(spared),
+        commitments=tuple(letters),
+        requisites=sum(len(s.materials) for s in flow.steps.values()),
+        by_step={sid: tuple(ids) for sid, ids in by_step.items()},
+    )

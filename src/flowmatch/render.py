@@ -1,0 +1,657 @@
+"""The one-time notice (一次性告知书): one context, rendered by Jinja templates as HTML, Markdown or PDF.
+
+:func:`build_context` gathers everything a notice says — header, overview, pictures, consolidated
+materials, per-step blocks, completion steps, fees, intermediaries, closing statement — from the
+match, the schedule and the rule-set.  :func:`render_guide` renders it with the templates in the
+top-level ``guides/`` directory (shipped in the wheel), or with a user's template directory, which
+runs in Jinja's sandbox and falls back to the packaged templates for anything it does not define.
+
+HTML is autoescaped always; Markdown output escapes ``< > |`` in every value.  A template error
+becomes :class:`~flowmatch.errors.RenderError` naming the template and line.  PDF goes through
+WeasyPrint (the ``[pdf]`` extra) with a CJK font found on the system; without either the error
+says what to install — never a PDF of empty boxes.
+
+Regenerate the golden notices in ``tests/golden/`` with ``python -m flowmatch.render --regenerate-golden``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from markupsafe import Markup, escape
+
+from .calendar import WorkCalendar
+from .errors import InputError, RenderError
+from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
+from .materials import MaterialList, consolidate
+from .models import Limit
+from .ruleset import RuleSet, default_ruleset
+from .scheduler import Schedule, ScheduledStep
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from .matcher import MatchResult
+
+__all__ = ["FORMATS", "build_context", "default_guides_path", "find_cjk_font", "render_guide"]
+
+Format = Literal["html", "md", "pdf"]
+FORMATS: tuple[str, ...] = ("html", "md", "pdf")
+TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
+
+STAGES = {
+    0: "技术服务（前期）",
+    1: "立项用地规划许可",
+    2: "工程建设许可",
+    3: "施工许可",
+    4: "竣工验收",
+    5: "并行推进",
+}
+WEEKDAYS = "一二三四五六日"
+CLOSING = (
+    "本告知书依据《中华人民共和国行政许可法》第三十条、第三十二条，一次性告知本项目从立项到取得施工许可"
+    "（及竣工验收）须办理的全部审批事项、申请材料、办理时限和收费。申请人按本告知书备齐材料即可申请办理；"
+    "除本告知书所列材料外，各审批部门不得要求申请人另行提交其他材料。申请材料不齐全或者不符合法定形式的，"
+    "受理部门应当当场或者在五日内一次性告知需要补正的全部内容。"
+)
+NOT_COUNTED_BASIS = (
+    "依据《中华人民共和国行政许可法》第四十五条，招标、拍卖、评估、公示、专家评审等所需时间不计入审批时限"
+)
+
+CJK_FAMILIES = (
+    "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Serif SC",
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "AR PL UMing CN", "AR PL UKai CN", "Droid Sans Fallback",
+)
+CJK_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+
+
+# --- locating the templates --------------------------------------------------------------------------
+def default_guides_path() -> Path:
+    """The packaged templates: inside the installed wheel, or the source tree's ``guides/``."""
+    here = Path(__file__).resolve().parent
+    for base in (here / "guides", here.parents[1] / "guides"):
+        if (base / TEMPLATES["html"]).is_file():
+            return base
+    raise RenderError("the packaged guide templates are missing from this installation; reinstall flowmatch")
+
+
+# --- small formatting helpers (also Jinja filters) ----------------------------------------------------
+def _num(x: float | int | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def cn_date(d: dt.date | None, weekday: bool = False) -> str:
+    if d is None:
+        return "—"
+    text = f"{d.year}年{d.month}月{d.day}日"
+    return f"{text}（周{WEEKDAYS[d.weekday()]}）" if weekday else text
+
+
+def days_text(x: float) -> str:
+    return "即时办结" if x == 0 else f"{_num(x)}个工作日"
+
+
+def limit_text(limit: Limit) -> str:
+    unit = limit.unit
+    if unit == "on_the_spot":
+        text = "即时办结"
+    elif unit == "none" or limit.value is None:
+        text = "无法定时限"
+    elif unit == "working_day":
+        text = f"{_num(limit.value)}个工作日"
+    elif unit == "day":
+        text = f"{_num(limit.value)}日"
+    else:
+        text = f"{_num(limit.value)}个月"
+    return f"{text}（{limit.note}）" if limit.note else text
+
+
+def percent(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _md_escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r\n", " ").replace("\n", " "))
+
+
+def _md_finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    return _md_escape(str(value))
+
+
+def md_quote(text: str | None) -> Markup:
+    """A multi-line text as a Markdown block quote (escaped)."""
+    if not text:
+        return Markup("")
+    lines = [_md_escape(line) for line in str(text).strip().splitlines()]
+    return Markup("\n".join("> " + line if line else ">" for line in lines))
+
+
+def md_text(text: str | None) -> Markup:
+    """A multi-line text as Markdown paragraphs (escaped, line breaks kept)."""
+    if not text:
+        return Markup("")
+    return Markup("  \n".join(_md_escape(line) for line in str(text).strip().splitlines()))
+
+
+def html_text(text: str | None) -> Markup:
+    """A multi-line text as escaped HTML with ``<br>`` line breaks."""
+    if not text:
+        return Markup("")
+    return Markup("<br>").join(escape(line) for line in str(text).strip().splitlines())
+
+
+# --- the context -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepView:
+    """One step as the notice shows it."""
+
+    number: int
+    id: str
+    name: str
+    item: str
+    item_name: str
+    department: str
+    department_short: str
+    members: tuple[str, ...]
+    stage: int
+    stage_label: str
+    batch: int | None
+    prerequisites: tuple[str, ...]
+    statutory: str
+    promised: str
+    duration: float
+    counted: bool
+    critical: bool
+    slack: float
+    start: dt.date | None
+    end: dt.date | None
+    es: float | None
+    ef: float | None
+    fees: tuple[dict[str, Any], ...]
+    result: str | None
+    legal_basis: tuple[str, ...]
+    commitment_available: bool
+    committed: bool
+    commitment_duration: float | None
+    commitment_letter: str | None
+    materials: tuple[Any, ...]
+    materials_text: str
+    issued_text: str
+    issued: tuple[dict[str, Any], ...]
+    spared: tuple[str, ...]
+    produces: tuple[str, ...]
+    intermediaries: tuple[dict[str, Any], ...]
+    completion: bool
+    note: str | None
+
+
+def _baseline(rs: RuleSet) -> dict[str, Any] | None:
+    key = ("render", "baseline_figures")
+    if key not in rs._memo:
+        from .stats import baseline_figures
+
+        rs._memo[key] = baseline_figures(rs)
+    found: dict[str, Any] | None = rs._memo[key]
+    return found
+
+
+def _dept(rs: RuleSet, did: str) -> tuple[str, str]:
+    d = rs.departments.get(did)
+    return (d.name, d.short) if d is not None else (did, did)
+
+
+def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int, sched: ScheduledStep | None,
+               mats: MaterialList, by_number: Mapping[str, Any], names: Mapping[str, str]) -> StepView:
+    item = step.item
+    issued = tuple({"name": m.name, "by": names.get(m.produced_by, m.produced_by)}
+                   for m in mats.issued if step.id in m.steps)
+    asked = tuple(by_number[m] for m in mats.by_step.get(step.id, ()))
+    spared = tuple(m.name for m in mats.on_file if step.id in m.steps)
+    committed = bool(sched and sched.committed)
+    name, short = _dept(rs, step.department)
+    return StepView(
+        number=number, id=step.id, name=step.name, item=item.id, item_name=item.name, department=name,
+        department_short=short, members=tuple(_dept(rs, m)[0] for m in step.members), stage=item.stage,
+        stage_label=STAGES.get(item.stage, str(item.stage)), batch=(sched.stage + 1) if sched else None,
+        prerequisites=tuple(names.get(d, d) for d in step.depends_on), statutory=limit_text(item.statutory),
+        promised=days_text(step.duration), duration=sched.duration if sched else step.duration,
+        counted=step.counted, critical=bool(sched and sched.critical and step.counted),
+        slack=sched.slack if sched else 0.0, start=sched.start if sched else None, end=sched.end if sched else None,
+        es=sched.elapsed_es if sched else None, ef=sched.elapsed_ef if sched else None,
+        fees=tuple({"name": f.name, "basis": f.basis, "standard": f.standard, "administrative": f.administrative,
+                    "status": f.status} for f in item.fees),
+        result=item.result, legal_basis=tuple(item.legal_basis), commitment_available=step.commitment is not None,
+        committed=committed, commitment_duration=step.commitment.duration if step.commitment else None,
+        commitment_letter=step.commitment.letter if step.commitment and committed else None,
+        materials=asked, materials_text="、".join(f"{m.name}〔{m.number}〕" for m in asked),
+        issued_text="、".join(f"{m['name']}（{m['by']}）" for m in issued), issued=issued, spared=spared,
+        produces=tuple(rs.materials[m].name for m in step.produces if m in rs.materials),
+        intermediaries=tuple({"kind": i.kind, "purpose": i.purpose, "seals": i.seals, "fee": i.fee}
+                             for i in item.intermediaries),
+        completion=step.completion, note=item.note,
+    )
+
+
+def _flow_for(match: MatchResult, schedule: Schedule, rs: RuleSet) -> ResolvedFlow:
+    if schedule.flow is not None:
+        return schedule.flow
+    if match.situation and match.situation in rs.situations:
+        return for_situation(rs, match.situation, flags=match.flags)
+    return resolve(rs, schedule.flowchart)
+
+
+def _check_inputs(match: MatchResult, schedule: Schedule) -> None:
+    if match.status != "matched":
+        if match.status == "incomplete":
+            raise InputError("cannot write a notice for an incomplete profile; still needed: "
+                             + ", ".join(match.missing))
+        if match.status == "not_applicable":
+            raise InputError(f"cannot write a notice: the project is not applicable ({match.rule}): {match.reason}")
+        raise InputError("cannot write a notice for an invalid profile: " + "; ".join(i.text() for i in match.invalid))
+    if match.flowchart != schedule.flowchart:
+        raise InputError(f"the schedule is for flowchart {schedule.flowchart}, "
+                         f"but the match selected {match.flowchart}")
+
+
+def build_context(
+    match: MatchResult,
+    schedule: Schedule,
+    *,
+    ruleset: RuleSet | None = None,
+    project_name: str | None = None,
+    applicant: str | None = None,
+    on_file: Iterable[str] = (),
+    generated: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
+    pictures: Literal["svg", "mermaid", "none"] = "svg",
+) -> dict[str, Any]:
+    """Everything the notice says, as one dict for the templates (the same for every format)."""
+    rs = ruleset or default_ruleset()
+    _check_inputs(match, schedule)
+    flow = _flow_for(match, schedule, rs)
+    cal = calendar
+    if cal is None and schedule.start is not None:
+        cal = WorkCalendar(assume_weekends=bool(schedule.warnings) or not WorkCalendar().covers(schedule.start.year))
+    mats = consolidate(flow, rs, schedule=schedule, calendar=cal, on_file=on_file)
+    by_number = {m.id: m for m in mats.to_prepare}
+    names = {sid: s.name for sid, s in flow.steps.items()}
+    sched_by_id = {s.id: s for s in schedule.steps}
+
+    pre = [s for s in flow.steps.values() if not s.completion]
+    completion = [s for s in flow.steps.values() if s.completion]
+    topo = {sid: i for i, sid in enumerate(flow.steps)}
+    ordered = sorted(pre, key=lambda s: (sched_by_id[s.id].elapsed_es if s.id in sched_by_id else 0.0, topo[s.id]))
+    steps = [_step_view(rs, flow, s, i, sched_by_id.get(s.id), mats, by_number, names)
+             for i, s in enumerate(ordered, start=1)]
+    completion_views = [_step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names)
+                        for i, s in enumerate(completion, start=1)]
+
+    departments = {s.department for s in pre} | {m for s in pre for m in s.members}
+    approval = [s for s in pre if s.counted]
+    joint = [
+        {"name": s.name, "department": _dept(rs, s.department)[0], "members": [_dept(rs, m)[1] for m in s.members],
+         "count": len(s.members), "completion": s.completion}
+        for s in flow.steps.values() if s.members
+    ]
+    base = _baseline(rs)
+    saving = None
+    if base and schedule.mode != "baseline" and base.get("working_days"):
+        days = float(base["working_days"]) - schedule.working_days
+        saving = {
+            "name": base["name"], "working_days": base["working_days"], "steps": base["steps"],
+            "departments": base["departments"], "saving_days": days,
+            "saving_pct": days / float(base["working_days"]),
+            "saving_steps": int(base["steps"]) - len(approval),
+        }
+
+    fees = [
+        {"step": v.name, "department": v.department_short, **f} for v in (*steps, *completion_views) for f in v.fees
+    ]
+    intermediaries: dict[str, dict[str, Any]] = {}
+    for v in (*steps, *completion_views):
+        for inter in v.intermediaries:
+            row = intermediaries.setdefault(inter["kind"], {**inter, "steps": []})
+            row["steps"].append(v.name)
+    short = {did: d.short for did, d in rs.departments.items()}
+    joint_ids = {s.id: bool(s.members) for s in pre}
+    figures: dict[str, Any] = {}
+    if pictures == "svg":
+        from .pictures import flowchart_svg, gantt_svg
+
+        diagram = flowchart_svg(schedule, short, joint_ids)
+        dates: dict[int, dt.date] = {}
+        if schedule.start is not None and cal is not None:
+            total = int(schedule.elapsed_working_days + 0.999)
+            current = schedule.start
+            dates[0] = current
+            for i in range(1, total + 1):
+                current = cal.add(current, 1)
+                dates[i] = current
+        figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
+                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
+    elif pictures == "mermaid":
+        from .pictures import flowchart_mermaid
+
+        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+
+    sit = rs.situations.get(match.situation or "")
+    chart = flow.flowchart
+    category = rs.manifest.categories.get(chart.category or "")
+    generated = generated or dt.date.today()
+    if isinstance(generated, dt.datetime):
+        generated = generated.date()
+    centre = rs.manifest.service_centre
+    committed = [v for v in steps if v.committed]
+    warnings = notice_warnings(schedule, cal)
+    return {
+        "title": "建设项目审批一次性告知书",
+        "header": {
+            "project_name": project_name, "applicant": applicant,
+            "situation": {"id": match.situation, "name": sit.name if sit else match.name},
+            "flowchart": {"id": chart.id, "name": chart.name, "name_en": chart.name_en,
+                          "description": chart.description},
+            "category": category.label if category else None,
+            "answers": [{"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
+                        for a in match.selected_by],
+            "flags": [{"id": f, "label": rs.flags[f].label} for f, on in match.flags.items() if on and f in rs.flags],
+            "ruleset": {"name": rs.manifest.name, "version": rs.manifest.version, "region": rs.manifest.region,
+                        "effective_date": rs.manifest.effective_date},
+            "generated": generated,
+            "centre": {"name": centre.name, "address": centre.address, "window": centre.window, "hours": centre.hours,
+                       "phone": centre.phone, "hotline": centre.hotline, "note": centre.note},
+            "mode": schedule.mode,
+        },
+        "overview": {
+            "steps": len(pre), "approval_steps": len(approval), "not_counted": len(pre) - len(approval),
+            "completion_steps": len(completion), "departments": len(departments),
+            "materials": len(mats.before_construction), "materials_completion": len(mats.at_completion),
+            "materials_total": len(mats.to_prepare), "requisites": mats.requisites, "issued": len(mats.issued),
+            "spared": mats.spared, "working_days": schedule.working_days,
+            "elapsed_working_days": schedule.elapsed_working_days, "start": schedule.start,
+            "finish": schedule.finish, "counted_finish": schedule.counted_finish, "baseline": saving,
+            "joint": joint, "committed": len(committed),
+            "commitment_available": sum(v.commitment_available for v in steps),
+            "critical_path": [names.get(s, s) for s in schedule.critical_path if sched_by_id[s].counted],
+            "deficiency": len(mats.deficiency_tolerated),
+        },
+        "pictures": figures,
+        "materials": mats,
+        "steps": steps,
+        "not_counted": [v for v in steps if not v.counted],
+        "completion": completion_views,
+        "fees": fees,
+        "administrative_fees": [f for f in fees if f["administrative"]],
+        "intermediaries": list(intermediaries.values()),
+        "commitments": [{"step": v.name, "department": v.department, "letter": v.commitment_letter,
+                         "duration": v.commitment_duration} for v in committed],
+        "warnings": warnings,
+        "closing": CLOSING,
+        "not_counted_basis": NOT_COUNTED_BASIS,
+        "step_names": names,
+        "used_by": {m.id: "、".join(names.get(s, s) for s in m.steps) for m in mats.to_prepare},
+        "issued_used_by": {m.id: "、".join(names.get(s, s) for s in m.steps) for m in mats.issued},
+        "department_names": {did: d.name for did, d in rs.departments.items()},
+        "department_shorts": {did: d.short for did, d in rs.departments.items()},
+        "stages": STAGES,
+    }
+
+
+def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
+    """The schedule's warnings plus the calendar's assumptions over its dates (each once)."""
+    out = list(schedule.warnings)
+    if calendar is not None and schedule.start is not None:
+        end = schedule.finish or schedule.start
+        out += calendar.assumptions(schedule.start, end)
+    return list(dict.fromkeys(out))
+
+
+# --- Jinja --------------------------------------------------------------------------------------------
+_ENVIRONMENTS: dict[tuple[str, str | None], Environment] = {}
+
+
+def _environment(kind: str, templates: Path | None) -> Environment:
+    key = (kind, str(templates) if templates else None)
+    found = _ENVIRONMENTS.get(key)
+    if found is not None:
+        return found
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    loaders = []
+    if templates is not None:
+        loaders.append(FileSystemLoader(str(templates)))
+    loaders.append(FileSystemLoader(str(default_guides_path())))
+    cls = SandboxedEnvironment if templates is not None else Environment
+    env = cls(
+        loader=ChoiceLoader(loaders),
+        autoescape=kind == "html",
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_md_finalize if kind == "md" else None,
+        auto_reload=False,
+    )
+    env.filters.update({
+        "cn_date": cn_date, "days": days_text, "num": _num, "percent": percent,
+        "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
+    })
+    _ENVIRONMENTS[key] = env
+    return env
+
+
+def _template_line(tb: TracebackType | None) -> tuple[str | None, int | None]:
+    """The innermost template frame of a traceback (Jinja rewrites frames to template lines)."""
+    name = line = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or "/guides/" in filename.replace(os.sep, "/"):
+            name, line = filename, tb.tb_lineno
+        tb = tb.tb_next
+    return name, line
+
+
+def _short_name(filename: str | None, fallback: str) -> str:
+    return Path(filename).name if filename else fallback
+
+
+def render_template(kind: str, context: Mapping[str, Any], templates: Path | None = None) -> str:
+    """Render the notice template for ``kind`` (``html`` or ``md``) with a prepared context."""
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+    from jinja2.exceptions import SecurityError
+
+    env = _environment(kind, templates)
+    name = TEMPLATES[kind]
+    try:
+        template = env.get_template(name)
+        return template.render(context)
+    except TemplateSyntaxError as exc:
+        where = _short_name(exc.filename or exc.name, name)
+        raise RenderError(f"template {where}, line {exc.lineno}: syntax error: {exc.message}") from None
+    except TemplateNotFound as exc:
+        places = ", ".join(str(p) for p in [*([templates] if templates else []), default_guides_path()])
+        raise RenderError(f"template {exc.name} not found (looked in: {places})") from None
+    except SecurityError as exc:
+        filename, line = _template_line(exc.__traceback__)
+        where = _short_name(filename, name)
+        raise RenderError(f"template {where}, line {line}: not allowed in the sandbox: {exc}") from None
+    except RenderError:
+        raise
+    except Exception as exc:
+        filename, line = _template_line(exc.__traceback__)
+        raise RenderError(f"template {_short_name(filename, name)}, line {line}: {type(exc).__name__}: {exc}") from None
+
+
+# --- PDF ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def find_cjk_font() -> tuple[str, str | None] | None:
+    """A Chinese font on this system as (family, file), or None.
+
+    Asks fontconfig (``fc-list :lang=zh``) first, then looks in the usual Debian, macOS and
+    Windows places.
+    """
+    fc = shutil.which("fc-list")
+    if fc:
+        try:
+            out = subprocess.run([fc, ":lang=zh", "family", "file"], capture_output=True, text=True, timeout=20,
+                                 check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        found: dict[str, str] = {}
+        for line in out.splitlines():
+            path, _, families = line.partition(":")
+            for fam in families.split(","):
+                fam = fam.strip()
+                if fam:
+                    found.setdefault(fam, path.strip())
+        for fam in CJK_FAMILIES:
+            if fam in found:
+                return fam, found[fam]
+        if found:
+            fam = sorted(found)[0]
+            return fam, found[fam]
+    for path in CJK_PATHS:
+        if Path(path).is_file():
+            return "FlowmatchCJK", path
+    return None
+
+
+def _pdf(html: str) -> bytes:
+    try:
+        import weasyprint  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        raise RenderError("PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]' "
+                          "(on Debian also: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
+                          "or write HTML and print it from a browser") from None
+    except OSError as exc:
+        raise RenderError(f"PDF output needs WeasyPrint's system libraries ({exc}); on Debian: "
+                          "apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
+    font = find_cjk_font()
+    if font is None:
+        raise RenderError("PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
+                          "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again")
+    family, path = font
+    face = ""
+    if family == "FlowmatchCJK" and path:
+        face = f"@font-face {{ font-family: 'FlowmatchCJK'; src: url('{Path(path).as_uri()}'); }}\n"
+    css = weasyprint.CSS(string=face + f"html, body, svg, svg text {{ font-family: '{family}', sans-serif; }}\n")
+    try:
+        out: bytes = weasyprint.HTML(string=html, base_url=str(default_guides_path())).write_pdf(stylesheets=[css])
+    except Exception as exc:  # WeasyPrint has no error hierarchy of its own
+        raise RenderError(f"PDF rendering failed in WeasyPrint: {type(exc).__name__}: {exc}") from None
+    return out
+
+
+# --- the entry point ----------------------------------------------------------------------------------
+def render_guide(
+    match: MatchResult,
+    schedule: Schedule,
+    format: str = "html",
+    *,
+    ruleset: RuleSet | None = None,
+    project_name: str | None = None,
+    applicant: str | None = None,
+    on_file: Iterable[str] = (),
+    templates: str | os.PathLike[str] | None = None,
+    generated: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
+) -> str | bytes:
+    """The one-time notice for a matched project and its schedule.
+
+    ``format``: ``html`` (one self-contained file, A4 print stylesheet), ``md`` (Markdown) or
+    ``pdf`` (bytes; needs the ``[pdf]`` extra and a CJK font).  ``templates``: a directory of
+    Jinja templates overriding the packaged ones by name (run sandboxed).  ``on_file``: material
+    ids already in the certificate database.  ``generated``: the notice date (default today).
+    ``calendar``: the working-day calendar the schedule used (for 容缺 supply-by dates).
+    """
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}", allowed=FORMATS)
+    tdir = None
+    if templates is not None:
+        tdir = Path(templates)
+        if not tdir.is_dir():
+            raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
+        tdir = tdir.resolve()
+    context = build_context(match, schedule, ruleset=ruleset, project_name=project_name, applicant=applicant,
+                            on_file=on_file, generated=generated, calendar=calendar,
+                            pictures="mermaid" if format == "md" else "svg")
+    kind = "md" if format == "md" else "html"
+    text = render_template(kind, {**context, "format": format}, tdir)
+    if format == "pdf":
+        return _pdf(text)
+    return text
+
+
+# --- golden files ------------------------------------------------------------------------------------
+GOLDEN = {
+    "F10": {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
+            "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"},
+    "F22": {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
+    "F26": {"kind": "pipeline"},
+}
+GOLDEN_START = dt.date(2026, 3, 2)
+GOLDEN_GENERATED = dt.date(2026, 2, 27)
+
+
+def golden_notices(ruleset: RuleSet | None = None) -> dict[str, str]:
+    """The Markdown notices kept in ``tests/golden/`` (fixed start and generation dates)."""
+    from .matcher import matcher_for
+    from .scheduler import schedule as run
+
+    rs = ruleset or default_ruleset()
+    out = {}
+    for fid, profile in GOLDEN.items():
+        result = matcher_for(rs).match(profile)
+        if result.status != "matched" or result.flowchart != fid:
+            raise InputError(f"golden profile for {fid} does not match it: {result.status} {result.flowchart}")
+        flow = for_situation(rs, result.situation or "", flags=result.flags, profile=profile)
+        sched = run(flow, GOLDEN_START, WorkCalendar(), ruleset=rs)
+        text = render_guide(result, sched, "md", ruleset=rs, project_name=f"示例项目（{fid}）",
+                            applicant="哈尔滨示例建设有限公司", generated=GOLDEN_GENERATED)
+        assert isinstance(text, str)
+        out[fid] = text
+    return out
+
+
+def _main(argv: Sequence[str]) -> int:
+    if list(argv) != ["--regenerate-golden"]:
+        print("usage: python -m flowmatch.render --regenerate-golden", file=sys.stderr)
+        return 2
+    target = Path.cwd() / "tests" / "golden"
+    if not target.is_dir():
+        print(f"error: run from the repository root ({target} not found)", file=sys.stderr)
+        return 2
+    for fid, text in golden_notices().items():
+        path = target / f"{fid}.md"
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(_main(sys.argv[1:]))

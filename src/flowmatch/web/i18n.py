@@ -1,0 +1,178 @@
+"""The web pages' own words, in Chinese and English (``?lang=en``).
+
+Rule-set texts carry their own English: attributes and values have ``gloss``, situations,
+flowcharts and items ``name_en``, categories ``gloss``.  Materials and help texts exist in Chinese
+only and are shown as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    "site": ("建设项目审批流程智能适配", "Construction-project approval finder"),
+    "skip": ("跳到正文", "Skip to content"),
+    "nav_home": ("首页", "Home"),
+    "nav_ask": ("智能问答", "Questionnaire"),
+    "nav_search": ("搜索", "Search"),
+    "nav_browse": ("按类别浏览", "Browse"),
+    "other_lang": ("English", "中文"),
+    "other_lang_name": ("English version", "中文版"),
+    "intro": ("回答几个关于项目的问题，找到唯一适用的审批流程图，查看办理时限，并打印一次性告知书。"
+              "只问能改变结果的问题；不确定的可以选“不确定”。",
+              "Answer a few questions about your project to find its one approval flowchart, see how long "
+              "it takes and print the one-time notice. Only questions that can change the answer are asked; "
+              "choose “not sure” when you do not know."),
+    "start": ("开始问答", "Start the questionnaire"),
+    "or_search": ("或者按关键词搜索", "Or search by keyword"),
+    "or_browse": ("或者按类别浏览全部流程图", "Or browse every flowchart by category"),
+    "figures": ("{situations}种情形 · {flowcharts}个审批流程图", "{situations} situations · {flowcharts} flowcharts"),
+    "question_no": ("第 {n} 题", "Question {n}"),
+    "remaining": ("预计还需约 {k} 题", "about {k} more to go"),
+    "unsure": ("不确定", "Not sure"),
+    "unsure_help": ("继续回答其余问题，最后列出所有可能的流程及最快、最慢时限。",
+                    "Go on with the other questions; at the end you see every possible flow with best and worst case."),
+    "next": ("下一步", "Next"),
+    "back": ("返回上一题", "Previous question"),
+    "restart": ("重新开始", "Start again"),
+    "answers_so_far": ("已回答", "Your answers"),
+    "change": ("修改", "Change"),
+    "change_label": ("修改“{q}”", "Change “{q}”"),
+    "current": ("（当前答案）", "(current answer)"),
+    "result_matched": ("您的项目适用", "Your project's flow"),
+    "result_na": ("按您的回答，本规则集不适用", "By your answers, no flow applies"),
+    "result_undetermined": ("还不能确定唯一的流程", "The flow is not yet certain"),
+    "flowchart": ("审批流程图", "Flowchart"),
+    "situation": ("情形", "Situation"),
+    "category": ("类别", "Category"),
+    "why": ("为什么是这个流程", "Why this flow"),
+    "working_days": ("计时工作日", "Counted working days"),
+    "elapsed": ("含不计时环节（招标、公示、中介服务等）约", "Including not-counted activities (tendering, publicity, "
+                "intermediaries), about"),
+    "days": ("{d} 个工作日", "{d} working days"),
+    "no_steps": ("该流程图的步骤数据尚未录入。", "The steps of this flowchart have not been entered yet."),
+    "timeline": ("办理进度", "Timeline"),
+    "plan_title": ("时限与步骤", "Time limits and steps"),
+    "steps": ("审批步骤", "Steps"),
+    "stage": ("阶段", "Stage"),
+    "step": ("步骤", "Step"),
+    "department": ("部门", "Department"),
+    "duration": ("时限（工作日）", "Limit (working days)"),
+    "counted": ("计时", "Counted"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "critical": ("关键路径", "critical path"),
+    "flags_title": ("可选情况", "Optional circumstances"),
+    "flags_help": ("勾选适用于本项目的情况，流程中的相应可选步骤会加入或免除。",
+                   "Tick what applies to your project; the matching optional steps are added or waived."),
+    "update": ("更新", "Update"),
+    "notice_title": ("一次性告知书", "One-time notice"),
+    "notice_help": ("告知书列出全部审批步骤、部门、时限和需要准备的材料（每种材料只列一次），可打印后带到服务中心。",
+                    "The notice lists every step, department, time limit and material to prepare (each once); "
+                    "print it and bring it to the service centre."),
+    "notice_html": ("打印版告知书（网页）", "Printable notice (web page)"),
+    "notice_pdf": ("告知书 PDF", "Notice as PDF"),
+    "notice_md": ("告知书 Markdown", "Notice as Markdown"),
+    "project_name": ("项目名称（可空）", "Project name (optional)"),
+    "start_date": ("受理日期（可空，用于推算办结日期）", "Acceptance date (optional, for the finish date)"),
+    "format": ("格式", "Format"),
+    "make_notice": ("生成告知书", "Make the notice"),
+    "notice_unavailable": ("本服务器尚未安装告知书生成功能。", "This server cannot make notices yet."),
+    "pdf_unavailable": ("本服务器不能生成 PDF，请使用打印版网页。", "This server cannot make PDFs; use the printable web page."),
+    "reason": ("原因", "Reason"),
+    "legal_basis": ("依据", "Legal basis"),
+    "consider": ("可考虑", "Consider instead"),
+    "candidates": ("可能的流程", "Possible flows"),
+    "candidates_help": ("因为有问题回答了“不确定”，以下流程都有可能。回答这些问题即可确定唯一流程：",
+                        "Some answers were “not sure”, so each of these flows is possible. Answer these to settle it:"),
+    "best": ("最快", "Best case"),
+    "worst": ("最慢", "Worst case"),
+    "share": ("可能性", "Likelihood"),
+    "also_na": ("也可能不适用", "It may also not apply"),
+    "answer_it": ("回答“{q}”", "Answer “{q}”"),
+    "search_title": ("搜索", "Search"),
+    "search_label": ("关键词（情形、流程图、审批事项或申请材料，简体或繁体）",
+                     "Keywords (situations, flowcharts, items or materials; Chinese or English)"),
+    "search_button": ("搜索", "Search"),
+    "kind_all": ("全部", "All"),
+    "kind_label": ("范围", "Scope"),
+    "results": ("“{q}”：{n} 条结果", "“{q}”: {n} results"),
+    "no_results": ("未找到与“{q}”相关的结果。试试更短的关键词。", "Nothing found for “{q}”. Try a shorter keyword."),
+    "kind_situation": ("情形", "Situation"),
+    "kind_flowchart": ("审批流程图", "Flowchart"),
+    "kind_item": ("审批事项", "Approval item"),
+    "kind_material": ("申请材料", "Material"),
+    "browse_title": ("按类别浏览", "Browse by category"),
+    "situations_n": ("{n} 种情形", "{n} situations"),
+    "flowcharts_n": ("{n} 个流程图", "{n} flowcharts"),
+    "used_by": ("适用情形", "Used for"),
+    "contains": ("包含此事项的流程图", "Flowcharts with this item"),
+    "needed_by": ("需要此材料的审批事项", "Items that need this material"),
+    "materials": ("申请材料", "Materials"),
+    "statutory": ("法定时限", "Statutory limit"),
+    "promised": ("承诺时限", "Promised limit"),
+    "source": ("来源", "Source"),
+    "unit_working_day": ("个工作日", "working days"),
+    "unit_day": ("日", "days"),
+    "unit_month": ("个月", "months"),
+    "unit_on_the_spot": ("即办", "on the spot"),
+    "unit_none": ("无法定时限", "no statutory limit"),
+    "source_applicant": ("申请人自备", "Applicant"),
+    "source_department": ("部门核发", "Issued by a department"),
+    "source_intermediary": ("中介机构编制", "Prepared by an intermediary"),
+    "issuer": ("核发部门", "Issued by"),
+    "originals": ("原件", "Originals"),
+    "copies": ("复印件", "Copies"),
+    "note": ("说明", "Note"),
+    "result_doc": ("办理结果", "Result"),
+    "variant_of": ("按情形 {s} 配置", "as configured for situation {s}"),
+    "diagram": ("流程图", "Diagram"),
+    "error_title": ("出错了", "Something went wrong"),
+    "bad_request": ("链接中的参数有误", "The link has a problem"),
+    "bad_request_help": ("这个链接可能被修改过或已经过期。您可以重新开始问答。",
+                         "The link may have been changed or may be out of date. You can start the questionnaire again."),
+    "not_found": ("找不到这个页面", "Page not found"),
+    "not_found_help": ("请检查网址，或从首页重新开始。", "Check the address, or start again from the home page."),
+    "method_not_allowed": ("不支持这种请求方式", "This request method is not supported"),
+    "too_large": ("请求太大", "The request is too large"),
+    "too_large_help": ("本服务只接受简短的请求。", "This service only accepts short requests."),
+    "uri_too_long": ("链接太长", "The link is too long"),
+    "server_error": ("服务器内部错误", "Internal error"),
+    "server_error_help": ("处理请求时出了问题，已记录在服务器日志中。请稍后再试或重新开始。",
+                          "Something failed while handling the request; it has been logged. Try again or start over."),
+    "unavailable": ("暂不可用", "Not available"),
+    "problems": ("问题", "Problems"),
+    "footer": ("本规则集为依据公开资料所作的重建，非官方原件；以服务中心的告知为准。",
+               "This rule-set is a reconstruction from public sources, not an official document; "
+               "the service centre's word prevails."),
+}
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    """The UI text for ``key`` in ``lang`` with ``{placeholders}`` filled."""
+    zh, en = TEXT[key]
+    out = en if lang == "en" else zh
+    return out.format(**values) if values else out
+
+
+def label(obj: Any, lang: str) -> str:
+    """The Chinese label (or English gloss / name) of a rule-set object."""
+    if lang == "en":
+        for attr in ("gloss", "name_en"):
+            value = getattr(obj, attr, None)
+            if value:
+                return str(value)
+    for attr in ("label", "name"):
+        value = getattr(obj, attr, None)
+        if value:
+            return str(value)
+    return str(getattr(obj, "id", ""))
+
+
+def other(obj: Any, lang: str) -> str:
+    """The other language's label, shown small beside :func:`label` ("" when it is the same)."""
+    mine = label(obj, lang)
+    theirs = label(obj, "zh" if lang == "en" else "en")
+    return "" if theirs == mine else theirs

@@ -1,0 +1,36 @@
+"""Fixtures of the robustness suite and the end-of-run counts that SECURITY.md quotes.
+
+At the end of a run the counters are printed in the terminal summary and written as JSON to
+``$FLOWMATCH_ROBUSTNESS_REPORT`` (default: ``flowmatch-robustness-counts.json`` in the temp dir).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._support import COUNTS, copy_base
+
+
+@pytest.fixture()
+def base_copy(tmp_path: Path) -> Path:
+    """A writable copy of the base rule-set at ``tmp_path/base``."""
+    return copy_base(tmp_path)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not COUNTS:
+        return
+    fuzz = sum(n for kind, n in COUNTS.items() if kind.startswith("fuzz:"))
+    terminalreporter.write_sep("-", "robustness counts")
+    terminalreporter.write_line(f"fuzz examples run: {fuzz}; " + "; ".join(f"{k}: {n}" for k, n in sorted(COUNTS.items())))
+    target = Path(os.environ.get("FLOWMATCH_ROBUSTNESS_REPORT")
+                  or Path(tempfile.gettempdir()) / "flowmatch-robustness-counts.json")
+    target.write_text(json.dumps({"fuzz_examples": fuzz, **dict(sorted(COUNTS.items()))}, indent=2) + "\n",
+                      encoding="utf-8")
+    terminalreporter.write_line(f"written to {target}")
