@@ -105,7 +105,8 @@ def test_ids_are_found_whole_not_by_their_parts(small: RuleSet) -> None:
 def test_bad_queries_are_input_errors(small: RuleSet) -> None:
     with pytest.raises(InputError, match="请输入关键词 / the query is empty"):
         search("   ", small)
-    with pytest.raises(InputError, match=f"关键词太长（最多 {MAX_QUERY} 个字符）/ the query is longer than {MAX_QUERY} characters"):
+    too_long = f"关键词太长（最多 {MAX_QUERY} 个字符）/ the query is longer than {MAX_QUERY} characters"
+    with pytest.raises(InputError, match=too_long):
         search("许" * (MAX_QUERY + 1), small)
     with pytest.raises(InputError, match="unknown kind 'step'; allowed: situation, flowchart, item, material"):
         search("许可", small, kind="step")

@@ -13,14 +13,14 @@ from urllib.parse import urlencode
 import pytest
 
 pytest.importorskip("starlette")
-from click.testing import CliRunner  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+from click.testing import CliRunner
+from starlette.testclient import TestClient
 
-from flowmatch.cli import main  # noqa: E402
-from flowmatch.ruleset import RuleSet  # noqa: E402
-from flowmatch.web import app as web_app  # noqa: E402
-from flowmatch.web import create_app  # noqa: E402
-from flowmatch.wizard import Outcome, next_question  # noqa: E402
+from flowmatch.cli import main
+from flowmatch.ruleset import RuleSet
+from flowmatch.web import app as web_app
+from flowmatch.web import create_app
+from flowmatch.wizard import Outcome, next_question
 
 S10 = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
        "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"}

@@ -138,7 +138,7 @@ def test_unsure_at_any_question_ends_with_the_right_candidates(tree: list[tuple[
     for answers, _ in tree:
         keys = list(answers)
         for i, attribute in enumerate(keys):
-            prefix = tuple((k, answers[k]) for k in keys[:i]) + ((attribute, UNSURE),)
+            prefix = (*((k, answers[k]) for k in keys[:i]), (attribute, UNSURE))
             starts.setdefault(prefix, answers)
     checked = 0
     for prefix, full in starts.items():
@@ -263,7 +263,8 @@ def test_invalid_answers_give_an_invalid_outcome_never_an_exception(ruleset: Rul
     assert bad.explanation == ("answers are a mapping of attribute to value, got list",)
     flag = next_question({"removes_trees": "maybe"}, ruleset)
     assert isinstance(flag, Outcome)
-    assert flag.explanation == ("removes_trees: flag removes_trees takes true or false, got 'maybe'; allowed: true, false",)
+    assert flag.explanation == (
+        "removes_trees: flag removes_trees takes true or false, got 'maybe'; allowed: true, false",)
 
 
 def test_plan_needs_a_matched_outcome(ruleset: RuleSet) -> None:

@@ -85,7 +85,8 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
     con.print(f"“{escape(query)}”：{len(hits)} 条结果 / results")
     for number, hit in enumerate(hits, start=1):
         sub = f"  [dim]{_marked(hit.subtitle, hit.subtitle_spans)}[/dim]" if hit.subtitle else ""
-        con.print(f"{number:>2}. [cyan]{hit.kind_label}[/cyan] {escape(hit.id)}  {_marked(hit.title, hit.title_spans)}{sub}")
+        title = _marked(hit.title, hit.title_spans)
+        con.print(f"{number:>2}. [cyan]{hit.kind_label}[/cyan] {escape(hit.id)}  {title}{sub}")
         if hit.snippet:
             con.print(f"      {_marked(hit.snippet, hit.snippet_spans)}")
 
@@ -119,7 +120,8 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
         step = next_question(answers, rs)
         if isinstance(step, Outcome):
             _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False)
-        _incomplete(rs, step, answers, as_json)
+        else:
+            _incomplete(rs, step, answers, as_json)
     interactive = not plain and sys.stdin.isatty() and sys.stdout.isatty() and find_spec("questionary") is not None
     prompt: Callable[[Question, bool], str] = _menu if interactive else _typed_prompt(sys.stdin)
     outcome, answers = _converse(rs, prompt)
@@ -233,7 +235,8 @@ def _typed_prompt(stream: TextIO) -> Callable[[Question, bool], str]:
             if value is not None:
                 return value
             allowed = ", ".join(o.value for o in question.options)
-            click.echo(f"无法识别的回答 {text!r}；请输入编号 1–{len(question.options)}、取值（{allowed}）或 ? 表示不确定")
+            count = len(question.options)
+            click.echo(f"无法识别的回答 {text!r}；请输入编号 1–{count}、取值（{allowed}）或 ? 表示不确定")
 
     return prompt
 

@@ -58,7 +58,7 @@ class Category(Model):
 
 
 class PublishedFigure(Model):
-    value: float | str
+    value: int | float | str
     tolerance: float = 0.0
     tolerance_kind: Literal["absolute", "relative", "exact"] = "exact"
     source: Id

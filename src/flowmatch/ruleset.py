@@ -249,6 +249,9 @@ def _digest(root: Path) -> str:
     from . import __version__
 
     h.update(__version__.encode())
+    here = Path(__file__).parent
+    for module in ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py"):  # the code that builds the cache
+        h.update((here / module).read_bytes())
     for path in _files(root):
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.is_file() else b"\0missing")

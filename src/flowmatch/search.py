@@ -140,7 +140,11 @@ class _Query:
 
 def _query(text: str) -> _Query:
     folded, _ = fold(text)
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
+
+    def add(token: str, weight: float) -> None:
+        weights[token] = weights.get(token, 0.0) + weight
+
     keys: list[tuple[str, ...]] = []
     grams: list[str] = []
     words: list[str] = []
@@ -150,7 +154,7 @@ def _query(text: str) -> _Query:
             chars.extend(f"c1:{ch}" for ch in run)
             for n in (1, 2, 3):
                 for i in range(len(run) - n + 1):
-                    weights[f"c{n}:{run[i:i + n]}"] += _TOKEN_WEIGHT[f"c{n}"]
+                    add(f"c{n}:{run[i:i + n]}", _TOKEN_WEIGHT[f"c{n}"])
             if len(run) == 1:
                 keys.append((f"c1:{run}",))
                 grams.append(run)
@@ -158,12 +162,12 @@ def _query(text: str) -> _Query:
                 keys.extend((f"c2:{run[i:i + 2]}",) for i in range(len(run) - 1))
                 grams.extend(run[i:i + 2] for i in range(len(run) - 1))
         else:
-            weights[f"w:{run}"] += _TOKEN_WEIGHT["w"]
+            add(f"w:{run}", _TOKEN_WEIGHT["w"])
             group = [f"w:{run}"]
             if len(run) >= 3 and run.isalpha():
                 trigrams = _trigrams(run)
                 for g in trigrams:
-                    weights[f"t:{g}"] += _TOKEN_WEIGHT["t"]
+                    add(f"t:{g}", _TOKEN_WEIGHT["t"])
                 group.append("t*:" + "|".join(trigrams))
             keys.append(tuple(group))
             words.append(run)
@@ -234,15 +238,16 @@ class SearchIndex:
         average = {name: max(totals[name] / count, 1.0) for name in fields}
         # BM25F: each field's term frequency is normalised by that field's length, then weighted
         self.postings: dict[str, dict[int, float]] = {}
-        for number, (doc, counts) in enumerate(zip(self.docs, per_doc)):
+        for number, (doc, counts) in enumerate(zip(self.docs, per_doc, strict=True)):
             for name, counter in counts.items():
                 length = sum(counter.values())
                 norm = _FIELD_WEIGHT[name] / (1 - _B + _B * length / average[name])
                 for tok, tf in counter.items():
                     doc.tf[tok] = doc.tf.get(tok, 0.0) + tf * norm
-            for tok, tf in doc.tf.items():
-                self.postings.setdefault(tok, {})[number] = tf
-        self.idf = {tok: math.log(1 + (len(self.docs) - len(p) + 0.5) / (len(p) + 0.5)) for tok, p in self.postings.items()}
+            for tok, weight in doc.tf.items():
+                self.postings.setdefault(tok, {})[number] = weight
+        n = len(self.docs)
+        self.idf = {tok: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for tok, p in self.postings.items()}
 
     def search(self, query: str, *, kind: str | None = None, limit: int = 20) -> list[Hit]:
         """Ranked hits for ``query`` (Chinese, simplified or traditional, or English)."""
@@ -422,7 +427,7 @@ def index_for(ruleset: RuleSet) -> SearchIndex:
     found = ruleset._memo.get("search_index")
     if found is None:
         found = ruleset._memo["search_index"] = SearchIndex(ruleset)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def search(query: str, ruleset: RuleSet | None = None, *, kind: str | None = None, limit: int = 20) -> list[Hit]:

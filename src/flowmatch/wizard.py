@@ -27,7 +27,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 from .checker import Space
 from .conditions import Cond
@@ -55,7 +55,7 @@ OutcomeStatus = Literal["matched", "not_applicable", "undetermined", "invalid"]
 # ("all" | "any", frozenset of c).  Residual conditions after simplification are either
 # such a tuple or ``True`` (``False`` means the rule is ruled out and is dropped).
 Canon = tuple[Any, ...]
-Residual = Union[Canon, bool]
+Residual = Canon | bool
 
 
 @dataclass(frozen=True)
@@ -519,7 +519,7 @@ def _profile_attributes(rs: RuleSet) -> frozenset[str]:
         conds += [m.when for m in rs.materials.values() if m.when is not None]
         found = rs._memo["wizard_profile_attributes"] = frozenset(
             a for c in conds for a in c.attributes() if a in rs.attributes)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
@@ -543,7 +543,7 @@ def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
         except (FlowmatchError, KeyError, ValueError):
             found = (None, None)
         rs._memo[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def plan(outcome: Outcome, start: dt.date | str | None = None, ruleset: RuleSet | None = None, *,
@@ -565,7 +565,7 @@ def wizard_for(ruleset: RuleSet) -> Wizard:
     found = ruleset._memo.get("wizard")
     if found is None:
         found = ruleset._memo["wizard"] = Wizard(ruleset)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def next_question(answers: Mapping[str, Any], ruleset: RuleSet | None = None) -> Question | Outcome:

@@ -225,7 +225,8 @@ class _Pages:
         reserved = {"lang", "change", "format", "name", "start"}
         clash = reserved & (set(ruleset.attributes) | set(ruleset.flags))
         if clash:
-            raise FlowmatchError(f"attribute or flag ids clash with the web page's parameters: {', '.join(sorted(clash))}")
+            names = ", ".join(sorted(clash))
+            raise FlowmatchError(f"attribute or flag ids clash with the web page's parameters: {names}")
         index_for(ruleset)  # build the search index and the wizard before the first request
         next_question({}, ruleset)
 
@@ -290,7 +291,8 @@ class _Pages:
         return "en" if request.query_params.get("lang") == "en" else "zh"
 
     # -- query validation ----------------------------------------------------------------------------------
-    def params(self, request: Request, allowed: set[str], *, answers: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    def params(self, request: Request, allowed: set[str], *,
+               answers: bool = False) -> tuple[dict[str, str], dict[str, str]]:
         """Split the query into answers (attributes and flags) and the other allowed parameters.
 
         Raises :class:`BadRequest` naming every unknown or repeated parameter."""
@@ -382,8 +384,8 @@ class _Pages:
             back_pairs = [(k, v) for k, v in back_pairs if k != last]
         back_url = page.url("/ask", back_pairs) if attribute_keys else page.url("/")
         attr = self.rs.attributes[q.attribute]
-        options = [{"value": o.value, "label": page.label(attr.values[o.value]), "other": page.other(attr.values[o.value]),
-                    "help": o.help} for o in q.options]
+        options = [{"value": o.value, "label": page.label(attr.values[o.value]),
+                    "other": page.other(attr.values[o.value]), "help": o.help} for o in q.options]
         return self.render(page, "question.html", q=q, attr=attr, options=options, hidden=hidden, current=current,
                            back_url=back_url, answers=self._answer_rows(page, answers),
                            remaining=max(1, round(q.expected_remaining)) if q.expected_remaining else None)
@@ -409,7 +411,8 @@ class _Pages:
         rows = []
         for s in schedule.steps:
             dept = self.rs.departments.get(s.department)
-            rows.append({"stage": s.stage + 1, "name": s.name, "item": s.item, "department": dept.short if dept else s.department,
+            rows.append({"stage": s.stage + 1, "name": s.name, "item": s.item,
+                         "department": dept.short if dept else s.department,
                          "duration": _num(s.duration), "counted": s.counted, "critical": s.critical and s.counted})
         gantt = diagram = None
         if schedule.steps and find_spec("flowmatch.pictures") is not None:
@@ -440,7 +443,8 @@ class _Pages:
             problems.append(_msg(lang, "格式只能是 html、pdf 或 md", "the format must be html, pdf or md"))
         name = (other.get("name") or "").strip() or None
         if name is not None and len(name) > MAX_NAME:
-            problems.append(_msg(lang, f"项目名称太长（最多 {MAX_NAME} 个字）", f"the project name is longer than {MAX_NAME} characters"))
+            problems.append(_msg(lang, f"项目名称太长（最多 {MAX_NAME} 个字）",
+                                 f"the project name is longer than {MAX_NAME} characters"))
         start = None
         if other.get("start"):
             try:
