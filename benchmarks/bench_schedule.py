@@ -208,7 +208,7 @@ def random_dags(quick: bool) -> list[Figure]:
             figures.append(Figure(SECTION, f"{label} vs criticalpath", f_ms, "ms", "criticalpath", None, None, "faster",
                                   True, "not run: criticalpath did not finish the smaller graph"))
             continue
-        limit = 20 if quick else 40
+        limit = 10 if quick else 20
         t0 = time.perf_counter()
         cp = criticalpath_timed([(durations, deps)], reps=1, timeout=limit)
         if cp is None or "error" in cp:

@@ -1,22 +1,24 @@
 """A bounded load test of ``flowmatch serve`` on loopback, from a second process.
 
-    python benchmarks/load_web.py                      # 10,000 requests, at most 30 s, 32 connections
+    python benchmarks/load_web.py                      # 10,000 requests, at most 30 s, 8 connections
     python benchmarks/load_web.py --requests 2000 --duration 10 --concurrency 8 --rules tests/robustness/base
 
 Starts ``flowmatch serve`` as a subprocess on a free port of 127.0.0.1, waits until it answers, then
 sends a fixed mix of pages (home, questionnaire steps, search, browse, flowcharts, and tampered
-queries that must get a 400) from this process with an asyncio + httpx client.  An *error* is a
+queries that must get a 400) from this process: a small asyncio HTTP/1.1 keep-alive client (no
+client library, so that the client's own overhead stays far below the server's).  An *error* is a
 connection failure, a timeout, or a status other than the one the URL must get (a 400 for a
 tampered query is the right answer, not an error).  Prints a table and writes
 ``benchmarks/results/load_web.json`` (read by ``benchmarks/run.py``).  Not part of the test run.
 
-Skips with a message (exit 0) when the web extra (starlette, uvicorn) or httpx is missing.
+Skips with a message (exit 0) when the web extra (starlette, uvicorn) is missing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -33,7 +35,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-NEEDED = {"starlette": "web extra", "uvicorn": "web extra", "jinja2": "web extra", "httpx": "test extra"}
+NEEDED = {"starlette": "web extra", "uvicorn": "web extra", "jinja2": "web extra"}
 
 
 def missing() -> list[str]:
@@ -54,7 +56,8 @@ def url_mix(rules: str | None) -> list[tuple[str, int]]:
 
     rs = load_ruleset(rules)
     first, *_ = rs.attributes.values()
-    mix: list[tuple[str, int]] = [("/", 200), ("/ask", 200), ("/browse", 200), ("/search?" + urlencode({"q": "施工许可"}), 200),
+    mix: list[tuple[str, int]] = [("/", 200), ("/ask", 200), ("/browse", 200),
+                                  ("/search?" + urlencode({"q": "施工许可"}), 200),
                                   ("/search?" + urlencode({"q": "<script>alert(1)</script>"}), 200)]
     mix += [("/ask?" + urlencode({first.id: v}), 200) for v in first.values]
     mix += [(f"/flowchart/{fid}", 200) for fid in list(rs.flowcharts)[:8]]
@@ -64,45 +67,79 @@ def url_mix(rules: str | None) -> list[tuple[str, int]]:
     return mix
 
 
-async def _worker(client: Any, mix: list[tuple[str, int]], queue: asyncio.Queue[int], deadline: float,
+class Connection:
+    """One keep-alive HTTP/1.1 connection: GET a path, read status and body (Content-Length)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode("ascii"))
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        if "content-length" not in headers:
+            raise ValueError(f"no Content-Length in the response to {path}")
+        await self.reader.readexactly(int(headers["content-length"]))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+async def _worker(host: str, port: int, mix: list[tuple[str, int]], queue: asyncio.Queue[int], deadline: float,
                   latencies: list[float], statuses: Counter[str], errors: Counter[str]) -> None:
-    while True:
-        try:
-            i = queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return
-        if time.perf_counter() > deadline:
-            return
-        path, expected = mix[i % len(mix)]
-        begin = time.perf_counter()
-        try:
-            response = await client.get(path)
-            await response.aread()
-        except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the run
-            errors[type(exc).__name__] += 1
-            continue
-        latencies.append(time.perf_counter() - begin)
-        statuses[str(response.status_code)] += 1
-        if response.status_code != expected:
-            errors[f"status {response.status_code} for {path} (expected {expected})"] += 1
+    conn = Connection(host, port)
+    try:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            if time.perf_counter() > deadline:
+                return
+            path, expected = mix[i % len(mix)]
+            begin = time.perf_counter()
+            try:
+                status = await asyncio.wait_for(conn.get(path), timeout=10.0)
+            except Exception as exc:  # every failure is counted, none stops the run
+                errors[type(exc).__name__] += 1
+                await conn.close()
+                continue
+            latencies.append(time.perf_counter() - begin)
+            statuses[str(status)] += 1
+            if status != expected:
+                errors[f"status {status} for {path} (expected {expected})"] += 1
+    finally:
+        await conn.close()
 
 
-async def load(base: str, mix: list[tuple[str, int]], requests: int, duration: float, concurrency: int) -> dict[str, Any]:
-    import httpx
-
+async def load(host: str, port: int, mix: list[tuple[str, int]], requests: int, duration: float,
+               concurrency: int) -> dict[str, Any]:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(requests):
         queue.put_nowait(i)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     errors: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as client:
-        begin = time.perf_counter()
-        deadline = begin + duration
-        await asyncio.gather(*(_worker(client, mix, queue, deadline, latencies, statuses, errors)
-                               for _ in range(concurrency)))
-        elapsed = time.perf_counter() - begin
+    begin = time.perf_counter()
+    deadline = begin + duration
+    await asyncio.gather(*(_worker(host, port, mix, queue, deadline, latencies, statuses, errors)
+                           for _ in range(concurrency)))
+    elapsed = time.perf_counter() - begin
     done = len(latencies) + sum(v for k, v in errors.items() if not k.startswith("status "))
     return {"requests": done, "planned": requests, "errors": sum(errors.values()), "error_kinds": dict(errors),
             "by_status": dict(sorted(statuses.items())), "seconds": round(elapsed, 3),
@@ -124,28 +161,34 @@ def start_server(rules: str | None, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    import httpx
-
+def wait_ready(host: str, port: int, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError("flowmatch serve exited: " + (server.stderr.read().decode(errors="replace")
                                                              if server.stderr else ""))
+
+        async def probe() -> int:
+            conn = Connection(host, port)
+            try:
+                return await conn.get("/")
+            finally:
+                await conn.close()
+
         try:
-            if httpx.get(base + "/", timeout=2.0).status_code == 200:
+            if asyncio.run(probe()) == 200:
                 return
-        except httpx.HTTPError:
+        except (OSError, ValueError, asyncio.IncompleteReadError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"flowmatch serve did not answer on {base} within {timeout:.0f} s")
+    raise RuntimeError(f"flowmatch serve did not answer on {host}:{port} within {timeout:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--duration", type=float, default=30.0, help="stop sending after this many seconds")
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rules", default=None, help="rule-set directory (default: the packaged one)")
     parser.add_argument("--json", action="store_true", help="print the JSON result instead of the table")
     parser.add_argument("--quick", action="store_true", help="1,000 requests over at most 10 s")
@@ -158,12 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     mix = url_mix(args.rules)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    host, port = "127.0.0.1", free_port()
     server = start_server(args.rules, port)
     try:
-        wait_ready(base, server)
-        result = asyncio.run(load(base, mix, args.requests, args.duration, args.concurrency))
+        wait_ready(host, port, server)
+        result = asyncio.run(load(host, port, mix, args.requests, args.duration, args.concurrency))
     finally:
         server.terminate()
         try:
@@ -175,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     ms["max"] = round(max(lat) * 1000, 2) if lat else None
     ms["mean"] = round(statistics.fmean(lat) * 1000, 2) if lat else None
     report: dict[str, Any] = {
-        "benchmark": "web load test: flowmatch serve on 127.0.0.1, client in a second process (asyncio + httpx)",
+        "benchmark": "web load test: flowmatch serve on 127.0.0.1, client in a second process (asyncio, keep-alive)",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "rules": args.rules or "packaged",

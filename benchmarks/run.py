@@ -42,34 +42,70 @@ def _own(module: str) -> Callable[[bool], list[Figure]]:
 
 
 def _helper(section: str, module: str) -> Callable[[bool], list[Figure]]:
-    """Run a benchmark written by another helper (``bench_render``, ``bench_wizard``) and turn what
-    it returns into rows: a list of dicts/Figures from ``run(quick=...)`` or ``main(...)``, else
-    the JSON it prints with ``--json``."""
+    """Run a benchmark written by another helper: its ``run(quick)`` (a list of rows as dicts or
+    Figures) if it has one, else the script with ``--json`` (rows in its JSON output)."""
 
     def run(quick: bool) -> list[Figure]:
         path = HERE / f"{module}.py"
         if not path.exists():
-            return [Figure(section, f"{section}: {module}.py not present", None, "", note="not run: the module is missing")]
+            return [Figure(section, f"{section}: benchmarks/{module}.py not present", None, "",
+                           note="not run: the module is missing")]
         mod = importlib.import_module(module)
-        raw: Any = None
-        for name in ("run", "bench", "main"):
-            fn = getattr(mod, name, None)
-            if callable(fn):
-                try:
-                    raw = fn(quick=quick)
-                except TypeError:
-                    raw = fn(["--quick"] if quick else [])
-                break
-        if raw is None or isinstance(raw, int):
+        fn = getattr(mod, "run", None)
+        if callable(fn):
+            try:
+                raw = fn(quick=quick)
+            except SystemExit as exc:  # a script's argparse must not end the suite
+                raise RuntimeError(f"{module}.run exited ({exc.code})") from None
+        else:
             argv = [sys.executable, str(path), "--json", *(["--quick"] if quick else [])]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=240)
             try:
                 raw = json.loads(done.stdout)
             except ValueError:
-                return [Figure(section, f"{section} ({module})", None, "", note=done.stdout.strip()[-300:] or done.stderr[-300:])]
+                return [Figure(section, f"{section} ({module})", None, "",
+                               note=(done.stdout.strip() or done.stderr.strip())[-300:])]
         return [_as_figure(section, row) for row in _rows(raw)]
 
     return run
+
+
+def _render(quick: bool) -> list[Figure]:
+    """The guide helper's ``bench_render.py`` (a script writing results/render.json), in a subprocess."""
+    path = HERE / "bench_render.py"
+    if not path.exists():
+        return [Figure("render", "render: benchmarks/bench_render.py not present", None, "",
+                       note="not run: the module is missing")]
+    argv = [sys.executable, str(path), *(["--notices", "300", "--repeat", "10"] if quick else [])]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=280)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench_render.py exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    data = json.loads((RESULTS / "render.json").read_text(encoding="utf-8"))
+    rows = data["results"]
+    bare_key = next(k for k in rows if k.startswith("bare Jinja"))
+    bare = rows[bare_key]["median_ms"]
+    out = []
+    for key, label in (("one notice, HTML (warm)", "one notice, HTML, warm"),
+                       ("one notice, Markdown (warm)", "one notice, Markdown, warm")):
+        if key not in rows:
+            continue
+        mine = rows[key]["median_ms"]
+        out.append(Figure("render", f"{label} vs bare Jinja render of the same context", mine, "ms",
+                          "bare Jinja (HTML template)", bare, bare / mine, "≤2× slower", mine <= 2 * bare,
+                          f"{data.get('flowchart')} ({data.get('steps')} steps), {rows[key].get('runs')} runs; "
+                          "flowmatch = build the context + render; the bare render reuses a prepared context"))
+    batch = next((v for k, v in rows.items() if k.startswith("batch of")), None)
+    if batch is not None:
+        name = next(k for k in rows if k.startswith("batch of"))
+        cores = batch.get("cpu_seconds", 0) / batch["seconds"] if batch.get("seconds") else 0
+        serial = bare * batch["written"] / 1e3
+        out.append(Figure("render", name, batch["seconds"], "s", f"{batch['written']} × bare Jinja, one process", serial,
+                          serial / batch["seconds"], "uses both cores", bool(cores >= 1.5 and not batch["failed"]),
+                          f"{batch['notices_per_second']} notices/s, {batch['failed']} failed; CPU {cores:.2f} cores busy "
+                          f"on average (cpu {batch.get('cpu_seconds')} s ÷ wall {batch['seconds']} s); the batch also "
+                          f"matches, schedules and writes each notice; the guide helper's own target < 10 s: "
+                          f"{'met' if batch.get('met') else 'not met'}"))
+    return out
 
 
 def _rows(raw: Any) -> list[Any]:
@@ -125,7 +161,7 @@ def _mtime(path: Path) -> str:
 RUNNERS: dict[str, Callable[[bool], list[Figure]]] = {
     "match": _own("bench_match"),
     "schedule": _own("bench_schedule"),
-    "render": _helper("render", "bench_render"),
+    "render": _render,
     "load": _own("bench_load"),
     "cli": _own("bench_cli"),
     "wizard": _helper("wizard", "bench_wizard"),
@@ -138,8 +174,11 @@ def _met(f: Figure) -> str:
     return "—" if f.met is None else ("yes" if f.met else "NO")
 
 
+TIMED = ("ns", "µs", "ms", "s", "profiles/s", "req/s", "ops/s", "notices/s")
+
+
 def _cells(f: Figure) -> list[str]:
-    ratio = "—" if f.ratio is None else (ratio_text(f.ratio) if f.unit not in ("", "ok", "%") else f"{f.ratio:.3g}")
+    ratio = "—" if f.ratio is None else (ratio_text(f.ratio) if f.unit in TIMED else f"{f.ratio:.3g}×")
     return [f.section, f.figure, fmt(f.value, f.unit), f"{f.peer} {fmt(f.peer_value, f.unit)}".strip()
             if f.peer_value is not None else (f.peer or "—"), ratio, f.target or "—", _met(f)]
 

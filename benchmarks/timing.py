@@ -175,6 +175,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:.1f} %"
     if unit == "ok":
         return "yes" if value else "NO"
+    if float(value).is_integer() and abs(value) < 1e12:
+        return f"{int(value):,} {unit}".strip()
     return f"{value:,.3g} {unit}".strip()
 
 

@@ -107,6 +107,11 @@ def _applies(cond: Cond | None, facts: Mapping[str, Any]) -> bool:
     return cond is None or cond.holds(facts) is True
 
 
+def _may_apply(cond: Cond | None, facts: Mapping[str, Any]) -> bool:
+    """A material condition does not rule the material out (when undecidable, ask for it)."""
+    return cond is None or cond.holds(facts) is not False
+
+
 def _facts(ruleset: RuleSet, flags: Mapping[str, bool], profile: Mapping[str, Any] | None) -> dict[str, Any]:
     facts: dict[str, Any] = {name: False for name in ruleset.flags}
     facts.update(flags)
@@ -157,7 +162,7 @@ def resolve(
         duration = (variant.duration if variant and variant.duration is not None else None)
         if duration is None:
             duration = step.duration if step.duration is not None and variant is None else item.promised
-        materials = [m for m in item.materials if _applies(ruleset.materials[m].when, facts)]
+        materials = [m for m in item.materials if _may_apply(ruleset.materials[m].when, facts)]
         for extra in (*(variant.materials if variant else ()), *step.materials):
             if extra not in materials:
                 materials.append(extra)

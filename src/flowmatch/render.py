@@ -257,6 +257,14 @@ def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int,
     )
 
 
+def _used_by(step_ids: Sequence[str], names: Mapping[str, str], numbers: Mapping[str, int]) -> str:
+    """Where a material is used: up to three steps by name; more as the first by name plus numbers."""
+    if len(step_ids) <= 3:
+        return "、".join(names.get(s, s) for s in step_ids)
+    first, rest = step_ids[0], sorted(numbers.get(s, 0) for s in step_ids[1:])
+    return f"{names.get(first, first)}（环节{numbers.get(first, 0)}）；另用于环节{'、'.join(map(str, rest))}"
+
+
 def _flow_for(match: MatchResult, schedule: Schedule, rs: RuleSet) -> ResolvedFlow:
     if schedule.flow is not None:
         return schedule.flow
@@ -311,6 +319,7 @@ def build_context(
     completion_views = [_step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names)
                         for i, s in enumerate(completion, start=1)]
 
+    numbers = {v.id: v.number for v in (*steps, *completion_views)}
     departments = {s.department for s in pre} | {m for s in pre for m in s.members}
     approval = [s for s in pre if s.counted]
     joint = [
@@ -413,8 +422,8 @@ def build_context(
         "closing": CLOSING,
         "not_counted_basis": NOT_COUNTED_BASIS,
         "step_names": names,
-        "used_by": {m.id: "、".join(names.get(s, s) for s in m.steps) for m in mats.to_prepare},
-        "issued_used_by": {m.id: "、".join(names.get(s, s) for s in m.steps) for m in mats.issued},
+        "used_by": {m.id: _used_by(m.steps, names, numbers) for m in mats.to_prepare},
+        "issued_used_by": {m.id: _used_by(m.steps, names, numbers) for m in mats.issued},
         "department_names": {did: d.name for did, d in rs.departments.items()},
         "department_shorts": {did: d.short for did, d in rs.departments.items()},
         "stages": STAGES,

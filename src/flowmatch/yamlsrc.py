@@ -32,6 +32,7 @@ _PARSE_DEPTH = 4 * MAX_DEPTH  # streaming guard before composing; see _check_nes
 
 Key = tuple[str | int, ...]
 
+_COLLECTIONS = "plain YAML maps, lists and scalars"
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -103,7 +104,7 @@ class _Builder:
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             if node.tag != "tag:yaml.org,2002:map":
-                raise self.fail(node, f"tag {node.tag!r} is not allowed; allowed: plain YAML maps, lists and scalars", path)
+                raise self.fail(node, f"tag {node.tag!r} is not allowed; allowed: {_COLLECTIONS}", path)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
@@ -122,7 +123,7 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
-                raise self.fail(node, f"tag {node.tag!r} is not allowed; allowed: plain YAML maps, lists and scalars", path)
+                raise self.fail(node, f"tag {node.tag!r} is not allowed; allowed: {_COLLECTIONS}", path)
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if node.tag not in _PLAIN_TAGS:
             raise self.fail(node, f"tag {node.tag!r} is not allowed; allowed: plain YAML scalars", path)
@@ -149,8 +150,8 @@ def _check_nesting(text: str, file: str) -> None:
                 depth += 1
                 if depth > _PARSE_DEPTH:
                     mark = event.start_mark
-                    raise YamlError(Problem(file, mark.line + 1, mark.column + 1, "",
-                                            f"nested deeper than {MAX_DEPTH} levels"))
+                    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                    raise YamlError(Problem(file, line, col, "", f"nested deeper than {MAX_DEPTH} levels"))
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     finally:
@@ -191,7 +192,8 @@ def parse_text(text: str, file: str) -> Document:
     except yaml.YAMLError as exc:
         raise YamlError(Problem(file, 1, 1, "", f"YAML error: {exc}")) from None
     except UnicodeEncodeError as exc:  # lone surrogates in a str that did not come from a file
-        raise YamlError(Problem(file, 1, 1, "", f"text is not valid Unicode ({exc.reason}); save it as UTF-8")) from None
+        message = f"text is not valid Unicode ({exc.reason}); save it as UTF-8"
+        raise YamlError(Problem(file, 1, 1, "", message)) from None
     if root is None:
         raise YamlError(Problem(file, 1, 1, "", "file is empty; expected a YAML mapping"))
     builder = _Builder(file)

@@ -117,7 +117,7 @@ def test_walk_to_the_notice(page: Any, server: str, shots: Path, situation: str)
         return
     link.click()
     assert "一次性告知书" in page.content()
-    page.screenshot(path=str(shots / f"{situation}-notice.png"), full_page=True)
+    page.screenshot(path=str(shots / f"{situation}-notice.png"))
     assert not [m for m in page.problems if "Content Security Policy" in m], page.problems
 
 

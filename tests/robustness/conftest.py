@@ -28,7 +28,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     fuzz = sum(n for kind, n in COUNTS.items() if kind.startswith("fuzz:"))
     terminalreporter.write_sep("-", "robustness counts")
-    terminalreporter.write_line(f"fuzz examples run: {fuzz}; " + "; ".join(f"{k}: {n}" for k, n in sorted(COUNTS.items())))
+    details = "; ".join(f"{k}: {n}" for k, n in sorted(COUNTS.items()))
+    terminalreporter.write_line(f"fuzz examples run: {fuzz}; {details}")
     target = Path(os.environ.get("FLOWMATCH_ROBUSTNESS_REPORT")
                   or Path(tempfile.gettempdir()) / "flowmatch-robustness-counts.json")
     target.write_text(json.dumps({"fuzz_examples": fuzz, **dict(sorted(COUNTS.items()))}, indent=2) + "\n",

@@ -47,7 +47,8 @@ def _check_problems(case: dict[str, Any], got: list[str]) -> None:
     extra = [p for p in got if p not in expected]
     if case.get("cascade"):
         extra = [p for p in extra if not CASCADE.match(p)]
-    assert (missing, extra) == ([], []), f"{case['id']}: problems differ\n got: {json.dumps(got, ensure_ascii=False, indent=1)}"
+    shown = json.dumps(got, ensure_ascii=False, indent=1)
+    assert (missing, extra) == ([], []), f"{case['id']}: problems differ\n got: {shown}"
 
 
 def test_corpus_is_big_and_well_formed() -> None:

@@ -13,6 +13,7 @@ examples actually run is counted and printed at the end of the session (see ``co
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -114,7 +115,7 @@ def _split(profile: Mapping[Any, Any]) -> tuple[dict[str, str], bool]:
 
 
 # --- matcher --------------------------------------------------------------------------------------------
-@fuzz(400)
+@fuzz(600)
 @given(profile=profiles)
 def test_matcher_only_returns_documented_statuses(profile: dict[Any, Any]) -> None:
     count("fuzz:matcher")
@@ -149,7 +150,7 @@ def test_matcher_refuses_what_is_not_a_mapping(profile: Any) -> None:
     _json_safe(result)
 
 
-@fuzz(150)
+@fuzz(200)
 @given(history=st.lists(profiles, min_size=1, max_size=6), probe=profiles)
 def test_no_answer_leaks_from_one_project_into_another(history: list[Any], probe: Any) -> None:
     """A long-lived matcher (the web app's, the batch's) answers exactly like a fresh one, whatever
@@ -162,7 +163,7 @@ def test_no_answer_leaks_from_one_project_into_another(history: list[Any], probe
 
 
 # --- wizard ---------------------------------------------------------------------------------------------
-@fuzz(250)
+@fuzz(300)
 @given(answers=st.one_of(profiles, not_mappings,
                          st.dictionaries(st.sampled_from(list(ATTRIBUTES)), st.just("unsure"), max_size=3)))
 def test_wizard_only_asks_or_ends(answers: Any) -> None:
@@ -238,11 +239,12 @@ def test_critical_path_method_on_random_dags(dag: tuple[list[list[int]], list[fl
 
 FLOWCHART_IDS = [*RS.flowcharts, "baseline"]
 iso_dates = st.dates(dt.date(1990, 1, 1), dt.date(2035, 12, 31))
-starts = st.one_of(st.none(), iso_dates, st.dates(), iso_dates.map(dt.date.isoformat), st.dates().map(dt.date.isoformat),
-                   text, st.sampled_from(["2026-02-30", "2026-13-01", "20260101", "2026-W01-1", " 2026-01-01", "0000-01-01"]))
+starts = st.one_of(st.none(), iso_dates, st.dates(), iso_dates.map(dt.date.isoformat),
+                   st.dates().map(dt.date.isoformat), text,
+                   st.sampled_from(["2026-02-30", "2026-13-01", "20260101", "2026-W01-1", " 2026-01-01", "0000-01-01"]))
 
 
-@fuzz(300)
+@fuzz(400)
 @given(flowchart=st.one_of(st.sampled_from(FLOWCHART_IDS), text), start=starts,
        mode=st.one_of(st.sampled_from(MODES), text), assume=st.one_of(st.none(), st.booleans()),
        flags=st.dictionaries(st.one_of(st.sampled_from(FLAGS), text), st.one_of(st.booleans(), scalars), max_size=3),
@@ -328,7 +330,7 @@ def _plain(value: Any, depth: int = 0) -> None:
         assert isinstance(value, PLAIN), type(value)
 
 
-@fuzz(1500)
+@fuzz(2000)
 @given(source=st.one_of(st.text(max_size=300), yaml_soup, st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
 def test_yaml_reader_raises_only_yaml_error(source: str) -> None:
     count("fuzz:yaml")
@@ -370,7 +372,8 @@ def mutations(draw: st.DrawFn) -> tuple[str, str]:
     name = draw(st.sampled_from(FILES))
     original = (BASE / name).read_text(encoding="utf-8")
     lines = original.splitlines(keepends=True)
-    kind = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line", "drop_line", "swap_lines", "truncate"]))
+    kind = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line", "drop_line", "swap_lines",
+                                 "truncate"]))
     pos = draw(st.integers(0, len(original)))
     if kind == "insert":
         text = original[:pos] + draw(st.sampled_from(SNIPPETS)) + original[pos:]
@@ -393,7 +396,7 @@ def mutations(draw: st.DrawFn) -> tuple[str, str]:
     return name, text
 
 
-@fuzz(150)
+@fuzz(200)
 @given(edits=st.lists(mutations(), min_size=1, max_size=3))
 def test_mutated_rulesets_load_or_fail_with_located_problems(edits: list[tuple[str, str]]) -> None:
     count("fuzz:loader")
@@ -412,25 +415,27 @@ def test_mutated_rulesets_load_or_fail_with_located_problems(edits: list[tuple[s
         report = check(rs)  # findings are fine; exceptions are not
         json.dumps(report.to_dict(), ensure_ascii=False, default=str)
         for fid in [*rs.flowcharts, *(["baseline"] if rs.baseline else [])]:
-            try:
+            with contextlib.suppress(FlowmatchError):
                 schedule(fid, None, ruleset=rs)
-            except FlowmatchError:
-                pass
 
 
 # --- the JSON Lines batch -----------------------------------------------------------------------------------
+def _finite(line: str) -> bool:  # NaN/Infinity lines are a known bug, tested in test_hostile_inputs.py
+    return "NaN" not in line and "Infinity" not in line
+
+
 line_pool = st.one_of(
     profiles.filter(lambda p: all(isinstance(k, str) for k in p)).map(
-        lambda p: json.dumps(p, ensure_ascii=False, default=str)).filter(lambda t: "NaN" not in t and "Infinity" not in t),
+        lambda p: json.dumps(p, ensure_ascii=False, default=str)).filter(_finite),
     st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=30),
-    nested.map(lambda v: json.dumps(v, default=str)).filter(lambda t: "NaN" not in t and "Infinity" not in t),
+    nested.map(lambda v: json.dumps(v, default=str)).filter(_finite),
     st.sampled_from(["", "   ", "{", "}", "[]", "null", "1", '"text"', "{}", '{"kind": "road"}',
                      '{"kind": "road"', "{'kind': 'road'}", '{"kind": ["road"]}', "\t"]),
 )
 
 
-@fuzz(120)
-@given(lines=st.lists(line_pool, max_size=12).map(lambda ls: [line.replace("\r", " ").replace("\n", " ") for line in ls]))
+@fuzz(200)
+@given(lines=st.lists(line_pool.map(lambda line: line.replace("\r", " ").replace("\n", " ")), max_size=12))
 def test_json_lines_batch_answers_every_line(lines: list[str]) -> None:
     count("fuzz:jsonl")
     source = "\n".join(lines) + ("\n" if lines else "")
@@ -441,7 +446,7 @@ def test_json_lines_batch_answers_every_line(lines: list[str]) -> None:
     assert out.pop() == ""
     assert len(out) == len(expected)
     invalid = 0
-    for (number, line), produced in zip(expected, out):
+    for (number, line), produced in zip(expected, out, strict=True):
         data = json.loads(produced)
         assert data["line"] == number
         assert data["status"] in STATUSES
@@ -461,7 +466,7 @@ def test_json_lines_batch_answers_every_line(lines: list[str]) -> None:
 
 # --- search (the web page echoes queries back) ---------------------------------------------------------------
 @fuzz(200)
-@given(query=st.one_of(text, huge_text, st.sampled_from(["<script>alert(1)</script>", "施工许可", "permt", "' OR 1=1 --",
+@given(query=st.one_of(text, huge_text, st.sampled_from(["<script>alert(1)</script>", "施工许可", "permt", "' OR 1=1",
                                                          "\x00", "%00", "../../etc/passwd", "{{7*7}}"])),
        kind=st.one_of(st.none(), st.sampled_from(["situation", "flowchart", "item", "material"]), text),
        limit=st.one_of(st.integers(-5, 100), st.just(10**9)))

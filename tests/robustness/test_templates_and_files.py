@@ -223,25 +223,29 @@ def test_single_notice_is_not_overwritten_without_force(cli_guide: Any, tmp_path
 
 def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rename that publishes a notice fails once (disk full) and is interrupted once (Ctrl-C):
+    neither leaves a file under its final name, nor a temporary file behind."""
     batch = _batch_file(tmp_path / "projects.csv", 5)
     out = tmp_path / "out"
-    real_fsync = os.fsync
     calls = {"n": 0}
 
-    def failing_fsync(fd: int) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError(28, "No space left on device")
-        if calls["n"] == 4:
-            raise KeyboardInterrupt  # as if Ctrl-C landed in the middle of a write
-        real_fsync(fd)
+    def failing(real: Any) -> Any:
+        def rename(src: Any, dst: Any, *args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(28, "No space left on device")
+            if calls["n"] == 4:
+                raise KeyboardInterrupt
+            return real(src, dst, *args, **kwargs)
+        return rename
 
-    monkeypatch.setattr(os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "replace", failing(os.replace))
+    monkeypatch.setattr(os, "rename", failing(os.rename))
     with pytest.raises(KeyboardInterrupt):
         cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert _entries(out) == ["p0000.html", "p0002.html"]  # p0001 failed, p0003 interrupted: nothing half-written
     assert all(_complete(out / name) for name in _entries(out))
-    monkeypatch.setattr(os, "fsync", real_fsync)
+    monkeypatch.undo()
     report = cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert [r["id"] for r in report.skipped] == ["p0000", "p0002"]
     assert [r["id"] for r in report.written] == ["p0001", "p0003", "p0004"]

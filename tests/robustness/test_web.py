@@ -174,7 +174,7 @@ PATHS = ["/", "/ask", "/search", "/browse", "/browse/alpha", "/flowchart/F01", "
          "/material/application", "/notice"]
 
 
-@fuzz(150)
+@fuzz(250)
 @given(path=st.sampled_from(PATHS),
        pairs=st.lists(st.tuples(st.one_of(st.sampled_from(KEYS), st.text(max_size=12)),
                                 st.one_of(st.sampled_from(VALUES), st.text(max_size=30))), max_size=8))
