@@ -53,8 +53,8 @@ def correctness() -> list[tuple[str, bool, str]]:
         rules = Path(tmp) / default_rules_path().name
         shutil.copytree(default_rules_path(), rules)
         first = load_ruleset(rules)
-        sid = next(iter(first.situations))  # type: ignore[attr-defined]
-        old_name = first.situations[sid].name  # type: ignore[attr-defined]
+        sid = next(iter(first.situations))
+        old_name = first.situations[sid].name
         files = sorted(cache.glob("*.pickle"))
         # stale: edit one situation's name in the copy; the reload must see the edit
         path = rules / "situations.yaml"
@@ -62,7 +62,7 @@ def correctness() -> list[tuple[str, bool, str]]:
         new_name = old_name + "（已修改）"
         path.write_text(text.replace(f"name: {old_name}", f"name: {new_name}", 1), encoding="utf-8")
         second = load_ruleset(rules)
-        seen = second.situations[sid].name  # type: ignore[attr-defined]
+        seen = second.situations[sid].name
         checks.append(("an edited rule file is never answered from the old cache", seen == new_name,
                        f"{sid}.name after the edit: {seen!r}"))
         # and a flowchart file edited too (the cache key covers every file)
@@ -76,7 +76,8 @@ def correctness() -> list[tuple[str, bool, str]]:
         # corrupt: garbage, truncated, a pickle of something else — each silently rebuilt
         current = max(after, key=lambda p: p.stat().st_mtime_ns)
         good = current.read_bytes()
-        for label, payload in (("garbage bytes", b"\x00not a pickle" * 50), ("a truncated pickle", good[: len(good) // 3]),
+        for label, payload in (("garbage bytes", b"\x00not a pickle" * 50),
+                               ("a truncated pickle", good[: len(good) // 3]),
                                ("a pickle of another object", pickle.dumps({"hello": "world"}))):
             current.write_bytes(payload)
             try:

@@ -46,7 +46,8 @@ def ruleset() -> tuple[RuleSet, str]:
             rs = load_ruleset(target, cache=False)
         except RuleSetError as again:
             raise RuntimeError(f"the packaged rule-set does not load: {again}") from None
-        return rs, f"packaged rule-set does not validate yet ({first.strip()[:120]}); matched on a copy without step variants"
+        return rs, (f"packaged rule-set does not validate yet ({first.strip()[:120]}); "
+                    "matched on a copy without step variants")
 
 
 def matcher() -> Matcher:
@@ -68,7 +69,7 @@ def answers() -> tuple[tuple[str, ...], dict[tuple[str, ...], str]]:
     order, space = attribute_space(rs)
     out: dict[tuple[str, ...], str] = {}
     for values in space:
-        r = m.match(dict(zip(order, values)))
+        r = m.match(dict(zip(order, values, strict=True)))
         if r.status not in ("matched", "not_applicable"):
             raise RuntimeError(f"complete profile {values} gives {r.status}")
         out[values] = r.situation or r.rule or ""
@@ -86,7 +87,7 @@ def stratified_profiles(per_rule: int = 8, seed: int = 7) -> list[dict[str, Any]
     for rid in sorted(by_rule):
         pool = by_rule[rid]
         for values in rng.sample(pool, min(per_rule, len(pool))):
-            out.append(dict(zip(order, values)))
+            out.append(dict(zip(order, values, strict=True)))
     rng.shuffle(out)
     return out
 
@@ -125,7 +126,8 @@ def _synthetic(rs: RuleSet, steps: int = 25, seed: int = 25) -> RuleSet:
             "stage": stage, "statutory": {"value": 20, "unit": "working_day"},
             "promised": rng.choice([1, 2, 3, 5, 5, 7, 10, 15, 20]), "counted": i != 5, "source": [source],
         }
-        earlier = [f"s{j + 1:02d}" for j in range(i) if stages[j] < stage or (stages[j] == stage and rng.random() < 0.2)]
+        earlier = [f"s{j + 1:02d}" for j in range(i)
+                   if stages[j] < stage or (stages[j] == stage and rng.random() < 0.2)]
         deps = sorted(rng.sample(earlier, min(len(earlier), rng.randint(1, 3)))) if earlier else []
         flow[sid] = {"item": f"bench_{sid}", "depends_on": deps}
     (target / "items.yaml").write_text(yaml.safe_dump(items, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -99,9 +99,11 @@ def _render(quick: bool) -> list[Figure]:
         name = next(k for k in rows if k.startswith("batch of"))
         cores = batch.get("cpu_seconds", 0) / batch["seconds"] if batch.get("seconds") else 0
         serial = bare * batch["written"] / 1e3
-        out.append(Figure("render", name, batch["seconds"], "s", f"{batch['written']} × bare Jinja, one process", serial,
-                          serial / batch["seconds"], "uses both cores", bool(cores >= 1.5 and not batch["failed"]),
-                          f"{batch['notices_per_second']} notices/s, {batch['failed']} failed; CPU {cores:.2f} cores busy "
+        out.append(Figure("render", name, batch["seconds"], "s", f"{batch['written']} × bare Jinja, one process",
+                          serial, serial / batch["seconds"], "uses both cores",
+                          bool(cores >= 1.5 and not batch["failed"]),
+                          f"{batch['notices_per_second']} notices/s, {batch['failed']} failed; CPU {cores:.2f} cores "
+                          "busy "
                           f"on average (cpu {batch.get('cpu_seconds')} s ÷ wall {batch['seconds']} s); the batch also "
                           f"matches, schedules and writes each notice; the guide helper's own target < 10 s: "
                           f"{'met' if batch.get('met') else 'not met'}"))
@@ -247,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             got = RUNNERS[section](args.quick)
         except Exception as exc:  # one broken section must not lose the others
             traceback.print_exc()
-            got = [Figure(section, f"{section}: failed", None, "", met=False, note=f"{type(exc).__name__}: {exc}"[:400])]
+            got = [Figure(section, f"{section}: failed", None, "", met=False,
+                          note=f"{type(exc).__name__}: {exc}"[:400])]
         seconds[section] = time.perf_counter() - t0
         print(f"[{section}] {seconds[section]:.1f} s", file=sys.stderr, flush=True)
         figures.extend(got)

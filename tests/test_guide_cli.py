@@ -284,3 +284,23 @@ def test_batch_usage_errors(rules: Path, tmp_path: Path) -> None:
     afile.write_text("", encoding="utf-8")
     code, _, stderr = run(rules, "--batch", str(batch), "-o", str(afile))
     assert code == 2 and f"error: {afile} is a file; --batch needs -o DIR" in stderr
+
+
+def test_cli_and_library_write_the_same_notice(rules: Path) -> None:
+    import datetime as dt
+
+    from flowmatch.calendar import WorkCalendar
+    from flowmatch.flows import for_situation
+    from flowmatch.matcher import matcher_for
+    from flowmatch.render import render_guide
+    from flowmatch.ruleset import load_ruleset
+    from flowmatch.scheduler import schedule
+
+    rs = load_ruleset(rules)
+    result = matcher_for(rs).match(F10_PROFILE)
+    flow = for_situation(rs, result.situation or "", flags=result.flags, profile=F10_PROFILE)
+    plan = schedule(flow, dt.date(2026, 3, 2), WorkCalendar(), ruleset=rs)
+    expected = render_guide(result, plan, "md", ruleset=rs, project_name="同一项目", on_file=["licence"])
+    code, stdout, _ = run(rules, *PAIRS, "--start", "2026-03-02", "--format", "md", "--name", "同一项目",
+                          "--on-file", "licence")
+    assert code == 0 and stdout == expected

@@ -20,6 +20,7 @@ from flowmatch.cli import main
 from flowmatch.ruleset import RuleSet
 from flowmatch.web import app as web_app
 from flowmatch.web import create_app
+from flowmatch.web import pages as web_pages
 from flowmatch.wizard import Outcome, next_question
 
 S10 = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
@@ -264,7 +265,7 @@ def test_server_error_page_hides_the_traceback(ruleset: RuleSet, monkeypatch: py
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(web_app, "index_for", boom)
+    monkeypatch.setattr(web_pages, "index_for", boom)
     r = client.get("/search?q=x")
     assert r.status_code == 500
     assert "服务器内部错误" in r.text and "处理请求时出了问题，已记录在服务器日志中。请稍后再试或重新开始。" in r.text
@@ -274,8 +275,8 @@ def test_server_error_page_hides_the_traceback(ruleset: RuleSet, monkeypatch: py
 
 
 def test_notice_unavailable_without_the_renderer(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = web_app.find_spec
-    monkeypatch.setattr(web_app, "find_spec", lambda name: None if name == "flowmatch.render" else real(name))
+    real = web_pages.find_spec
+    monkeypatch.setattr(web_pages, "find_spec", lambda name: None if name == "flowmatch.render" else real(name))
     r = client.get("/notice?kind=pipeline")
     assert r.status_code == 503 and "本服务器尚未安装告知书生成功能。" in r.text
     page = client.get("/ask?kind=pipeline")

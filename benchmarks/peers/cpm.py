@@ -36,7 +36,7 @@ def networkx_direct(durations: Mapping[str, float], depends_on: Mapping[str, Seq
     """DiGraph + topological_generations + forward/backward pass over it + dag_longest_path."""
     import networkx as nx
 
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(durations)
     g.add_weighted_edges_from(((d, s, durations[d]) for s, deps in depends_on.items() for d in deps), weight="w")
     stages = [sorted(gen) for gen in nx.topological_generations(g)]
@@ -102,7 +102,7 @@ def criticalpath_package(durations: Mapping[str, float], depends_on: Mapping[str
     for s, d in durations.items():
         project.add(Node(s, duration=d))
     for s, deps in depends_on.items():
-        for d in deps:
-            project.link(d, s)
+        for dep in deps:
+            project.link(dep, s)
     project.update_all()
     return {"total": float(project.duration)}

@@ -28,6 +28,8 @@ _EXPORTS = {
     "check": "checker",
     "load_ruleset": "ruleset",
     "match": "matcher",
+    "next_question": "wizard",
+    "render_guide": "render",
     "schedule": "scheduler",
     "stats": "stats",
 }
@@ -53,6 +55,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .checker import CheckReport, check
     from .errors import CalendarError, FlowmatchError, InputError, RenderError, RuleSetError, UnknownFlowchartError
     from .matcher import Matcher, MatchResult, match
+    from .render import render_guide
     from .ruleset import RuleSet, load_ruleset
     from .scheduler import Schedule, schedule
     from .stats import stats
+    from .wizard import next_question

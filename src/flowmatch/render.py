@@ -464,7 +464,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_md_finalize if kind == "md" else None,
-        auto_reload=False,
+        auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
     env.filters.update({
         "cn_date": cn_date, "days": days_text, "num": _num, "percent": percent,

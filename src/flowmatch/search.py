@@ -48,11 +48,18 @@ Span = tuple[int, int]
 
 @lru_cache(maxsize=1)
 def _converter() -> Any:
+    """OpenCC's traditional → simplified converter (``opencc-python-reimplemented``; the official
+    ``opencc`` bindings, which name the configuration ``t2s.json``, work too)."""
     try:
         from opencc import OpenCC  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - the dependency is declared; keep searching without folding
         return None
-    return OpenCC("t2s")
+    for config in ("t2s", "t2s.json"):
+        try:
+            return OpenCC(config)
+        except Exception:  # a binding that does not know this configuration name: try the other
+            continue
+    return None  # pragma: no cover
 
 
 @lru_cache(maxsize=8192)
@@ -213,6 +220,7 @@ class _Doc:
     flowchart: str | None = None
     related: tuple[str, ...] = ()
     tf: dict[str, float] = field(default_factory=dict)
+    folded: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
 
 
 class SearchIndex:
@@ -228,7 +236,8 @@ class SearchIndex:
         for doc in self.docs:
             counts = {}
             for name in fields:
-                text = fold(getattr(doc, name))[0]
+                doc.folded[name] = fold(getattr(doc, name))
+                text = doc.folded[name][0]
                 # an id is one token (F22, ZJ07): found by exact id, never by its parts
                 toks = ([f"w:{text}"] if text else []) if name == "id" else tokens(text)
                 counts[name] = Counter(toks)
@@ -308,9 +317,10 @@ class SearchIndex:
         return (share + chars) / 2
 
     def _hit(self, doc: _Doc, score: float, q: _Query) -> Hit:
-        snippet, snippet_spans = _snippet(doc.body, q)
-        return Hit(doc.kind, doc.id, doc.title, doc.subtitle, score, highlight(doc.title, q),
-                   highlight(doc.subtitle, q), snippet, snippet_spans, doc.flowchart, doc.related)
+        snippet, snippet_spans = _snippet(doc.body, q, doc.folded["body"])
+        return Hit(doc.kind, doc.id, doc.title, doc.subtitle, score, highlight(doc.title, q, doc.folded["title"]),
+                   highlight(doc.subtitle, q, doc.folded["subtitle"]), snippet, snippet_spans, doc.flowchart,
+                   doc.related)
 
 
 def _word_matches(word: str, wanted: Sequence[str]) -> bool:
@@ -324,12 +334,13 @@ def _word_matches(word: str, wanted: Sequence[str]) -> bool:
     return False
 
 
-def highlight(text: str, query: str | _Query) -> tuple[Span, ...]:
-    """Spans of ``text`` that match the query (merged, in order)."""
+def highlight(text: str, query: str | _Query, folded_text: tuple[str, list[int]] | None = None) -> tuple[Span, ...]:
+    """Spans of ``text`` that match the query (merged, in order). ``folded_text``: ``fold(text)``
+    when the caller already has it."""
     q = _query(query) if isinstance(query, str) else query
     if not text:
         return ()
-    folded, origin = fold(text)
+    folded, origin = folded_text if folded_text is not None else fold(text)
     marked = [False] * len(folded)
     for gram in q.grams:
         start = folded.find(gram)
@@ -354,9 +365,9 @@ def highlight(text: str, query: str | _Query) -> tuple[Span, ...]:
     return tuple((a, b) for a, b in spans)
 
 
-def _snippet(body: str, q: _Query) -> tuple[str, tuple[Span, ...]]:
+def _snippet(body: str, q: _Query, folded: tuple[str, list[int]]) -> tuple[str, tuple[Span, ...]]:
     """A window of the body around its first match, with spans relative to the window."""
-    spans = highlight(body, q)
+    spans = highlight(body, q, folded)
     if not spans:
         return "", ()
     first = spans[0][0]

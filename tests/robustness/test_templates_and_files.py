@@ -239,13 +239,15 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path
             return real(src, dst, *args, **kwargs)
         return rename
 
-    monkeypatch.setattr(os, "replace", failing(os.replace))
-    monkeypatch.setattr(os, "rename", failing(os.rename))
+    real_replace, real_rename = os.replace, os.rename
+    monkeypatch.setattr(os, "replace", failing(real_replace))
+    monkeypatch.setattr(os, "rename", failing(real_rename))
     with pytest.raises(KeyboardInterrupt):
         cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert _entries(out) == ["p0000.html", "p0002.html"]  # p0001 failed, p0003 interrupted: nothing half-written
     assert all(_complete(out / name) for name in _entries(out))
-    monkeypatch.undo()
+    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(os, "rename", real_rename)
     report = cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert [r["id"] for r in report.skipped] == ["p0000", "p0002"]
     assert [r["id"] for r in report.written] == ["p0001", "p0003", "p0004"]
@@ -263,6 +265,7 @@ def test_row_ids_cannot_escape_the_output_directory(cli_guide: Any, tmp_path: Pa
     assert _entries(tmp_path) == ["out", "projects.csv"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
 def test_force_replaces_a_symlink_instead_of_writing_through_it(cli_guide: Any, tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("do not touch", encoding="utf-8")
@@ -295,6 +298,7 @@ def _interrupt_batch(tmp_path: Path, jobs: int, rows: int) -> tuple[subprocess.C
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), done_at_signal, out
 
 
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups and signals")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any, tmp_path: Path, jobs: int) -> None:
     rows = 300

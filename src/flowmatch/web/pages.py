@@ -1,0 +1,497 @@
+"""The pages: each handler validates its query, makes one library call and renders a template.
+
+Every page is a GET whose whole state is in the URL: the answers so far are query parameters
+(``/ask?kind=building&land_nature=state_owned``), so a page can be bookmarked, the back button
+works and nothing is kept on the server.  Every query parameter is checked against the rule-set:
+an unknown, repeated or invalid one raises :class:`BadRequest`, shown as a friendly 400 page that
+names each problem.  Templates autoescape everything; the only markup passed through is the
+pictures :mod:`flowmatch.pictures` draws and the ``<mark>`` highlights built here from escaped text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import CalendarError, FlowmatchError, InputError, RenderError
+from ..matcher import Invalid
+from ..ruleset import RuleSet
+from ..search import KINDS, Hit, index_for
+from ..wizard import UNSURE, Option, Outcome, Question, next_question, plan
+from . import i18n
+
+__all__ = ["MAX_NAME", "NOTICE_CSP", "BadRequest", "Page", "Pages", "Unavailable", "environment"]
+
+log = logging.getLogger("flowmatch.web")
+
+HERE = Path(__file__).resolve().parent
+MAX_NAME = 100
+# The printable notice is one self-contained file with its own <style>: inline styles (never
+# scripts) are allowed on that response only.
+NOTICE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+class BadRequest(Exception):
+    """Turned into the friendly 400 page; ``problems`` are shown as a list."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+class Unavailable(Exception):
+    """A feature this installation lacks (notice renderer, PDF): a 503 page with the message."""
+
+
+# --- the pages' helpers ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page:
+    """What every template gets: the language, the rule-set and URL helpers."""
+
+    ruleset: RuleSet
+    lang: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+
+    def t(self, key: str, **values: Any) -> str:
+        return i18n.text(key, self.lang, **values)
+
+    def label(self, obj: Any) -> str:
+        return i18n.label(obj, self.lang)
+
+    def other(self, obj: Any) -> str:
+        return i18n.other(obj, self.lang)
+
+    def url(self, path: str, pairs: Iterable[tuple[str, str]] = ()) -> str:
+        items = [(k, v) for k, v in pairs if k != "lang"]
+        if self.lang == "en":
+            items.append(("lang", "en"))
+        return path + ("?" + urlencode(items) if items else "")
+
+    @property
+    def lang_url(self) -> str:
+        items = [(k, v) for k, v in self.query if k != "lang"]
+        if self.lang != "en":
+            items.append(("lang", "en"))
+        return self.path + ("?" + urlencode(items) if items else "")
+
+    @property
+    def html_lang(self) -> str:
+        return "en" if self.lang == "en" else "zh-CN"
+
+    @property
+    def other_html_lang(self) -> str:
+        return "zh-CN" if self.lang == "en" else "en"
+
+
+def _marked(text: str, spans: Sequence[tuple[int, int]]) -> Markup:
+    out = []
+    last = 0
+    for start, end in spans:
+        out.append(str(escape(text[last:start])))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        last = end
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["marked"] = _marked
+    env.filters["num"] = _num
+    return env
+
+
+class Pages:
+    """The routes. Each handler validates its query, makes one library call and renders."""
+
+    def __init__(self, ruleset: RuleSet, env: Environment) -> None:
+        self.rs = ruleset
+        self.env = env
+        reserved = {"lang", "change", "format", "name", "start"}
+        clash = reserved & (set(ruleset.attributes) | set(ruleset.flags))
+        if clash:
+            names = ", ".join(sorted(clash))
+            raise FlowmatchError(f"attribute or flag ids clash with the web page's parameters: {names}")
+        index_for(ruleset)  # build the search index and the wizard before the first request
+        next_question({}, ruleset)
+
+    def app(self) -> Starlette:
+        routes = [
+            Route("/", self.home),
+            Route("/ask", self.ask),
+            Route("/notice", self.notice),
+            Route("/search", self.search),
+            Route("/browse", self.browse),
+            Route("/browse/{category}", self.category),
+            Route("/flowchart/{flowchart}", self.flowchart),
+            Route("/item/{item}", self.item),
+            Route("/material/{material}", self.material),
+            Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+        ]
+        handlers: dict[Any, Any] = {HTTPException: self._http_error, BadRequest: self._bad_request,
+                                    Unavailable: self._unavailable, Exception: self._server_error}
+        return Starlette(routes=routes, exception_handlers=handlers)
+
+    # -- rendering ---------------------------------------------------------------------------------------
+    def page(self, request: Request, lang: str | None = None) -> Page:
+        query = tuple(request.query_params.multi_items())
+        chosen = lang or ("en" if dict(query).get("lang") == "en" else "zh")
+        return Page(self.rs, chosen, request.url.path, query)
+
+    def render(self, page: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = self.env.get_template(template).render(p=page, rs=self.rs, UNSURE=UNSURE, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    def error(self, lang: str, status: int, key: str, help_key: str, problems: Sequence[str] = ()) -> HTMLResponse:
+        page = Page(self.rs, lang, "/", ())
+        try:
+            return self.render(page, "error.html", status, status=status, title=page.t(key), help=page.t(help_key),
+                               problems=problems)
+        except Exception:  # the error page itself must not fail: fall back to a fixed one
+            log.exception("error page failed")
+            return HTMLResponse(_FALLBACK.format(status=status), status_code=status)
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        lang = self._lang(request)
+        if exc.status_code == 404:
+            return self.error(lang, 404, "not_found", "not_found_help")
+        if exc.status_code == 405:
+            return self.error(lang, 405, "method_not_allowed", "bad_request_help")
+        return self.error(lang, exc.status_code, "error_title", "bad_request_help")
+
+    async def _bad_request(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        return self.error(self._lang(request), 400, "bad_request", "bad_request_help", exc.problems)
+
+    async def _unavailable(self, request: Request, exc: Exception) -> Response:
+        return self.error(self._lang(request), 503, "unavailable", "notice_unavailable", (str(exc),))
+
+    async def _server_error(self, request: Request, exc: Exception) -> Response:
+        log.exception("error while serving %s", request.url.path, exc_info=exc)
+        return self.error(self._lang(request), 500, "server_error", "server_error_help")
+
+    @staticmethod
+    def _lang(request: Request) -> str:
+        return "en" if request.query_params.get("lang") == "en" else "zh"
+
+    # -- query validation ----------------------------------------------------------------------------------
+    def params(self, request: Request, allowed: set[str], *,
+               answers: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+        """Split the query into answers (attributes and flags) and the other allowed parameters.
+
+        Raises :class:`BadRequest` naming every unknown or repeated parameter."""
+        lang = self._lang(request)
+        problems: list[str] = []
+        found: dict[str, str] = {}
+        other: dict[str, str] = {}
+        for key, value in request.query_params.multi_items():
+            if key in found or key in other:
+                problems.append(_msg(lang, f"参数“{key[:40]}”出现了多次", f"parameter “{key[:40]}” is repeated"))
+                continue
+            if answers and (key in self.rs.attributes or key in self.rs.flags):
+                found[key] = value
+            elif key in allowed:
+                other[key] = value
+            else:
+                problems.append(_msg(lang, f"未知参数“{key[:40]}”", f"unknown parameter “{key[:40]}”"))
+        if other.get("lang", "zh") not in i18n.LANGS:
+            problems.append(_msg(lang, "语言只能是 zh 或 en", "the language must be zh or en"))
+        if problems:
+            raise BadRequest(problems)
+        return found, other
+
+    def outcome(self, answers: Mapping[str, str], lang: str) -> Question | Outcome:
+        step = next_question(answers, self.rs)
+        if isinstance(step, Outcome) and step.status == "invalid":
+            raise BadRequest([self._invalid_text(bad, lang) for bad in step.invalid])
+        return step
+
+    def _invalid_text(self, bad: Invalid, lang: str) -> str:
+        attr = self.rs.attributes.get(bad.attribute)
+        shown = str(bad.value)[:40]
+        if attr is not None:
+            allowed = "、".join(v.label for v in attr.values.values()) if lang != "en" else \
+                ", ".join(v.gloss for v in attr.values.values())
+            return _msg(lang, f"“{attr.label}”没有“{shown}”这个选项；可选：{allowed}、不确定",
+                        f"“{attr.gloss}” has no option “{shown}”; allowed: {allowed}, not sure")
+        flag = self.rs.flags.get(bad.attribute)
+        if flag is not None:
+            return _msg(lang, f"“{flag.label}”只能是 true 或 false，收到“{shown}”",
+                        f"“{flag.gloss}” takes true or false, got “{shown}”")
+        return _msg(lang, f"未知参数“{bad.attribute[:40]}”", f"unknown parameter “{bad.attribute[:40]}”")
+
+    # -- pages -------------------------------------------------------------------------------------------
+    async def home(self, request: Request) -> Response:
+        self.params(request, {"lang"})
+        page = self.page(request)
+        cats = self._categories()
+        return self.render(page, "home.html", categories=cats)
+
+    async def ask(self, request: Request) -> Response:
+        answers, other = self.params(request, {"lang", "change"}, answers=True)
+        page = self.page(request)
+        change = other.get("change")
+        if change is not None and change not in self.rs.attributes:
+            raise BadRequest([_msg(page.lang, f"没有“{change[:40]}”这个问题", f"there is no question “{change[:40]}”")])
+        step = self.outcome(answers, page.lang)
+        if change is not None:
+            return self._question(page, self._question_for(change, answers), answers, current=answers.get(change))
+        if isinstance(step, Question):
+            return self._question(page, step, answers, current=None)
+        return self._result(page, step, answers)
+
+    def _question_for(self, attribute: str, answers: Mapping[str, str]) -> Question:
+        attr = self.rs.attributes[attribute]
+        keys = [k for k in answers if k in self.rs.attributes]
+        number = keys.index(attribute) + 1 if attribute in keys else len(keys) + 1
+        options = tuple(Option(v, x.label, x.gloss, x.help) for v, x in attr.values.items())
+        return Question(attribute, attr.label, attr.gloss, attr.help, options, number, 0.0, ())
+
+    def _answer_rows(self, page: Page, answers: Mapping[str, str]) -> list[dict[str, Any]]:
+        rows = []
+        pairs = list(answers.items())
+        for key, value in pairs:
+            attr = self.rs.attributes.get(key)
+            if attr is None:
+                continue
+            shown = page.t("unsure") if value == UNSURE else page.label(attr.values[value])
+            rows.append({"attribute": key, "label": page.label(attr), "value": shown,
+                         "change_url": page.url("/ask", [*pairs, ("change", key)])})
+        return rows
+
+    def _question(self, page: Page, q: Question, answers: Mapping[str, str], current: str | None) -> Response:
+        hidden = [(k, v) for k, v in answers.items() if k != q.attribute]
+        attribute_keys = [k for k in answers if k in self.rs.attributes and k != q.attribute]
+        back_pairs = [(k, v) for k, v in answers.items() if k != q.attribute]
+        if current is None and attribute_keys:
+            last = attribute_keys[-1]
+            back_pairs = [(k, v) for k, v in back_pairs if k != last]
+        if current is not None:  # changing an answer: going back cancels the change
+            back_url = page.url("/ask", list(answers.items()))
+        else:
+            back_url = page.url("/ask", back_pairs) if attribute_keys else page.url("/")
+        attr = self.rs.attributes[q.attribute]
+        options = [{"value": o.value, "label": page.label(attr.values[o.value]),
+                    "other": page.other(attr.values[o.value]), "help": o.help} for o in q.options]
+        return self.render(page, "question.html", q=q, attr=attr, options=options, hidden=hidden, current=current,
+                           back_url=back_url, answers=self._answer_rows(page, answers),
+                           remaining=max(1, round(q.expected_remaining)) if q.expected_remaining else None)
+
+    def _result(self, page: Page, outcome: Outcome, answers: Mapping[str, str]) -> Response:
+        pairs = list(answers.items())
+        context: dict[str, Any] = {"outcome": outcome, "answers": self._answer_rows(page, answers)}
+        if outcome.status == "matched":
+            assert outcome.result is not None
+            schedule = plan(outcome, None, self.rs)
+            context.update(self._schedule_view(schedule))
+            context["notice"] = self._notice_links(page, pairs)
+            attribute_pairs = [(k, v) for k, v in pairs if k in self.rs.attributes]
+            context["flag_rows"] = [{"id": fid, "label": page.label(f), "help": f.help,
+                                     "checked": outcome.flags.get(fid, False)} for fid, f in self.rs.flags.items()]
+            context["flag_hidden"] = attribute_pairs
+        elif outcome.status == "undetermined":
+            context["to_answer"] = [{"label": page.label(self.rs.attributes[a]),
+                                     "url": page.url("/ask", [*pairs, ("change", a)])} for a in outcome.unsure]
+        return self.render(page, "result.html", **context)
+
+    def _schedule_view(self, schedule: Any) -> dict[str, Any]:
+        rows = []
+        for s in schedule.steps:
+            dept = self.rs.departments.get(s.department)
+            rows.append({"stage": s.stage + 1, "name": s.name, "item": s.item,
+                         "department": dept.short if dept else s.department,
+                         "duration": _num(s.duration), "counted": s.counted, "critical": s.critical and s.counted})
+        gantt = diagram = None
+        if schedule.steps and find_spec("flowmatch.pictures") is not None:
+            from ..pictures import flowchart_svg, gantt_svg
+
+            gantt = Markup(gantt_svg(schedule))
+            flow = schedule.flow
+            shorts = {d: x.short for d, x in self.rs.departments.items()}
+            joint = {sid: bool(step.members) for sid, step in flow.steps.items()} if flow is not None else {}
+            diagram = Markup(flowchart_svg(schedule, shorts, joint).svg)
+        return {"schedule": schedule, "steps": rows, "gantt": gantt, "diagram": diagram}
+
+    def _notice_links(self, page: Page, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        available = find_spec("flowmatch.render") is not None
+        pdf = available and find_spec("weasyprint") is not None
+        return {"available": available, "pdf": pdf, "hidden": pairs,
+                "html_url": page.url("/notice", [*pairs, ("format", "html")]),
+                "pdf_url": page.url("/notice", [*pairs, ("format", "pdf")]),
+                "md_url": page.url("/notice", [*pairs, ("format", "md")])}
+
+    async def notice(self, request: Request) -> Response:
+        answers, other = self.params(request, {"lang", "format", "name", "start"}, answers=True)
+        page = self.page(request)
+        lang = page.lang
+        fmt = other.get("format") or "html"
+        problems = []
+        if fmt not in ("html", "pdf", "md"):
+            problems.append(_msg(lang, "格式只能是 html、pdf 或 md", "the format must be html, pdf or md"))
+        name = (other.get("name") or "").strip() or None
+        if name is not None and len(name) > MAX_NAME:
+            problems.append(_msg(lang, f"项目名称太长（最多 {MAX_NAME} 个字）",
+                                 f"the project name is longer than {MAX_NAME} characters"))
+        start = None
+        if other.get("start"):
+            try:
+                start = dt.date.fromisoformat(other["start"])
+            except ValueError:
+                problems.append(_msg(lang, "受理日期格式应为 YYYY-MM-DD", "the acceptance date must be YYYY-MM-DD"))
+        if problems:
+            raise BadRequest(problems)
+        step = self.outcome(answers, lang)
+        if not isinstance(step, Outcome) or step.status != "matched" or step.result is None:
+            raise BadRequest([_msg(lang, "只有确定了唯一流程才能生成告知书，请先回答完问题",
+                                   "a notice needs one certain flow: answer the questions first")])
+        if find_spec("flowmatch.render") is None:
+            raise Unavailable(page.t("notice_unavailable"))
+        from ..render import render_guide
+
+        try:
+            schedule = plan(step, start, self.rs)
+            data = render_guide(step.result, schedule, fmt, ruleset=self.rs, project_name=name)
+        except (CalendarError, InputError) as exc:
+            raise BadRequest([str(exc)]) from None
+        except RenderError as exc:
+            raise Unavailable(str(exc)) from None
+        filename = f"notice-{step.result.flowchart}"
+        if fmt == "pdf":
+            assert isinstance(data, bytes)
+            return Response(data, media_type="application/pdf",
+                            headers={"content-disposition": f'inline; filename="{filename}.pdf"',
+                                     "content-security-policy": NOTICE_CSP})
+        assert isinstance(data, str)
+        if fmt == "md":
+            return PlainTextResponse(data, media_type="text/markdown; charset=utf-8",
+                                     headers={"content-disposition": f'inline; filename="{filename}.md"'})
+        return HTMLResponse(data, headers={"content-security-policy": NOTICE_CSP})
+
+    async def search(self, request: Request) -> Response:
+        _, other = self.params(request, {"lang", "q", "kind"})
+        page = self.page(request)
+        query = (other.get("q") or "").strip()
+        kind = other.get("kind") or None
+        if kind is not None and kind not in KINDS:
+            raise BadRequest([_msg(page.lang, "搜索范围只能是情形、流程图、审批事项或申请材料",
+                                   "the scope must be situation, flowchart, item or material")])
+        hits: list[dict[str, Any]] = []
+        if query:
+            try:
+                found = index_for(self.rs).search(query, kind=kind, limit=50)
+            except InputError as exc:
+                raise BadRequest([str(exc)]) from None
+            hits = [self._hit_view(page, h) for h in found]
+        kinds = [{"value": k, "label": page.t(f"kind_{k}")} for k in KINDS]
+        return self.render(page, "search.html", query=query, kind=kind or "", kinds=kinds, hits=hits)
+
+    def _hit_view(self, page: Page, hit: Hit) -> dict[str, Any]:
+        if hit.kind == "situation":
+            url = page.url(f"/flowchart/{hit.flowchart}", [("situation", hit.id)])
+        elif hit.kind == "flowchart":
+            url = page.url(f"/flowchart/{hit.id}")
+        else:
+            url = page.url(f"/{hit.kind}/{hit.id}")
+        title, spans, sub, sub_spans = hit.title, hit.title_spans, hit.subtitle, hit.subtitle_spans
+        if page.lang == "en" and hit.subtitle:
+            title, spans, sub, sub_spans = sub, sub_spans, title, spans
+        return {"kind": page.t(f"kind_{hit.kind}"), "id": hit.id, "url": url, "title": _marked(title, spans),
+                "subtitle": _marked(sub, sub_spans), "snippet": _marked(hit.snippet, hit.snippet_spans)}
+
+    def _categories(self) -> list[dict[str, Any]]:
+        out = []
+        for cid, cat in self.rs.manifest.categories.items():
+            flows = [f for f in self.rs.flowcharts.values() if f.category == cid]
+            sits = [s for s in self.rs.situations.values() if s.flowchart in {f.id for f in flows}]
+            out.append({"id": cid, "cat": cat, "flows": flows, "situations": sits,
+                        "by_flow": {f.id: [s for s in sits if s.flowchart == f.id] for f in flows}})
+        return out
+
+    async def browse(self, request: Request) -> Response:
+        self.params(request, {"lang"})
+        return self.render(self.page(request), "browse.html", categories=self._categories(), only=None)
+
+    async def category(self, request: Request) -> Response:
+        self.params(request, {"lang"})
+        cid = request.path_params["category"]
+        if cid not in self.rs.manifest.categories:
+            raise HTTPException(404)
+        cats = [c for c in self._categories() if c["id"] == cid]
+        return self.render(self.page(request), "browse.html", categories=cats, only=cats[0])
+
+    async def flowchart(self, request: Request) -> Response:
+        _, other = self.params(request, {"lang", "situation"})
+        fid = request.path_params["flowchart"]
+        flow = self.rs.flowcharts.get(fid)
+        if flow is None:
+            raise HTTPException(404)
+        page = self.page(request)
+        situation = other.get("situation") or None
+        if situation is not None:
+            sit = self.rs.situations.get(situation)
+            if sit is None or sit.flowchart != fid:
+                raise BadRequest([_msg(page.lang, f"情形“{situation[:40]}”不使用流程图 {fid}",
+                                       f"situation “{situation[:40]}” does not use flowchart {fid}")])
+        from ..flows import for_situation, resolve
+        from ..scheduler import schedule
+
+        resolved = for_situation(self.rs, situation) if situation else resolve(self.rs, fid)
+        view = self._schedule_view(schedule(resolved, ruleset=self.rs))
+        sits = [s for s in self.rs.situations.values() if s.flowchart == fid]
+        cat = self.rs.manifest.categories.get(flow.category or "")
+        return self.render(page, "flowchart.html", flow=flow, cat=cat, situations=sits, situation=situation, **view)
+
+    async def item(self, request: Request) -> Response:
+        self.params(request, {"lang"})
+        iid = request.path_params["item"]
+        item = self.rs.items.get(iid)
+        if item is None:
+            raise HTTPException(404)
+        flows = [f for f in self.rs.flowcharts.values()
+                 if any(iid in (s.item, *(v.item for v in s.variants.values())) for s in f.steps.values())]
+        mats = [self.rs.materials[m] for m in item.materials if m in self.rs.materials]
+        return self.render(self.page(request), "item.html", item=item, dept=self.rs.departments.get(item.department),
+                           flows=flows, materials=mats)
+
+    async def material(self, request: Request) -> Response:
+        self.params(request, {"lang"})
+        mid = request.path_params["material"]
+        mat = self.rs.materials.get(mid)
+        if mat is None:
+            raise HTTPException(404)
+        items = [i for i in self.rs.items.values() if mid in i.materials]
+        issuer = self.rs.departments.get(mat.issuer or "")
+        return self.render(self.page(request), "material.html", mat=mat, items=items, issuer=issuer)
+
+
+_FALLBACK = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{status}</title></head>'
+             '<body><h1>{status} 出错了 / Something went wrong</h1><p><a href="/">首页 / Home</a></p></body></html>')
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
