@@ -29,6 +29,10 @@ _EXPORTS = {
     "load_ruleset": "ruleset",
     "match": "matcher",
     "next_question": "wizard",
+    "Outcome": "wizard",
+    "Question": "wizard",
+    "UNSURE": "wizard",
+    "search": "search",
     "render_guide": "render",
     "schedule": "scheduler",
     "stats": "stats",
@@ -59,4 +63,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .ruleset import RuleSet, load_ruleset
     from .scheduler import Schedule, schedule
     from .stats import stats
-    from .wizard import next_question
+    from .search import search
+    from .wizard import UNSURE, Outcome, Question, next_question

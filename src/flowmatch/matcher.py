@@ -307,6 +307,12 @@ class Matcher:
         extra = tuple([lines[a, answers[a]] for a in ignored])
         return _derive(base, ignored=ignored, flags=flags, explanation=base.explanation + extra)
 
+    def result_for(self, rule: str, assignment: Mapping[str, str]) -> MatchResult:
+        """The result (with its explanation) of ``rule`` decided by these answers."""
+        node = Node(dict(assignment), 0)
+        node.rules = (rule,)
+        return self._leaf_result(node)
+
     def _leaf_result(self, node: Node) -> MatchResult:
         rs = self.ruleset
         if len(node.rules) != 1:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .checker import Space
 from .conditions import Cond
 from .errors import FlowmatchError, InputError
-from .matcher import Invalid, MatchResult, Node, matcher_for
+from .matcher import Invalid, MatchResult, matcher_for
 from .ruleset import RuleSet, default_ruleset
 
 if TYPE_CHECKING:
@@ -445,9 +445,7 @@ class Wizard:
         key = (rid, tuple(assignment.items()))
         base = self._results.get(key)
         if base is None:
-            node = Node(assignment, 0)
-            node.rules = (rid,)
-            base = self._results[key] = matcher._leaf_result(node)
+            base = self._results[key] = matcher.result_for(rid, assignment)
         ignored = tuple(a for a, _ in answered if a not in reads)
         extra = [f"忽略 {a}={state.known[a]}：对本项目的流程选择不起作用" for a in ignored]
         extra += [f"“{rs.attributes[a].label}”答了不确定，但不影响流程的确定" for a in state.unsure]
