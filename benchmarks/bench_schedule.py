@@ -124,24 +124,36 @@ def flowcharts(quick: bool) -> list[Figure]:
                 fn(d, p)
         return loop
 
-    def mine() -> None:
+    plans = getattr(scheduler, "_PLANS", {})
+
+    def first() -> None:  # every schedule computed from the resolved flow: passes, slack, stages, typed steps
+        for fid in fids:
+            plans.clear()
+            scheduler.schedule(fid, ruleset=rs)
+
+    def again() -> None:  # what a warm service does: the flow's date-free plan is remembered
         for fid in fids:
             scheduler.schedule(fid, ruleset=rs)
 
-    t_mine = bench(mine, per=k)
+    t_first = bench(first, per=k)
+    t_again = bench(again, per=k)
     figures = []
     biggest = max(fids, key=lambda f: sizes[f])
     what = f"{k} flowcharts" if k > 1 else f"{biggest}"
-    base = (f"{what} ({min(sizes.values())}–{max(sizes.values())} steps), warm; flowmatch.schedule computes both "
+    base = (f"{what} ({min(sizes.values())}–{max(sizes.values())} steps); flowmatch.schedule computes both "
             "clocks and typed steps, the peers only the government clock" + (f"; {note}" if note else ""))
-    for name, fn, target, ok in (
-        ("networkx", cpm.networkx_direct, "≤2× slower", lambda s: s >= 0.5),
-        ("plain Python", cpm.plain_python, "", None),
+    peers = {"networkx": bench(each(cpm.networkx_direct), per=k), "plain Python": bench(each(cpm.plain_python), per=k)}
+    for label, mine, how in (
+        ("", t_first, "plan computed on every call (resolved flow cached, as in any warm process)"),
+        (", repeated", t_again, "repeated call: the flow's date-free plan is remembered"),
     ):
-        t = bench(each(fn), per=k)
-        s = speedup(t_mine.median_ns, t.median_ns)
-        figures.append(Figure(SECTION, f"schedule a packaged flowchart vs {name} (mean per flowchart)", t_mine.us,
-                              "µs", name, t.us, s, target, ok(s) if ok else None, base))
+        for name, target in (("networkx", "≤2× slower"), ("plain Python", "")):
+            t = peers[name]
+            s = speedup(mine.median_ns, t.median_ns)
+            figures.append(Figure(SECTION, f"schedule a packaged flowchart{label} vs {name} (mean per flowchart)",
+                                  mine.us, "µs", name, t.us, s, target, (s >= 0.5) if target else None,
+                                  f"{base}; {how}"))
+    t_mine = t_first
     cp = criticalpath_timed(list(graphs.values()), reps=5 if quick else 15, timeout=60)
     if cp is None or "error" in cp:
         figures.append(Figure(SECTION, "schedule a packaged flowchart vs criticalpath", t_mine.us, "µs", "criticalpath",
@@ -162,10 +174,17 @@ def flowcharts(quick: bool) -> list[Figure]:
     scheduler.schedule(target_fid, start=START, calendar=cal, ruleset=rs)
     dated = bench(lambda: scheduler.schedule(target_fid, start=START, calendar=cal, ruleset=rs))
     undated = bench(lambda: scheduler.schedule(target_fid, ruleset=rs))
+
+    def dated_first() -> None:
+        plans.clear()
+        scheduler.schedule(target_fid, start=START, calendar=cal, ruleset=rs)
+
+    first_dated = bench(dated_first)
     figures.append(Figure(
         SECTION, f"schedule {target_fid} ({sizes[target_fid]} steps) with calendar dates, warm", dated.ms, "ms",
         "", None, None, "<0.3 ms", dated.ms < 0.3,
-        f"start {START}, official calendar; without dates {undated.ms:.3f} ms" + (f"; {note}" if note else ""),
+        f"start {START}, official calendar, repeated call; with the date-free plan recomputed "
+        f"{first_dated.ms:.3f} ms; without dates {undated.ms:.3f} ms" + (f"; {note}" if note else ""),
     ))
     return figures
 
@@ -193,6 +212,7 @@ def random_dags(quick: bool) -> list[Figure]:
             "flowmatch": lambda d=durations, p=deps: sg(d, p),
             "networkx": lambda d=durations, p=deps: cpm.networkx_direct(d, p),
             "plain Python": lambda d=durations, p=deps: cpm.plain_python(d, p),
+            "bare pass": lambda d=durations, p=deps: cpm.bare_pass(d, p),
         }, repeats=repeats, warmup=0 if big else 1)  # (the agreement check above warmed them up)
         times[n] = {k: v.min_ns for k, v in t.items()}
         label = f"random DAG {n:,} steps / {edges:,} edges"
@@ -235,7 +255,9 @@ def random_dags(quick: bool) -> list[Figure]:
             SECTION, f"growth {a:,} → {b:,} steps (time ratio ÷ size ratio)", norm, "×", "networkx",
             parts["networkx"] / grow, None, "≤1.5 (linear)", norm <= 1.5,
             f"nodes + edges grow {grow:.2f}×; best-of-repetitions time grows: flowmatch {parts['flowmatch']:.1f}×, "
-            f"networkx {parts['networkx']:.1f}×, plain Python {parts['plain Python']:.1f}× (1.0 = linear)",
+            f"networkx {parts['networkx']:.1f}×, plain Python {parts['plain Python']:.1f}×, and the bare pass "
+            f"(id → index dict + one lookup per edge, nothing else) {parts['bare pass']:.1f}× — "
+            f"{parts['bare pass'] / grow:.2f} per unit of work: the memory hierarchy's share",
         ))
     return figures
 

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         args.requests, args.duration = min(args.requests, 1000), min(args.duration, 10.0)
     lacking = missing()
     if lacking:
-        print(f"skipped: the web load test needs {', '.join(lacking)}; pip install '.[web,test]'")
+        print(f"skipped: the web load test needs {', '.join(lacking)}; pip install '.[web]'")
         return 0
 
     mix = url_mix(args.rules)

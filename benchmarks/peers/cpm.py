@@ -93,6 +93,14 @@ def plain_python(durations: Mapping[str, float], depends_on: Mapping[str, Sequen
     return {"total": total, "slack": {s: ls[s] - es[s] for s in order}}
 
 
+# --- the floor ------------------------------------------------------------------------------------------
+def bare_pass(durations: Mapping[str, float], depends_on: Mapping[str, Sequence[str]]) -> int:
+    """Not a scheduler: the least any implementation must do (index the ids, touch every edge once).
+    Its growth with graph size shows what the memory hierarchy alone costs."""
+    index = {s: i for i, s in enumerate(durations)}
+    return len([[index[d] for d in depends_on.get(s, ())] for s in durations])
+
+
 # --- the criticalpath package -------------------------------------------------------------------------
 def criticalpath_package(durations: Mapping[str, float], depends_on: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """PyPI ``criticalpath``: Node objects, link(), update_all() (its critical path enumerates paths)."""

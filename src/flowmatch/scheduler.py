@@ -160,18 +160,11 @@ def critical_path_method(preds: Sequence[Sequence[int]], weights: Sequence[float
     return Passes(es, ef, ls, lf, level, total)
 
 
-_STEP_FIELDS = tuple(f.name for f in fields(ScheduledStep))
 _WALK_LIMIT = 10_000.0  # working days; beyond this (or for odd values) let WorkCalendar.add judge each one
 _WALK_STARTS = 256  # start dates remembered per calendar
-_WALKS: weakref.WeakKeyDictionary[WorkCalendar, dict[dt.date, dict[int, dt.date]]] = weakref.WeakKeyDictionary()
-
-
-def _step(*values: Any) -> ScheduledStep:
-    """``ScheduledStep(*values)`` at a third of the cost (a frozen dataclass's ``__init__`` sets each
-    field through ``object.__setattr__``; ScheduledStep has no ``__post_init__`` or defaults)."""
-    step: ScheduledStep = object.__new__(ScheduledStep)
-    step.__dict__.update(zip(_STEP_FIELDS, values, strict=True))
-    return step
+# calendar -> start -> (date of the k-th working day by k, date by offset as asked)
+_WALKS: weakref.WeakKeyDictionary[WorkCalendar, dict[dt.date, tuple[dict[int, dt.date], dict[float, dt.date]]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _dates(cal: WorkCalendar, start: dt.date, offsets: Sequence[float]) -> list[dt.date]:
@@ -183,9 +176,6 @@ def _dates(cal: WorkCalendar, start: dt.date, offsets: Sequence[float]) -> list[
     for the calendar's lifetime).  Days are visited in the same order as before, so the same errors
     and warnings arise; odd offsets (NaN, infinite, negative, huge) go to ``cal.add`` one by one.
     """
-    if not all(0.0 <= x <= _WALK_LIMIT for x in offsets):
-        return [cal.add(start, x) for x in offsets]
-    counts = [math.ceil(x - 1e-9) for x in offsets]
     try:
         walks = _WALKS.get(cal)
         if walks is None:
@@ -193,14 +183,109 @@ def _dates(cal: WorkCalendar, start: dt.date, offsets: Sequence[float]) -> list[
     except TypeError:  # a calendar-like object that cannot be weakly referenced: no memory
         walks = {}
     known = walks.get(start)
+    if known is not None:
+        try:
+            by_offset = known[1]
+            return [by_offset[x] for x in offsets]
+        except KeyError:
+            pass
+    if not all(0.0 <= x <= _WALK_LIMIT for x in offsets):
+        return [cal.add(start, x) for x in offsets]
     if known is None:
         if len(walks) >= _WALK_STARTS:
             walks.clear()
-        known = walks[start] = {}
-    for k in sorted(set(counts).difference(known)):
-        below = max((j for j in known if j < k), default=None)
-        known[k] = cal.add(start, k) if below is None else cal.add(known[below], k - below)
-    return [known[k] for k in counts]
+        known = walks[start] = ({}, {})
+    by_count, by_offset = known
+    counts = [math.ceil(x - 1e-9) for x in offsets]
+    for k in sorted(set(counts).difference(by_count)):
+        below = max((j for j in by_count if j < k), default=None)
+        by_count[k] = cal.add(start, k) if below is None else cal.add(by_count[below], k - below)
+    out = [by_count[k] for k in counts]
+    by_offset.update(zip(offsets, out, strict=True))
+    return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A resolved flow's schedule in one mode before any date: the same for every start date."""
+
+    steps: tuple[ScheduledStep, ...]  # with start = end = None
+    offsets: tuple[float, ...]  # elapsed es, ef of each step, then the elapsed and the counted total
+    working_days: float
+    elapsed_working_days: float
+    critical_path: tuple[str, ...]
+    stages: tuple[tuple[str, ...], ...]
+    completion_steps: tuple[str, ...]
+
+
+_PLAN_LIMIT = 1024  # resolved flows remembered (each by identity, while it lives)
+_PLANS: dict[tuple[int, bool], tuple[weakref.ref[ResolvedFlow], _Plan]] = {}
+_new = object.__new__
+
+
+def _plan(flow: ResolvedFlow, commitment: bool) -> _Plan:
+    """The flow's plan, computed once per resolved flow and mode (resolved flows are immutable and
+    cached by :func:`flowmatch.flows.resolve`)."""
+    key = (id(flow), commitment)
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0]() is flow:
+        return entry[1]
+    steps = flow.pre_construction
+    index = {s.id: i for i, s in enumerate(steps)}
+    preds = [[index[d] for d in s.depends_on if d in index] for s in steps]
+    committed = [commitment and s.commitment is not None for s in steps]
+    durations = [
+        (s.commitment.duration if c and s.commitment is not None else s.duration)
+        for s, c in zip(steps, committed, strict=True)
+    ]
+    counted = critical_path_method(preds, [d if s.counted else 0.0 for s, d in zip(steps, durations, strict=True)])
+    elapsed = critical_path_method(preds, durations)
+    out = []
+    critical = []
+    for i, s in enumerate(steps):
+        slack = counted.ls[i] - counted.es[i]
+        is_critical = abs(slack) < _EPS
+        if is_critical:
+            critical.append(s.id)
+        out.append(_step(
+            s.id, s.name, s.item.id, s.department, durations[i], s.counted, committed[i], counted.level[i],
+            counted.es[i], counted.ef[i], counted.ls[i], counted.lf[i], max(slack, 0.0), is_critical,
+            elapsed.es[i], elapsed.ef[i], None, None, s.depends_on,
+        ))
+    stage_count = max(counted.level, default=-1) + 1
+    stages: list[list[str]] = [[] for _ in range(stage_count)]
+    for i, s in enumerate(steps):
+        stages[counted.level[i]].append(s.id)
+    offsets = [x for i in range(len(steps)) for x in (elapsed.es[i], elapsed.ef[i])]
+    plan = _Plan(tuple(out), (*offsets, elapsed.total, counted.total), counted.total, elapsed.total,
+                 tuple(critical), tuple(tuple(g) for g in stages),
+                 tuple(s.id for s in flow.steps.values() if s.completion))
+    if len(_PLANS) >= _PLAN_LIMIT:
+        _PLANS.clear()
+    _PLANS[key] = (weakref.ref(flow), plan)
+    return plan
+
+
+_STEP_FIELDS = tuple(f.name for f in fields(ScheduledStep))
+
+
+def _step(*values: Any) -> ScheduledStep:
+    """``ScheduledStep(*values)`` at a third of the cost (a frozen dataclass's ``__init__`` sets each
+    field through ``object.__setattr__``; ScheduledStep has no ``__post_init__`` or defaults)."""
+    step: ScheduledStep = _new(ScheduledStep)
+    step.__dict__.update(zip(_STEP_FIELDS, values, strict=True))
+    return step
+
+
+def _dated(step: ScheduledStep, begin: dt.date, end: dt.date) -> ScheduledStep:
+    """``dataclasses.replace(step, start=begin, end=end)`` without its per-field overhead
+    (ScheduledStep is a frozen dataclass with no ``__post_init__``)."""
+    out: ScheduledStep = _new(ScheduledStep)
+    state = out.__dict__
+    state.update(step.__dict__)
+    state["start"] = begin
+    state["end"] = end
+    return out
 
 
 def schedule(
@@ -236,52 +321,21 @@ def schedule(
         if rs is None:
             raise InputError("baseline mode with a resolved flow needs the rule-set")
         flow = resolve(rs, "baseline")
-    steps = flow.pre_construction
-    index = {s.id: i for i, s in enumerate(steps)}
-    preds = [[index[d] for d in s.depends_on if d in index] for s in steps]
-    committed = [mode == "commitment" and s.commitment is not None for s in steps]
-    durations = [
-        (s.commitment.duration if c and s.commitment is not None else s.duration) for s, c in zip(steps, committed)
-    ]
-    counted = critical_path_method(preds, [d if s.counted else 0.0 for s, d in zip(steps, durations)])
-    elapsed = critical_path_method(preds, durations)
-
+    plan = _plan(flow, mode == "commitment")
     cal = calendar if calendar is not None else (WorkCalendar() if start is not None else None)
     before = len(cal.warnings) if cal is not None else 0
-    dated = cal is not None and isinstance(start, dt.date)
-    if dated:
-        assert cal is not None and isinstance(start, dt.date)
-        offsets = [x for i in range(len(steps)) for x in (elapsed.es[i], elapsed.ef[i])]
-        dates = _dates(cal, start, [*offsets, elapsed.total, counted.total])
-    out = []
-    critical = []
-    for i, s in enumerate(steps):
-        slack = counted.ls[i] - counted.es[i]
-        is_critical = abs(slack) < _EPS
-        if is_critical:
-            critical.append(s.id)
-        begin = end = None
-        if dated:
-            begin = dates[2 * i]
-            end = dates[2 * i + 1]
-        out.append(_step(
-            s.id, s.name, s.item.id, s.department, durations[i], s.counted, committed[i], counted.level[i],
-            counted.es[i], counted.ef[i], counted.ls[i], counted.lf[i], max(slack, 0.0), is_critical,
-            elapsed.es[i], elapsed.ef[i], begin, end, s.depends_on,
-        ))
-    stage_count = max(counted.level, default=-1) + 1
-    stages: list[list[str]] = [[] for _ in range(stage_count)]
-    for i, s in enumerate(steps):
-        stages[counted.level[i]].append(s.id)
+    steps = plan.steps
     finish = counted_finish = None
-    if dated:
+    if cal is not None and isinstance(start, dt.date):
+        dates = _dates(cal, start, plan.offsets)
+        steps = tuple([_dated(s, dates[2 * i], dates[2 * i + 1]) for i, s in enumerate(plan.steps)])
         finish, counted_finish = dates[-2], dates[-1]
     warnings = tuple(cal.warnings[before:]) if cal is not None else ()
     return Schedule(
         flowchart=flow.id, name=flow.flowchart.name, mode=mode,
-        working_days=counted.total, elapsed_working_days=elapsed.total,
-        critical_path=tuple(critical), stages=tuple(tuple(s) for s in stages), steps=tuple(out),
-        completion_steps=tuple(s.id for s in flow.steps.values() if s.completion),
+        working_days=plan.working_days, elapsed_working_days=plan.elapsed_working_days,
+        critical_path=plan.critical_path, stages=plan.stages, steps=steps,
+        completion_steps=plan.completion_steps,
         start=start if isinstance(start, dt.date) else None, finish=finish, counted_finish=counted_finish,
         warnings=warnings, flow=flow,
     )
