@@ -36,13 +36,8 @@ START = dt.date(2026, 3, 2)
 
 
 def schedule_graph() -> Callable[..., Any]:
-    """flowmatch's public entry point for a big graph, or the proposed copy in benchmarks/."""
-    found = getattr(scheduler, "schedule_graph", None)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    from schedule_graph import schedule_graph as proposal
-
-    return proposal
+    """flowmatch's public entry point for a big graph."""
+    return scheduler.schedule_graph
 
 
 def _counted_graph(rs: Any, fid: str) -> tuple[dict[str, float], dict[str, list[str]]]:

@@ -148,3 +148,17 @@ def test_bad_mode_and_date() -> None:
         schedule("F10", mode="fast")
     with pytest.raises(InputError, match=r"^start date '2026-13-01' is not a date; allowed: YYYY-MM-DD$"):
         schedule("F10", "2026-13-01")
+
+
+def test_schedule_graph_for_any_dag() -> None:
+    from flowmatch.scheduler import schedule_graph
+
+    plan = schedule_graph({"a": 2, "b": 3, "c": 1, "d": 4}, {"b": ["a"], "c": ["a"], "d": ["b", "c"]})
+    assert plan.total == 9
+    assert plan.critical == ("a", "b", "d")
+    assert plan.stages == (("a",), ("b", "c"), ("d",))
+    assert plan.slack[plan.index["c"]] == 2
+    with pytest.raises(InputError, match=r"^unknown prerequisite 'z'$"):
+        schedule_graph({"a": 1}, {"a": ["z"]})
+    with pytest.raises(InputError, match=r"^the steps form a cycle \(through 'a'\)$"):
+        schedule_graph({"a": 1, "b": 1}, {"a": ["b"], "b": ["a"]})

@@ -7,7 +7,9 @@ real assertions once they do.  (Web checks live in ``test_web.py``.)
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
+import io
 import os
 import signal
 import subprocess
@@ -328,30 +330,45 @@ def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any,
                    "try that removes it: Ctrl-C right after the file is created leaves a .part file behind")
 def test_ctrl_c_just_after_a_temporary_file_is_created(cli_guide: Any, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The race above, made deterministic: SIGINT is raised the moment the third notice's
-    temporary file exists (any temporary-file scheme opens it with ``os.open``)."""
+    """The race above, made deterministic: SIGINT is raised the moment the third file is created
+    in the output directory (through ``os.open``, as ``tempfile.mkstemp`` does, or ``open``)."""
     batch = _batch_file(tmp_path / "projects.csv", 6)
     out = tmp_path / "out"
-    real_open = os.open
     created: list[str] = []
 
-    def open_then_interrupt(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        fd = real_open(path, flags, *args, **kwargs)
-        if flags & os.O_CREAT and Path(os.fsdecode(path)).parent == out:
+    def created_in_out(path: Any) -> None:
+        if isinstance(path, (str, bytes, os.PathLike)) and Path(os.fsdecode(path)).parent == out:
             created.append(os.fsdecode(path))
             if len(created) == 3:
                 signal.raise_signal(signal.SIGINT)  # as if Ctrl-C arrived during the system call
+
+    real_os_open, real_open = os.open, builtins.open
+
+    def os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_os_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT:
+            created_in_out(path)
         return fd
 
-    monkeypatch.setattr(os, "open", open_then_interrupt)
+    def open_(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        fh = real_open(file, mode, *args, **kwargs)
+        if any(c in mode for c in "wxa"):
+            created_in_out(file)
+        return fh
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(io, "open", open_)
     try:
         CliRunner().invoke(main, ["guide", "--rules", str(BASE), "--batch", str(batch), "-o", str(out), "--jobs", "1"],
                            catch_exceptions=False)
     except KeyboardInterrupt:
         pass
     finally:
-        monkeypatch.setattr(os, "open", real_open)
+        monkeypatch.setattr(os, "open", real_os_open)
+        monkeypatch.setattr(builtins, "open", real_open)
+        monkeypatch.setattr(io, "open", real_open)
     if len(created) < 3:
-        pytest.skip("the batch no longer creates its temporary files with os.open; move the injection point")
+        pytest.skip("the batch creates its files some other way; move the injection point")
     names = _entries(out)
     assert all(not n.startswith(".") and _complete(out / n) for n in names), names
