@@ -167,7 +167,7 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
     rs = _load(rules)
     matcher = matcher_for(rs)
     if pairs == ("-",):
-        bad = _match_stream(matcher, sys.stdin, sys.stdout)
+        bad = _match_stream(matcher, sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin, sys.stdout)
         sys.exit(2 if bad else 0)
     if not pairs:
         raise InputError("give ATTRIBUTE=VALUE pairs or '-' for JSON Lines on stdin", allowed=list(rs.attributes))
@@ -179,12 +179,29 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
     sys.exit(STATUS_EXIT[result.status])
 
 
-def _match_stream(matcher: Any, source: Iterable[str], sink: Any) -> int:
-    """JSON Lines in, JSON Lines out; a bad line is reported in place and the rest go on."""
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int:
+    """JSON Lines in, JSON Lines out; a bad line is reported in place and the rest go on.
+
+    Lines are read as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested
+    too deeply or using NaN/Infinity is reported with its number and never ends the batch."""
     memo: dict[str, str] = {}
     bad = 0
     write = sink.write
-    for number, line in enumerate(source, start=1):
+    for number, raw in enumerate(source, start=1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                out = {"line": number, "status": "invalid", "error": f"line is not valid UTF-8 (byte {exc.start + 1})"}
+                bad += 1
+                write(json.dumps(out, ensure_ascii=False) + "\n")
+                continue
+        else:
+            line = raw
         text = line.strip()
         if not text:
             continue
@@ -195,9 +212,10 @@ def _match_stream(matcher: Any, source: Iterable[str], sink: Any) -> int:
                 bad += 1
             continue
         try:
-            profile = json.loads(text)
-        except ValueError as exc:
-            out = {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {exc}"}
+            profile = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            out = {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
         else:
             if isinstance(profile, dict):
                 out = {"line": 0, **matcher.match(profile).to_dict()}
@@ -434,6 +452,8 @@ def schedule(rules: Path | None, as_json: bool, flowchart: str, start: str | Non
     if compare:
         results = [run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags)
                    for mode in ("standard", "commitment", "baseline")]
+        for warning in dict.fromkeys(w for r in results for w in r.warnings):
+            click.echo(f"warning: {warning}", err=True)
         if as_json:
             _emit({r.mode: r.to_dict() for r in results})
         else:

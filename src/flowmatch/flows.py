@@ -142,14 +142,24 @@ def resolve(
     effective: dict[str, tuple[str, ...]] = {}
 
     def deps_of(sid: str) -> tuple[str, ...]:
-        if sid in effective:
-            return effective[sid]
-        out: list[str] = []
-        for dep in flow.steps[sid].depends_on:
-            for d in ((dep,) if on[dep] else deps_of(dep)):
-                if d not in out:
-                    out.append(d)
-        effective[sid] = tuple(out)
+        """Prerequisites with switched-off steps replaced by their own (iteratively: chains of
+        optional steps may be long)."""
+        pending = [sid]
+        while pending:
+            current = pending[-1]
+            waiting = [d for d in flow.steps[current].depends_on if not on[d] and d not in effective]
+            if waiting:
+                pending.extend(waiting)
+                continue
+            pending.pop()
+            if current in effective:
+                continue
+            out: list[str] = []
+            for dep in flow.steps[current].depends_on:
+                for d in ((dep,) if on[dep] else effective[dep]):
+                    if d not in out:
+                        out.append(d)
+            effective[current] = tuple(out)
         return effective[sid]
 
     steps: dict[str, ResolvedStep] = {}

@@ -280,6 +280,14 @@ def _unpickle(fh: typing.BinaryIO) -> Any:
             gc.enable()
 
 
+def _private(path: Path) -> bool:
+    """Only this user can write ``path``: a cache others can write could carry code (pickle)."""
+    if not hasattr(os, "geteuid"):  # pragma: no cover - not POSIX: rely on the user profile's ACLs
+        return True
+    st = path.stat()
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
 def load_ruleset(path: str | os.PathLike[str] | None = None, *, cache: bool = True) -> RuleSet:
     """Load and validate a rule-set directory (default: the packaged Harbin-2014 rule-set).
 
@@ -297,7 +305,7 @@ def load_ruleset(path: str | os.PathLike[str] | None = None, *, cache: bool = Tr
         try:
             digest = _digest(root)
             target = _cache_dir() / f"{digest}.pickle"
-            if target.is_file():
+            if target.is_file() and _private(target.parent) and _private(target):
                 with target.open("rb") as fh:
                     loaded = _unpickle(fh)
                 if isinstance(loaded, RuleSet) and loaded.digest == digest:
@@ -310,7 +318,7 @@ def load_ruleset(path: str | os.PathLike[str] | None = None, *, cache: bool = Tr
         ruleset.digest = digest
         try:
             directory = _cache_dir()
-            directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             tmp = directory / f".{digest}.{os.getpid()}.tmp"
             with tmp.open("wb") as fh:
                 pickle.dump(ruleset, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -374,9 +382,11 @@ def _load(root: Path) -> RuleSet:
         if baseline is not None:
             flow_docs["baseline"] = base_doc
 
-    if manifest is not None and attrs_file is not None:
+    if manifest is not None:
+        # With a broken attributes file the conditions cannot be checked, but every other
+        # reference still is: one broken file must not hide unrelated problems.
         _cross_check(c, manifest, attributes, flags, situations, not_applicable, departments, items,
-                     materials, flowcharts, baseline, invariants, flow_docs)
+                     materials, flowcharts, baseline, invariants, flow_docs, conditions_checkable=attrs_file is not None)
     if c.problems:
         raise RuleSetError(c.problems)
     assert manifest is not None
@@ -416,6 +426,8 @@ def _cross_check(
     baseline: Flowchart | None,
     invariants: dict[str, Invariant],
     flow_docs: dict[str, Document],
+    *,
+    conditions_checkable: bool = True,
 ) -> None:
     sources = manifest.sources
 
@@ -426,6 +438,8 @@ def _cross_check(
             c.problems.append(doc.problem(path, f"unknown {what} {value!r}; allowed: {shown}"))
 
     def check_cond(doc: Document, base: Key, cond: Cond, allow_flags: bool) -> None:
+        if not conditions_checkable:
+            return
         for leaf in cond.leaves():
             path = (*base, *leaf.rel)
             if leaf.attribute in attributes:
@@ -557,29 +571,28 @@ def _cross_check(
 
 
 def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
-    """One cycle in a dependency graph, as a list of step ids, or [] if there is none."""
+    """One cycle in a dependency graph, as a list of step ids, or [] if there is none.
+
+    Iterative depth-first search: a chain of thousands of steps must not overflow the stack."""
     state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        stack = [iter(graph.get(root, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                state[path.pop()] = 2
+                continue
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):]
-            if state.get(nxt) is None:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return []
-
-    for node in graph:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+                return path[path.index(nxt):]
+            if nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(graph.get(nxt, ())))
     return []
 
 

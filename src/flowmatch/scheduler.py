@@ -311,6 +311,8 @@ def schedule(
             start = dt.date.fromisoformat(start)
         except ValueError:
             raise InputError(f"start date {start!r} is not a date; allowed: YYYY-MM-DD") from None
+    elif isinstance(start, dt.datetime):
+        start = start.date()
     if isinstance(flowchart, ResolvedFlow):
         flow = flowchart
         rs = ruleset
@@ -324,14 +326,15 @@ def schedule(
         flow = resolve(rs, "baseline")
     plan = _plan(flow, mode == "commitment")
     cal = calendar if calendar is not None else (WorkCalendar() if start is not None else None)
-    before = len(cal.warnings) if cal is not None else 0
     steps = plan.steps
     finish = counted_finish = None
     if cal is not None and isinstance(start, dt.date):
         dates = _dates(cal, start, plan.offsets)
         steps = tuple([_dated(s, dates[2 * i], dates[2 * i + 1]) for i, s in enumerate(plan.steps)])
         finish, counted_finish = dates[-2], dates[-1]
-    warnings = tuple(cal.warnings[before:]) if cal is not None else ()
+    # every schedule names the assumptions its own dates rest on (a shared calendar records each once)
+    last = max(d for d in (finish, counted_finish) if d is not None) if finish is not None else None
+    warnings = tuple(cal.assumptions(start, last)) if cal is not None and isinstance(start, dt.date) and last else ()
     return Schedule(
         flowchart=flow.id, name=flow.flowchart.name, mode=mode,
         working_days=plan.working_days, elapsed_working_days=plan.elapsed_working_days,

@@ -92,8 +92,6 @@ def test_schedule_with_assumed_weekends_warns_on_the_command_line() -> None:
     assert f"warning: {year}年无官方节假日数据" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="scheduler takes cal.warnings[before:], but the calendar records each note "
-                   "once, so a second schedule on the same calendar reports no warning; use cal.assumptions()")
 def test_every_schedule_on_a_shared_calendar_names_the_guess() -> None:
     year = _first_unknown_year()
     cal = WorkCalendar(assume_weekends=True)
@@ -102,7 +100,6 @@ def test_every_schedule_on_a_shared_calendar_names_the_guess() -> None:
     assert first.warnings and second.warnings == first.warnings
 
 
-@pytest.mark.xfail(strict=True, reason="`schedule --compare` (text) never prints the schedules' warnings")
 def test_compare_on_the_command_line_warns_too() -> None:
     year = _first_unknown_year()
     result = CliRunner().invoke(main, ["schedule", "F01", "--rules", str(BASE), "--start", f"{year - 1}-12-20",
@@ -111,8 +108,6 @@ def test_compare_on_the_command_line_warns_too() -> None:
     assert f"no holiday data for {year}" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="scheduler.schedule keeps a datetime start as given: to_dict() says "
-                   "'2020-09-30T12:00:00' instead of YYYY-MM-DD")
 def test_a_datetime_start_is_reported_as_a_date() -> None:
     plan = schedule("F01", dt.datetime(2020, 9, 30, 12), ruleset=RS)
     assert plan.to_dict()["start"] == "2020-09-30"
