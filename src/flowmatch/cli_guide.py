@@ -25,8 +25,10 @@ import csv
 import datetime as dt
 import os
 import re
+import secrets
+import signal
 import sys
-import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -166,29 +168,41 @@ def _jnum(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
 
-    The rename is atomic, so an interrupted run never leaves a half-written notice under its
-    final name (no fsync: a batch of a thousand notices should not wait on the disk a thousand times).
-    """
+    The temporary name is chosen before the file exists, so whatever interrupts the write (even
+    Ctrl-C the instant the file is created) finds it inside the ``try`` that removes it."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; a notice is an ordinary file
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             fh.write(payload)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+class _Interrupt:
+    """Ctrl-C during a batch: finish the notices being written, start no more, then stop."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.hit = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:
@@ -290,6 +304,12 @@ def _init_worker(rules: str | None, calendar_file: str | None, assume_weekends: 
                       else WorkCalendar(assume_weekends=assume_weekends))
 
 
+def _init_pool_worker(rules: str | None, calendar_file: str | None, assume_weekends: bool) -> None:
+    """A worker process ignores Ctrl-C: the parent lets it finish its notice, then stops the batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(rules, calendar_file, assume_weekends)
+
+
 def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | None,
                 generated: dt.date | None) -> dict[str, Any]:
     target = Path(out_dir) / f"{row.id}{EXTENSIONS[fmt]}"
@@ -351,19 +371,29 @@ def run_batch(
         if progress is not None:
             progress(result)
 
-    if jobs <= 1 or len(rows) <= 1:
-        _init_worker(*init)
-        for row in rows:
-            record(_render_row(row, *args))
-    else:
-        import multiprocessing
+    with _Interrupt() as stop:
+        if jobs <= 1 or len(rows) <= 1:
+            _init_worker(*init)
+            for row in rows:
+                if stop.hit:
+                    break
+                record(_render_row(row, *args))
+        else:
+            import multiprocessing
 
-        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=init) as pool:
-            futures: list[Future[dict[str, Any]]] = [pool.submit(_render_row, row, *args) for row in rows]
-            for future in futures:
-                record(future.result())
+            context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_pool_worker,
+                                       initargs=init)
+            try:
+                futures: list[Future[dict[str, Any]]] = [pool.submit(_render_row, row, *args) for row in rows]
+                for future in futures:
+                    if stop.hit:
+                        break
+                    record(future.result())
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)  # running notices finish; the rest never start
+    if stop.hit:
+        raise KeyboardInterrupt
     for bucket in (report.written, report.skipped, report.failed):
         bucket.sort(key=lambda r: r["row"])
     return report

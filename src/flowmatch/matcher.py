@@ -110,7 +110,8 @@ class MatchResult:
             ],
             "ignored": list(self.ignored),
             "invalid": [
-                {"attribute": i.attribute, "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
+                {"attribute": i.attribute,
+                 "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
                  "problem": i.problem, "allowed": list(i.allowed)}
                 for i in self.invalid
             ],
@@ -216,7 +217,8 @@ class Matcher:
                 parsed = _as_bool(value)
                 if parsed is None:
                     shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
-                    bad.append(Invalid(key, shown, f"flag {key} takes true or false, got {str(shown)[:80]!r}", ("true", "false")))
+                    problem = f"flag {key} takes true or false, got {str(shown)[:80]!r}"
+                    bad.append(Invalid(key, shown, problem, ("true", "false")))
                 else:
                     flags[key] = parsed
                 continue
@@ -228,8 +230,9 @@ class Matcher:
     def match(self, profile: Mapping[str, Any]) -> MatchResult:
         """Match a (possibly partial) profile. Never raises on bad input: see ``status``."""
         if type(profile) is not dict and not isinstance(profile, Mapping):
-            return MatchResult("invalid", invalid=(Invalid("profile", None, f"a profile is a mapping of attribute to value, got {type(profile).__name__}", tuple(self.ruleset.attributes)),),
-                               explanation=(f"a profile is a mapping of attribute to value, got {type(profile).__name__}",))
+            problem = f"a profile is a mapping of attribute to value, got {type(profile).__name__}"
+            bad = Invalid("profile", None, problem, tuple(self.ruleset.attributes))
+            return MatchResult("invalid", invalid=(bad,), explanation=(problem,))
         try:
             plain = self._pairs.issuperset(profile.items())
         except TypeError:  # an unhashable value: let validate() name it
@@ -247,6 +250,12 @@ class Matcher:
         while attribute is not None:
             value = get(attribute)
             if value is None:
+                decided = [rid for rid, cond in self._conds.items() if cond.holds(answers) is True]
+                if len(decided) == 1:  # the unanswered questions cannot change the answer
+                    rid = decided[0]
+                    reads = self._reads[rid]
+                    base = self.result_for(rid, {a: answers[a] for a in self._order if a in answers and a in reads})
+                    return self._with_ignored(base, tuple(a for a in self._order if a not in reads), answers, flags)
                 missing = self._missing(node, answers)
                 labels = "、".join(f"{self.ruleset.attributes[a].label}（{a}）" for a in missing)
                 return MatchResult("incomplete", missing=missing, flags=flags,

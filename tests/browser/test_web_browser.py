@@ -124,17 +124,20 @@ def test_walk_to_the_notice(page: Any, server: str, shots: Path, situation: str)
 def test_back_button_returns_to_the_previous_question(page: Any, server: str, shots: Path) -> None:
     page.goto(server + "/ask")
     page.click("label[for=opt-building]")
-    page.click("form.question button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.question button[type=submit]")
     first_url = page.url
     page.click("label[for=opt-state_owned]")
-    page.click("form.question button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.question button[type=submit]")
     assert re.search(r"land_nature=state_owned", page.url)
-    page.go_back()
+    page.go_back(wait_until="load")
     assert page.url == first_url
     assert "第 2 题" in page.inner_text("legend")
-    page.go_forward()
+    page.go_forward(wait_until="load")
     assert "第 3 题" in page.inner_text("legend")
-    page.click("text=返回上一题")
+    with page.expect_navigation():
+        page.click("text=返回上一题")
     assert "第 2 题" in page.inner_text("legend") and "land_nature" not in page.url
     page.screenshot(path=str(shots / "back.png"), full_page=True)
 

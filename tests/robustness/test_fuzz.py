@@ -127,12 +127,6 @@ def _check_match(rs: RuleSet, profile: Any) -> None:
         return
     assert result.status != "invalid", result.explanation
     status, rid = _reference(rs, answers)
-    if result.status == "incomplete" and status != "incomplete":
-        # Known (test_matcher_answers_as_soon_as_the_answers_decide, xfail): the matcher stops at its
-        # first unanswered question even when the answers already decide.  It must at least ask
-        # for something not yet answered; the strict test above tracks the fix.
-        assert result.missing and not set(result.missing) & set(answers)
-        return
     assert result.status == status
     if status == "matched":
         assert result.situation == rid and result.flowchart == rs.situations[rid].flowchart
@@ -174,8 +168,6 @@ def test_matcher_on_the_packaged_ruleset(profile: dict[Any, Any]) -> None:
     _check_match(_packaged(), profile)
 
 
-@pytest.mark.xfail(strict=True, reason="Matcher.match stops at the first unanswered attribute on its decision "
-                   "path and says incomplete, even when the answers given already decide one rule")
 def test_matcher_answers_as_soon_as_the_answers_decide(tmp_path: Path) -> None:
     """SPEC §3: an attribute is asked only where it can change the answer.  Here regime=verification
     alone makes a building not applicable, whoever invests; the questionnaire agrees."""

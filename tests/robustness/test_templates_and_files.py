@@ -311,9 +311,6 @@ def _interrupt_batch(tmp_path: Path, jobs: int, rows: int) -> tuple[subprocess.C
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups and signals")
-@pytest.mark.xfail(strict=False, reason="a race, so not strict: Ctrl-C landing just after write_atomic's mkstemp "
-                   "(outside its try) leaves a .part file, intermittently; with --jobs 2 the pool can also "
-                   "hang on KeyboardInterrupt. Remove this marker once the batch defers Ctrl-C to between notices")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any, tmp_path: Path, jobs: int) -> None:
     rows = 300
@@ -331,8 +328,6 @@ def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any,
     assert _entries(out) == [f"p{i:04d}.html" for i in range(rows)]
 
 
-@pytest.mark.xfail(strict=True, reason="cli_guide.write_atomic creates its temporary file before entering the "
-                   "try that removes it: Ctrl-C right after the file is created leaves a .part file behind")
 def test_ctrl_c_just_after_a_temporary_file_is_created(cli_guide: Any, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The race above, made deterministic: SIGINT is raised the moment the third file is created
