@@ -19,11 +19,11 @@ def cal() -> WorkCalendar:
 @pytest.mark.parametrize(
     ("start", "days", "expected"),
     [
-        (D(2014, 9, 26), 5, D(2014, 10, 9)),   # Sunday 9/28 was a make-up working day (BRIEF §6.1)
+        (D(2014, 9, 26), 5, D(2014, 10, 9)),  # Sunday 9/28 was a make-up working day (BRIEF §6.1)
         (D(2014, 9, 26), 20, D(2014, 10, 29)),
         (D(2014, 1, 27), 10, D(2014, 2, 14)),  # Spring Festival 1/31–2/6, make-up 1/26 and 2/8
         (D(2014, 9, 30), 1, D(2014, 10, 8)),
-        (D(2026, 9, 30), 0, D(2026, 9, 30)),   # day 0 is the acceptance day itself
+        (D(2026, 9, 30), 0, D(2026, 9, 30)),  # day 0 is the acceptance day itself
         (D(2026, 12, 25), 3, D(2026, 12, 30)),
     ],
 )
@@ -55,16 +55,20 @@ def test_2027_without_override_is_a_clear_error(cal: WorkCalendar) -> None:
     with pytest.raises(CalendarError) as err:
         cal.add(D(2026, 12, 28), 10)
     message = str(err.value)
-    assert message.startswith("no official working-day data for 2027 (known: 2004–2026); supply the State Council "
-                              "holiday notice for 2027 with --calendar FILE")
+    assert message.startswith(
+        "no official working-day data for 2027 (known: 2004–2026); supply the State Council "
+        "holiday notice for 2027 with --calendar FILE"
+    )
     assert "--assume-weekends" in message
 
 
 def test_assume_weekends_warns_and_names_the_assumption() -> None:
     cal = WorkCalendar(assume_weekends=True)
     assert cal.add(D(2026, 12, 31), 1) == D(2027, 1, 1)  # Friday, assumed a working day
-    assert cal.warnings == ["2027年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）；"
-                            "no holiday data for 2027: assumed Mon–Fri working days"]
+    assert cal.warnings == [
+        "2027年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）；"
+        "no holiday data for 2027: assumed Mon–Fri working days"
+    ]
 
 
 def test_override_supplies_2027(tmp_path: Path) -> None:
@@ -80,7 +84,9 @@ def test_override_supplies_2027(tmp_path: Path) -> None:
 def test_override_errors_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("years: [2027]\nholiday: [2027-01-01]\n", encoding="utf-8")
-    with pytest.raises(RuleSetError, match="bad.yaml:2:1: holiday: unknown key 'holiday'; allowed: years, holidays, workdays, source"):
+    with pytest.raises(
+        RuleSetError, match=r"bad\.yaml:2:1: holiday: unknown key 'holiday'; allowed: years, holidays, workdays, source"
+    ):
         load_overrides(path)
     path.write_text("years: [2027]\nholidays: [not-a-date]\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"holidays\[0\]: 'not-a-date' is not a date; allowed: YYYY-MM-DD"):

@@ -40,8 +40,11 @@ def test_space_round_trips_every_index(ruleset: RuleSet) -> None:
 def test_overlap_and_gap_come_with_example_profiles(rules_copy: Path) -> None:
     sit = rules_copy / "situations.yaml"
     # S12 now also claims commercial housing (overlap with S10) ...
-    _edit(sit, "      - eq: {regime: filing, building_use: industrial}",
-          "      - eq: {regime: filing}\n      - in:\n          building_use: [industrial, commercial_housing]")
+    _edit(
+        sit,
+        "      - eq: {regime: filing, building_use: industrial}",
+        "      - eq: {regime: filing}\n      - in:\n          building_use: [industrial, commercial_housing]",
+    )
     # ... and NA14 disappears (gap: schools on collective land).
     text = sit.read_text(encoding="utf-8")
     sit.write_text(text[: text.index("  NA14:")], encoding="utf-8")
@@ -68,17 +71,22 @@ def test_unused_flowchart_and_category_counts(rules_copy: Path) -> None:
 
 
 def test_unreachable_situation(rules_copy: Path) -> None:
-    _edit(rules_copy / "situations.yaml", "    when:\n      eq: {kind: station}",
-          "    when:\n      all:\n      - eq: {kind: station}\n      - not: {eq: {kind: station}}")
+    _edit(
+        rules_copy / "situations.yaml",
+        "    when:\n      eq: {kind: station}",
+        "    when:\n      all:\n      - eq: {kind: station}\n      - not: {eq: {kind: station}}",
+    )
     report = check(load_ruleset(rules_copy, cache=False))
     assert [f.message for f in report.findings if f.kind == "unreachable"] == ["S33 is never the one rule that holds"]
     assert any(f.kind == "gap" for f in report.findings)
 
 
 def test_asked_when_must_agree_with_the_rules(rules_copy: Path) -> None:
-    _edit(rules_copy / "attributes.yaml",
-          "    asked_when: {eq: {kind: building, land_nature: state_owned, investor: government, acquisition: allocation_new}}",
-          "    asked_when: {eq: {investor: enterprise}}")
+    _edit(
+        rules_copy / "attributes.yaml",
+        "    asked_when: {eq: {kind: building, land_nature: state_owned, investor: government, acquisition: allocation_new}}",
+        "    asked_when: {eq: {investor: enterprise}}",
+    )
     report = check(load_ruleset(rules_copy, cache=False))
     (finding,) = [f for f in report.findings if f.kind == "asked_when"]
     assert finding.message.startswith("management is needed to decide")

@@ -10,8 +10,14 @@ from click.testing import CliRunner
 from flowmatch.cli import main
 from flowmatch.ruleset import RuleSet
 
-README_PROJECT = ["investor=enterprise", "land_nature=state_owned", "kind=building",
-                  "acquisition=tender_auction_listing", "regime=filing", "building_use=commercial_housing"]
+README_PROJECT = [
+    "investor=enterprise",
+    "land_nature=state_owned",
+    "kind=building",
+    "acquisition=tender_auction_listing",
+    "regime=filing",
+    "building_use=commercial_housing",
+]
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -28,8 +34,13 @@ def test_attributes_json(ruleset: RuleSet) -> None:
     assert set(kind) >= {"id", "label", "values", "asked_when"}
     assert kind["values"][0] == {"id": "building", "label": "房屋建筑", "gloss": "Buildings"}
     negotiated = next(a for a in data if a["id"] == "negotiated_origin")
-    assert negotiated["asked_when"] == {"all": [{"eq": {"kind": "building"}}, {"eq": {"land_nature": "state_owned"}},
-                                                {"eq": {"acquisition": "negotiated_transfer"}}]}
+    assert negotiated["asked_when"] == {
+        "all": [
+            {"eq": {"kind": "building"}},
+            {"eq": {"land_nature": "state_owned"}},
+            {"eq": {"acquisition": "negotiated_transfer"}},
+        ]
+    }
 
 
 def test_match_readme_example() -> None:
@@ -39,7 +50,11 @@ def test_match_readme_example() -> None:
     code, out, _ = run("match", "--json", *README_PROJECT)
     data = json.loads(out)
     assert {k: data[k] for k in ("status", "situation", "flowchart", "category")} == {
-        "status": "matched", "situation": "S10", "flowchart": "F10", "category": "tender_auction_listing"}
+        "status": "matched",
+        "situation": "S10",
+        "flowchart": "F10",
+        "category": "tender_auction_listing",
+    }
     assert data["missing"] == [] and data["reason"] is None and data["explanation"]
 
 
@@ -117,8 +132,16 @@ def test_schedule_json_and_compare() -> None:
     code, out, _ = run("schedule", "F10", "--json", "--start", "2026-03-02")
     data = json.loads(out)
     assert code == 0
-    assert {"flowchart", "working_days", "elapsed_working_days", "critical_path", "stages", "steps", "start",
-            "finish"} <= set(data)
+    assert {
+        "flowchart",
+        "working_days",
+        "elapsed_working_days",
+        "critical_path",
+        "stages",
+        "steps",
+        "start",
+        "finish",
+    } <= set(data)
     assert {"id", "es", "ef", "ls", "lf", "slack", "start", "end"} <= set(data["steps"][0])
     code, out, _ = run("schedule", "F10", "--json", "--start", "2026-12-01", "--compare", "--assume-weekends")
     both = json.loads(out)
@@ -143,8 +166,17 @@ def test_schedule_with_calendar_override(tmp_path: Path) -> None:
 def test_stats_json_lands_on_the_published_figures() -> None:
     code, out, _ = run("stats", "--json")
     data = json.loads(out)
-    assert {"situations", "flowcharts", "by_category", "avg_steps", "avg_requisites", "avg_working_days", "fastest",
-            "baseline", "reduction"} <= set(data)
+    assert {
+        "situations",
+        "flowcharts",
+        "by_category",
+        "avg_steps",
+        "avg_requisites",
+        "avg_working_days",
+        "fastest",
+        "baseline",
+        "reduction",
+    } <= set(data)
     failed = [r for r in data["published"] if r["ok"] is False]
     assert failed == []
     assert code == 0

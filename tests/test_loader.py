@@ -47,18 +47,33 @@ def test_all_problems_reported_together(rules_copy: Path) -> None:
     sit = rules_copy / "situations.yaml"
     _edit(sit, "    flowchart: F01\n", "    flowchart: F99\n")
     _edit(sit, "eq: {kind: road_bridge}", "eq: {kind: road_brigde}")
-    _edit(sit, "          building_use: [commercial_housing, affordable_housing]\n",
-          "          building_use: [commercial_housing, affordable_housing]\n          colour: [red]\n")
+    _edit(
+        sit,
+        "          building_use: [commercial_housing, affordable_housing]\n",
+        "          building_use: [commercial_housing, affordable_housing]\n          colour: [red]\n",
+    )
     problems = _problems(rules_copy)
     assert len(problems) == 3
     assert problems[0].startswith("harbin-2014/situations.yaml:")
-    assert any(p.endswith("situations.S01.flowchart: unknown flowchart 'F99'; allowed: F01, F02, F03, F04, F05, F06, "
-                          "F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, "
-                          "F25, F26, F27") for p in problems)
-    assert any(p.endswith("situations.S31.when.eq.kind: unknown value 'road_brigde' of kind; "
-                          "allowed: building, road_bridge, pipeline, station") for p in problems)
-    assert any("situations.S10.when.all[4].in.colour: unknown attribute 'colour'; allowed: kind, land_nature," in p
-               for p in problems)
+    assert any(
+        p.endswith(
+            "situations.S01.flowchart: unknown flowchart 'F99'; allowed: F01, F02, F03, F04, F05, F06, "
+            "F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, "
+            "F25, F26, F27"
+        )
+        for p in problems
+    )
+    assert any(
+        p.endswith(
+            "situations.S31.when.eq.kind: unknown value 'road_brigde' of kind; "
+            "allowed: building, road_bridge, pipeline, station"
+        )
+        for p in problems
+    )
+    assert any(
+        "situations.S10.when.all[4].in.colour: unknown attribute 'colour'; allowed: kind, land_nature," in p
+        for p in problems
+    )
 
 
 def test_condition_operator_outside_the_vocabulary(rules_copy: Path) -> None:
@@ -70,8 +85,9 @@ def test_condition_operator_outside_the_vocabulary(rules_copy: Path) -> None:
 def test_expression_strings_are_not_conditions(rules_copy: Path) -> None:
     _edit(rules_copy / "situations.yaml", "    when:\n      eq: {kind: road_bridge}", "    when: kind == 'road_bridge'")
     (problem,) = _problems(rules_copy)
-    assert problem.endswith("situations.S31.when: a condition is a mapping with exactly one operator; "
-                            "allowed: all, any, not, eq, in")
+    assert problem.endswith(
+        "situations.S31.when: a condition is a mapping with exactly one operator; allowed: all, any, not, eq, in"
+    )
 
 
 def test_step_dependency_cycle_is_named(rules_copy: Path) -> None:
@@ -84,8 +100,12 @@ def test_step_dependency_cycle_is_named(rules_copy: Path) -> None:
     )
     problems = _problems(rules_copy)
     assert "harbin-2014/flowcharts/F99.yaml:6:19: steps.a.depends_on: steps form a cycle: a → c → b → a" in problems
-    assert any(p.startswith("harbin-2014/flowcharts/F99.yaml:9:32: steps.d.depends_on[0]: unknown step 'nowhere'; "
-                            "allowed: a, b, c, d") for p in problems)
+    assert any(
+        p.startswith(
+            "harbin-2014/flowcharts/F99.yaml:9:32: steps.d.depends_on[0]: unknown step 'nowhere'; allowed: a, b, c, d"
+        )
+        for p in problems
+    )
 
 
 def test_yaml_syntax_error(rules_copy: Path) -> None:
@@ -105,14 +125,18 @@ def test_non_utf8_and_empty_files(rules_copy: Path) -> None:
 def test_object_tags_are_refused(rules_copy: Path) -> None:
     (rules_copy / "invariants.yaml").write_text("x: !!python/object/apply:os.system ['echo hi']\n", encoding="utf-8")
     (problem,) = _problems(rules_copy)
-    assert problem == ("harbin-2014/invariants.yaml:1:4: x: tag 'tag:yaml.org,2002:python/object/apply:os.system' "
-                       "is not allowed; allowed: plain YAML maps, lists and scalars")
+    assert problem == (
+        "harbin-2014/invariants.yaml:1:4: x: tag 'tag:yaml.org,2002:python/object/apply:os.system' "
+        "is not allowed; allowed: plain YAML maps, lists and scalars"
+    )
 
 
 def test_billion_laughs_is_refused_quickly(rules_copy: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]"
-              for i in range(1, 9)]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+        for i in range(1, 9)
+    ]
     (rules_copy / "invariants.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (problem,) = _problems(rules_copy)
     assert "document expands to more than 200000 nodes (alias expansion or size limit)" in problem
@@ -124,7 +148,7 @@ def test_missing_file(rules_copy: Path) -> None:
 
 
 def test_not_a_ruleset_directory(tmp_path: Path) -> None:
-    with pytest.raises(RuleSetError, match="not a rule-set directory: ruleset.yaml is missing"):
+    with pytest.raises(RuleSetError, match=r"not a rule-set directory: ruleset\.yaml is missing"):
         load_ruleset(tmp_path, cache=False)
 
 

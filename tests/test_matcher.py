@@ -8,8 +8,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowmatch.matcher import Matcher, matcher_for, parse_pairs
 from flowmatch.errors import InputError
+from flowmatch.matcher import Matcher, matcher_for, parse_pairs
 from flowmatch.ruleset import RuleSet
 
 CASES = Path(__file__).parent / "cases"
@@ -40,11 +40,17 @@ def test_case_file_covers_every_situation_and_rule(ruleset: RuleSet) -> None:
 
 
 def test_explanation_names_answers_and_ruled_out_neighbours(ruleset: RuleSet) -> None:
-    result = matcher_for(ruleset).match({
-        "kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-        "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing",
-        "management": "self_built",
-    })
+    result = matcher_for(ruleset).match(
+        {
+            "kind": "building",
+            "land_nature": "state_owned",
+            "investor": "enterprise",
+            "acquisition": "tender_auction_listing",
+            "regime": "filing",
+            "building_use": "commercial_housing",
+            "management": "self_built",
+        }
+    )
     assert result.explanation[0] == "选定 S10 招拍挂、出让·备案类·商品住宅及配建保障房 → 流程图 F10"
     assert "依据：建设用途 = 商品住宅（building_use=commercial_housing）" in result.explanation
     assert "排除 S13 招拍挂、出让·核准类：立项方式为“备案制”，该情形要求“核准制”" in result.explanation
@@ -55,8 +61,9 @@ def test_explanation_names_answers_and_ruled_out_neighbours(ruleset: RuleSet) ->
 
 
 def test_not_applicable_gives_reason_and_alternative(ruleset: RuleSet) -> None:
-    result = matcher_for(ruleset).match({
-        "kind": "building", "land_nature": "collective", "building_use": "commercial_housing"})
+    result = matcher_for(ruleset).match(
+        {"kind": "building", "land_nature": "collective", "building_use": "commercial_housing"}
+    )
     assert result.status == "not_applicable"
     assert result.reason is not None and "商品住宅" in result.reason
     assert result.explanation[-1] == "可考虑：S10 招拍挂、出让·备案类·商品住宅及配建保障房"
@@ -67,7 +74,10 @@ def test_invalid_messages_list_allowed_values(ruleset: RuleSet) -> None:
     assert result.status == "invalid"
     assert result.explanation[0] == "kind: unknown value 'buildings'; allowed: building, road_bridge, pipeline, station"
     assert result.explanation[1].startswith("colour: unknown attribute 'colour'; allowed: kind, land_nature, investor,")
-    assert result.explanation[2] == "occupies_road: flag occupies_road takes true or false, got 'maybe'; allowed: true, false"
+    assert (
+        result.explanation[2]
+        == "occupies_road: flag occupies_road takes true or false, got 'maybe'; allowed: true, false"
+    )
 
 
 def test_incomplete_lists_missing_in_asking_order(ruleset: RuleSet) -> None:
@@ -144,9 +154,13 @@ def test_adding_an_answer_never_contradicts_a_match(ruleset: RuleSet, data: st.D
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(profile=st.dictionaries(st.text(max_size=12), st.one_of(st.text(max_size=30), st.integers(), st.none(),
-                                                                st.booleans(), st.lists(st.integers(), max_size=3)),
-                               max_size=10))
+@given(
+    profile=st.dictionaries(
+        st.text(max_size=12),
+        st.one_of(st.text(max_size=30), st.integers(), st.none(), st.booleans(), st.lists(st.integers(), max_size=3)),
+        max_size=10,
+    )
+)
 def test_arbitrary_input_gives_only_results(ruleset: RuleSet, profile: dict[str, Any]) -> None:
     result = matcher_for(ruleset).match(profile)
     assert result.status in {"matched", "incomplete", "not_applicable", "invalid"}

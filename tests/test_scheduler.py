@@ -51,7 +51,9 @@ def test_cpm_properties(dag: tuple[list[list[int]], list[float]]) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(dags(), st.data())
-def test_removing_a_non_critical_step_never_lengthens(dag: tuple[list[list[int]], list[float]], data: st.DataObject) -> None:
+def test_removing_a_non_critical_step_never_lengthens(
+    dag: tuple[list[list[int]], list[float]], data: st.DataObject
+) -> None:
     preds, weights = dag
     r = critical_path_method(preds, weights)
     loose = [i for i in range(len(weights)) if r.ls[i] - r.es[i] > 0]

@@ -62,6 +62,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .render import render_guide
     from .ruleset import RuleSet, load_ruleset
     from .scheduler import Schedule, schedule
-    from .stats import stats
     from .search import search
+    from .stats import stats
     from .wizard import UNSURE, Outcome, Question, next_question

@@ -32,8 +32,13 @@ class Finding:
     count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "example": self.example, "rules": list(self.rules),
-                "count": self.count}
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "example": self.example,
+            "rules": list(self.rules),
+            "count": self.count,
+        }
 
 
 @dataclass(frozen=True)
@@ -129,20 +134,33 @@ def check(ruleset: RuleSet) -> CheckReport:
 
     covered = 0
     multiple = 0
-    for rid, b in bits.items():
+    for b in bits.values():
         multiple |= covered & b
         covered |= b
     gaps = space.full & ~covered
     if gaps:
-        findings.append(Finding("gap", f"{gaps.bit_count()} combinations are covered by no situation and no not-applicable rule",
-                                space.profile(_lowest(gaps)), count=gaps.bit_count()))
+        findings.append(
+            Finding(
+                "gap",
+                f"{gaps.bit_count()} combinations are covered by no situation and no not-applicable rule",
+                space.profile(_lowest(gaps)),
+                count=gaps.bit_count(),
+            )
+        )
     ids = list(bits)
     for i, a in enumerate(ids):
-        for b_id in ids[i + 1:]:
+        for b_id in ids[i + 1 :]:
             both = bits[a] & bits[b_id]
             if both:
-                findings.append(Finding("overlap", f"{a} and {b_id} both hold for {both.bit_count()} combinations",
-                                        space.profile(_lowest(both)), (a, b_id), both.bit_count()))
+                findings.append(
+                    Finding(
+                        "overlap",
+                        f"{a} and {b_id} both hold for {both.bit_count()} combinations",
+                        space.profile(_lowest(both)),
+                        (a, b_id),
+                        both.bit_count(),
+                    )
+                )
     for rid, b in bits.items():
         if not b & ~multiple:
             findings.append(Finding("unreachable", f"{rid} is never the one rule that holds", None, (rid,)))
@@ -160,17 +178,36 @@ def check(ruleset: RuleSet) -> CheckReport:
     for cid, cat in ruleset.manifest.categories.items():
         flows = [f for f in ruleset.flowcharts.values() if f.category == cid]
         sits = [s for s in ruleset.situations.values() if ruleset.flowcharts[s.flowchart].category == cid]
-        by_category[cid] = {"situations": len(sits), "flowcharts": len(flows),
-                            "expected_situations": cat.situations, "expected_flowcharts": cat.flowcharts}
+        by_category[cid] = {
+            "situations": len(sits),
+            "flowcharts": len(flows),
+            "expected_situations": cat.situations,
+            "expected_flowcharts": cat.flowcharts,
+        }
         if (len(sits), len(flows)) != (cat.situations, cat.flowcharts):
-            findings.append(Finding("category_count", f"category {cid} ({cat.label}) has {len(sits)} situations / "
-                                    f"{len(flows)} flowcharts; expected {cat.situations} / {cat.flowcharts}", None, (cid,)))
+            findings.append(
+                Finding(
+                    "category_count",
+                    f"category {cid} ({cat.label}) has {len(sits)} situations / "
+                    f"{len(flows)} flowcharts; expected {cat.situations} / {cat.flowcharts}",
+                    None,
+                    (cid,),
+                )
+            )
 
     flow_findings, checked = _flowcharts(ruleset)
     findings.extend(flow_findings)
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
-    return CheckReport(space.size, len(ruleset.situations), len(ruleset.not_applicable), len(ruleset.flowcharts),
-                       coverage, by_category, tuple(findings), checked)
+    return CheckReport(
+        space.size,
+        len(ruleset.situations),
+        len(ruleset.not_applicable),
+        len(ruleset.flowcharts),
+        coverage,
+        by_category,
+        tuple(findings),
+        checked,
+    )
 
 
 def _walk_matcher(matcher: Matcher, space: Space, bits: dict[str, int], multiple: int) -> list[Finding]:
@@ -193,8 +230,11 @@ def _walk_matcher(matcher: Matcher, space: Space, bits: dict[str, int], multiple
             continue
         got = node.rules[0] if len(node.rules) == 1 else None
         if got != expected and len(out) < 5:
-            out.append(Finding("matcher", f"the compiled matcher gives {got} where the rules give {expected}", profile,
-                               (expected,)))
+            out.append(
+                Finding(
+                    "matcher", f"the compiled matcher gives {got} where the rules give {expected}", profile, (expected,)
+                )
+            )
     return out
 
 
@@ -208,8 +248,15 @@ def _asked_when(ruleset: RuleSet, matcher: Matcher) -> list[Finding]:
         cond = ruleset.attributes[node.attribute].asked_when
         if cond is not None and cond.holds(node.assignment) is False:
             seen.add(node.attribute)
-            out.append(Finding("asked_when", f"{node.attribute} is needed to decide {sorted(node.reachable)[:6]} although "
-                               f"its asked_when excludes this profile", dict(node.assignment), (node.attribute,)))
+            out.append(
+                Finding(
+                    "asked_when",
+                    f"{node.attribute} is needed to decide {sorted(node.reachable)[:6]} although "
+                    f"its asked_when excludes this profile",
+                    dict(node.assignment),
+                    (node.attribute,),
+                )
+            )
     return out
 
 
@@ -227,8 +274,14 @@ def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
                 continue
             for dep in flow.steps[sid].depends_on:
                 if is_completion(ruleset, flow, dep):
-                    out.append(Finding("flowchart", f"{fid}: pre-construction step {sid} depends on completion step {dep}",
-                                       None, (fid,)))
+                    out.append(
+                        Finding(
+                            "flowchart",
+                            f"{fid}: pre-construction step {sid} depends on completion step {dep}",
+                            None,
+                            (fid,),
+                        )
+                    )
         items: dict[str, list[str]] = {}
         for sid, step in flow.steps.items():
             items.setdefault(step.item, []).append(sid)
@@ -239,19 +292,37 @@ def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
                 continue
             checked += 1
             if inv.requires_any and not any(i in items for i in inv.requires_any):
-                out.append(Finding("invariant", f"{fid} violates {vid}: {inv.description} (needs one of "
-                                   f"{', '.join(inv.requires_any)})", None, (fid, vid)))
+                out.append(
+                    Finding(
+                        "invariant",
+                        f"{fid} violates {vid}: {inv.description} (needs one of {', '.join(inv.requires_any)})",
+                        None,
+                        (fid, vid),
+                    )
+                )
             for banned in inv.forbids:
                 if banned in items:
-                    out.append(Finding("invariant", f"{fid} violates {vid}: {inv.description} (step "
-                                       f"{items[banned][0]} uses {banned})", None, (fid, vid)))
+                    out.append(
+                        Finding(
+                            "invariant",
+                            f"{fid} violates {vid}: {inv.description} (step {items[banned][0]} uses {banned})",
+                            None,
+                            (fid, vid),
+                        )
+                    )
             if inv.precedes:
                 for first in inv.precedes.get("first", []):
                     for then in inv.precedes.get("then", []):
                         for a in items.get(first, []):
                             for b in items.get(then, []):
                                 if a != b and not nx.has_path(graph, a, b):
-                                    out.append(Finding("invariant", f"{fid} violates {vid}: {inv.description} "
-                                                       f"(step {a} [{first}] must come before {b} [{then}])",
-                                                       None, (fid, vid)))
+                                    out.append(
+                                        Finding(
+                                            "invariant",
+                                            f"{fid} violates {vid}: {inv.description} "
+                                            f"(step {a} [{first}] must come before {b} [{then}])",
+                                            None,
+                                            (fid, vid),
+                                        )
+                                    )
     return out, checked

@@ -88,8 +88,12 @@ def _load(rules: Path | None) -> RuleSet:
 
 def common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(func)
-    func = click.option("--rules", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Rule-set directory (default: the packaged Harbin-2014 rule-set).")(func)
+    func = click.option(
+        "--rules",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Rule-set directory (default: the packaged Harbin-2014 rule-set).",
+    )(func)
     return func
 
 
@@ -112,13 +116,26 @@ def attributes(rules: Path | None, as_json: bool) -> None:
 
     rs = _load(rules)
     data: list[dict[str, Any]] = [
-        {"id": a.id, "label": a.label, "gloss": a.gloss, "help": a.help,
-         "values": [{"id": vid, "label": v.label, "gloss": v.gloss} for vid, v in a.values.items()],
-         "asked_when": to_data(a.asked_when) if a.asked_when is not None else None, "kind": "choice"}
+        {
+            "id": a.id,
+            "label": a.label,
+            "gloss": a.gloss,
+            "help": a.help,
+            "values": [{"id": vid, "label": v.label, "gloss": v.gloss} for vid, v in a.values.items()],
+            "asked_when": to_data(a.asked_when) if a.asked_when is not None else None,
+            "kind": "choice",
+        }
         for a in rs.attributes.values()
     ] + [
-        {"id": f.id, "label": f.label, "gloss": f.gloss, "help": f.help,
-         "values": [{"id": "true", "label": "是"}, {"id": "false", "label": "否"}], "asked_when": None, "kind": "flag"}
+        {
+            "id": f.id,
+            "label": f.label,
+            "gloss": f.gloss,
+            "help": f.help,
+            "values": [{"id": "true", "label": "是"}, {"id": "false", "label": "否"}],
+            "asked_when": None,
+            "kind": "flag",
+        }
         for f in rs.flags.values()
     ]
     if as_json:
@@ -131,13 +148,19 @@ def attributes(rules: Path | None, as_json: bool) -> None:
         table.add_column(col)
     for row in data:
         values = "\n".join(f"{v['id']}  {v['label']}" for v in row["values"])
-        table.add_row(row["id"], f"{row['label']}\n[dim]{row['gloss']}[/dim]", values,
-                      _cond_text(rs, row["asked_when"]) if row["asked_when"] else ("可选开关 flag" if row["kind"] == "flag" else "总是 always"))
+        table.add_row(
+            row["id"],
+            f"{row['label']}\n[dim]{row['gloss']}[/dim]",
+            values,
+            _cond_text(rs, row["asked_when"])
+            if row["asked_when"]
+            else ("可选开关 flag" if row["kind"] == "flag" else "总是 always"),
+        )
     _console().print(table)
 
 
 def _cond_text(rs: RuleSet, data: Any) -> str:
-    (op, arg), = data.items()
+    ((op, arg),) = data.items()
     if op in ("all", "any"):
         joiner = " 且 " if op == "all" else " 或 "
         return "(" + joiner.join(_cond_text(rs, c) for c in arg) + ")"
@@ -220,8 +243,11 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
             if isinstance(profile, dict):
                 out = {"line": 0, **matcher.match(profile).to_dict()}
             else:
-                out = {"line": 0, "status": "invalid",
-                       "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"}
+                out = {
+                    "line": 0,
+                    "status": "invalid",
+                    "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}",
+                }
         encoded = json.dumps(out, ensure_ascii=False) + "\n"
         if len(memo) < 100_000:
             memo[text] = encoded
@@ -276,8 +302,16 @@ def list_(rules: Path | None, as_json: bool, category: str | None) -> None:
             if flow.category != cid:
                 continue
             sits = [sid for sid, s in rs.situations.items() if s.flowchart == fid]
-            rows.append({"category": cid, "category_label": cat.label, "flowchart": fid, "name": flow.name,
-                         "name_en": flow.name_en, "situations": [{"id": s, "name": rs.situations[s].name} for s in sits]})
+            rows.append(
+                {
+                    "category": cid,
+                    "category_label": cat.label,
+                    "flowchart": fid,
+                    "name": flow.name,
+                    "name_en": flow.name_en,
+                    "situations": [{"id": s, "name": rs.situations[s].name} for s in sits],
+                }
+            )
     if as_json:
         _emit(rows)
         return
@@ -287,8 +321,12 @@ def list_(rules: Path | None, as_json: bool, category: str | None) -> None:
     for col in ("类别 category", "流程图 flowchart", "名称 name", "情形 situations"):
         table.add_column(col)
     for row in rows:
-        table.add_row(row["category_label"], row["flowchart"], f"{row['name']}\n[dim]{row['name_en']}[/dim]",
-                      "\n".join(f"{s['id']} {s['name']}" for s in row["situations"]))
+        table.add_row(
+            row["category_label"],
+            row["flowchart"],
+            f"{row['name']}\n[dim]{row['name_en']}[/dim]",
+            "\n".join(f"{s['id']} {s['name']}" for s in row["situations"]),
+        )
     _console().print(table)
 
 
@@ -310,8 +348,13 @@ def _variants(rs: RuleSet, flowchart: str, situation: str | None) -> dict[str, s
     return dict(sit.variants)
 
 
-flag_option = click.option("--flag", "flag_names", multiple=True, metavar="FLAG",
-                           help="Switch on an optional-step flag (repeatable), e.g. --flag removes_trees.")
+flag_option = click.option(
+    "--flag",
+    "flag_names",
+    multiple=True,
+    metavar="FLAG",
+    help="Switch on an optional-step flag (repeatable), e.g. --flag removes_trees.",
+)
 situation_option = click.option("--situation", default=None, help="Apply this situation's step variants.")
 
 
@@ -325,20 +368,41 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
     from .flows import resolve
 
     rs = _load(rules)
-    flow = resolve(rs, rs.flowchart(flowchart).id, variants=_variants(rs, flowchart, situation),
-                   flags=_flags(rs, flag_names))
+    flow = resolve(
+        rs, rs.flowchart(flowchart).id, variants=_variants(rs, flowchart, situation), flags=_flags(rs, flag_names)
+    )
     steps: list[dict[str, Any]] = [
-        {"id": s.id, "item": s.item.id, "name": s.name, "department": rs.departments[s.department].short,
-         "department_id": s.department, "members": [rs.departments[m].short for m in s.members],
-         "stage": s.item.stage, "duration": _num(s.duration), "statutory": s.item.statutory.model_dump(),
-         "counted": s.counted, "completion": s.completion, "depends_on": list(s.depends_on),
-         "materials": list(s.materials), "produces": list(s.produces), "variant": s.variant,
-         "commitment": s.commitment is not None}
+        {
+            "id": s.id,
+            "item": s.item.id,
+            "name": s.name,
+            "department": rs.departments[s.department].short,
+            "department_id": s.department,
+            "members": [rs.departments[m].short for m in s.members],
+            "stage": s.item.stage,
+            "duration": _num(s.duration),
+            "statutory": s.item.statutory.model_dump(),
+            "counted": s.counted,
+            "completion": s.completion,
+            "depends_on": list(s.depends_on),
+            "materials": list(s.materials),
+            "produces": list(s.produces),
+            "variant": s.variant,
+            "commitment": s.commitment is not None,
+        }
         for s in flow.steps.values()
     ]
-    data: dict[str, Any] = {"id": flow.id, "name": flow.flowchart.name, "name_en": flow.flowchart.name_en,
-            "category": flow.flowchart.category, "situations": [sid for sid, s in rs.situations.items() if s.flowchart == flow.id],
-            "steps": steps, "optional_steps_off": list(flow.off), "flags": dict(flow.flags), "variants": dict(flow.variants)}
+    data: dict[str, Any] = {
+        "id": flow.id,
+        "name": flow.flowchart.name,
+        "name_en": flow.flowchart.name_en,
+        "category": flow.flowchart.category,
+        "situations": [sid for sid, s in rs.situations.items() if s.flowchart == flow.id],
+        "steps": steps,
+        "optional_steps_off": list(flow.off),
+        "flags": dict(flow.flags),
+        "variants": dict(flow.variants),
+    }
     if as_json:
         _emit(data)
         return
@@ -346,7 +410,9 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
 
     con = _console()
     cat = rs.manifest.categories.get(flow.flowchart.category or "")
-    con.print(f"[bold]{flow.id}[/] {flow.flowchart.name}（{flow.flowchart.name_en}）" + (f" — {cat.label}" if cat else ""))
+    con.print(
+        f"[bold]{flow.id}[/] {flow.flowchart.name}（{flow.flowchart.name_en}）" + (f" — {cat.label}" if cat else "")
+    )
     if flow.flowchart.description:
         con.print(flow.flowchart.description)
     table = Table(show_lines=False)
@@ -354,8 +420,15 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
         table.add_column(col)
     for s in steps:
         members = f"\n[dim]联合：{'、'.join(s['members'])}[/dim]" if s["members"] else ""
-        table.add_row(s["id"], f"{s['item']} {s['name']}", s["department"] + members, str(s["stage"]),
-                      str(s["duration"]), "是" if s["counted"] else "[dim]否(不计时)[/dim]", ", ".join(s["depends_on"]))
+        table.add_row(
+            s["id"],
+            f"{s['item']} {s['name']}",
+            s["department"] + members,
+            str(s["stage"]),
+            str(s["duration"]),
+            "是" if s["counted"] else "[dim]否(不计时)[/dim]",
+            ", ".join(s["depends_on"]),
+        )
     con.print(table)
     if flow.off:
         con.print(f"[dim]未启用的可选步骤 optional steps off: {', '.join(flow.off)}（用 --flag 启用）[/dim]")
@@ -378,12 +451,16 @@ def check(rules: Path | None, as_json: bool) -> None:
         _emit(report.to_dict())
     else:
         con = _console()
-        con.print(f"{rs.name}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
-                  f"{len(rs.attributes)} attributes; {report.situations} situations, {report.not_applicable} not-applicable "
-                  f"rules, {report.flowcharts} flowcharts; {report.invariants_checked} invariant checks")
+        con.print(
+            f"{rs.name}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
+            f"{len(rs.attributes)} attributes; {report.situations} situations, {report.not_applicable} not-applicable "
+            f"rules, {report.flowcharts} flowcharts; {report.invariants_checked} invariant checks"
+        )
         for cid, row in report.by_category.items():
-            con.print(f"  {rs.manifest.categories[cid].label}: {row['situations']}/{row['flowcharts']} "
-                      f"(expected {row['expected_situations']}/{row['expected_flowcharts']})")
+            con.print(
+                f"  {rs.manifest.categories[cid].label}: {row['situations']}/{row['flowcharts']} "
+                f"(expected {row['expected_situations']}/{row['expected_flowcharts']})"
+            )
         if report.ok:
             con.print("[bold green]OK[/]: complete and exclusive — every combination is covered by exactly one rule")
         for f in report.findings:
@@ -432,26 +509,46 @@ def stats(rules: Path | None, as_json: bool) -> None:
 @click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day (day 0).")
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps take their committed duration.")
 @click.option("--compare", is_flag=True, help="Standard, commitment and pre-reform baseline side by side.")
-@click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Holiday override YAML for years the official data does not cover.")
+@click.option(
+    "--calendar",
+    "calendar_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Holiday override YAML for years the official data does not cover.",
+)
 @click.option("--assume-weekends", is_flag=True, help="Past known calendar data, assume Mon–Fri (with a warning).")
 @flag_option
 @situation_option
-def schedule(rules: Path | None, as_json: bool, flowchart: str, start: str | None, commitment: bool, compare: bool,
-             calendar_file: Path | None, assume_weekends: bool, flag_names: tuple[str, ...], situation: str | None) -> None:
+def schedule(
+    rules: Path | None,
+    as_json: bool,
+    flowchart: str,
+    start: str | None,
+    commitment: bool,
+    compare: bool,
+    calendar_file: Path | None,
+    assume_weekends: bool,
+    flag_names: tuple[str, ...],
+    situation: str | None,
+) -> None:
     """Schedule a flowchart: stages, critical path, slack and working-day dates."""
     from .calendar import WorkCalendar, load_overrides
     from .scheduler import schedule as run
 
     rs = _load(rules)
     fid = rs.flowchart(flowchart).id
-    cal = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
-           else WorkCalendar(assume_weekends=assume_weekends))
+    cal = (
+        load_overrides(calendar_file, assume_weekends=assume_weekends)
+        if calendar_file
+        else WorkCalendar(assume_weekends=assume_weekends)
+    )
     variants = _variants(rs, fid, situation)
     flags = _flags(rs, flag_names)
     if compare:
-        results = [run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags)
-                   for mode in ("standard", "commitment", "baseline")]
+        results = [
+            run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags)
+            for mode in ("standard", "commitment", "baseline")
+        ]
         for warning in dict.fromkeys(w for r in results for w in r.warnings):
             click.echo(f"warning: {warning}", err=True)
         if as_json:
@@ -459,8 +556,9 @@ def schedule(rules: Path | None, as_json: bool, flowchart: str, start: str | Non
         else:
             _print_compare(rs, results)
         return
-    result = run(fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants,
-                 flags=flags)
+    result = run(
+        fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants, flags=flags
+    )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -473,13 +571,28 @@ def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{results[0].flowchart} 与改革前对比 / compared with the pre-reform flow")
-    for col in ("方式 mode", "流程 flow", "审批环节", "计时工作日 counted", "含不计时 elapsed", "开始 start", "办结 finish"):
+    for col in (
+        "方式 mode",
+        "流程 flow",
+        "审批环节",
+        "计时工作日 counted",
+        "含不计时 elapsed",
+        "开始 start",
+        "办结 finish",
+    ):
         table.add_column(col)
     labels = {"standard": "标准 standard", "commitment": "告知承诺 commitment", "baseline": "改革前 baseline"}
     for r in results:
         approval = sum(1 for s in r.steps if s.counted)
-        table.add_row(labels[r.mode], f"{r.flowchart} {r.name}", str(approval), str(_num(r.working_days)),
-                      str(_num(r.elapsed_working_days)), str(r.start or "—"), str(r.finish or "—"))
+        table.add_row(
+            labels[r.mode],
+            f"{r.flowchart} {r.name}",
+            str(approval),
+            str(_num(r.working_days)),
+            str(_num(r.elapsed_working_days)),
+            str(r.start or "—"),
+            str(r.finish or "—"),
+        )
     _console().print(table)
 
 
@@ -487,18 +600,33 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
     from rich.table import Table
 
     con = _console()
-    con.print(f"[bold]{r.flowchart}[/] {r.name} — {'告知承诺 commitment' if r.mode == 'commitment' else '标准 standard'}")
-    con.print(f"计时工作日 counted working days: [bold]{_num(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
-              f"{_num(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else ""))
+    con.print(
+        f"[bold]{r.flowchart}[/] {r.name} — {'告知承诺 commitment' if r.mode == 'commitment' else '标准 standard'}"
+    )
+    con.print(
+        f"计时工作日 counted working days: [bold]{_num(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
+        f"{_num(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else "")
+    )
     table = Table(show_lines=False)
     for col in ("阶段", "步骤 step", "部门", "工作日", "ES", "EF", "浮动 slack", "开始 start", "结束 end"):
         table.add_column(col)
     for stage_no, stage in enumerate(r.stages, start=1):
         for sid in stage:
             s = r.step(sid)
-            name = f"{'[bold red]★[/] ' if s.critical else '  '}{s.name}" + ("" if s.counted else " [dim](不计时)[/dim]")
-            table.add_row(str(stage_no), name, rs.departments[s.department].short, str(_num(s.duration)),
-                          str(_num(s.es)), str(_num(s.ef)), str(_num(s.slack)), str(s.start or ""), str(s.end or ""))
+            name = f"{'[bold red]★[/] ' if s.critical else '  '}{s.name}" + (
+                "" if s.counted else " [dim](不计时)[/dim]"
+            )
+            table.add_row(
+                str(stage_no),
+                name,
+                rs.departments[s.department].short,
+                str(_num(s.duration)),
+                str(_num(s.es)),
+                str(_num(s.ef)),
+                str(_num(s.slack)),
+                str(s.start or ""),
+                str(s.end or ""),
+            )
     con.print(table)
     con.print("★ 关键路径 critical path: " + " → ".join(r.critical_path))
     con.print(_gantt(r))
@@ -511,8 +639,8 @@ def _gantt(r: Schedule, width: int = 60) -> str:
     scale = width / total
     lines = [f"{'':24} 0{'':{width - 2}}{_num(total)} 工作日"]
     for s in r.steps:
-        begin = int(round(s.elapsed_es * scale))
-        length = max(1, int(round((s.elapsed_ef - s.elapsed_es) * scale))) if s.duration else 1
+        begin = round(s.elapsed_es * scale)
+        length = max(1, round((s.elapsed_ef - s.elapsed_es) * scale)) if s.duration else 1
         char = "█" if s.critical and s.counted else ("▓" if s.counted else "░")
         label = (s.name[:11] + "…") if len(s.name) > 12 else s.name
         pad = 24 - sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)

@@ -132,8 +132,13 @@ def resolve(
     flow = ruleset.flowchart(flowchart) if isinstance(flowchart, str) else flowchart
     variants = dict(variants or {})
     flags = {k: bool(v) for k, v in (flags or {}).items() if k in ruleset.flags}
-    key = ("resolved", flow.id, tuple(sorted(variants.items())), tuple(sorted(flags.items())),
-           tuple(sorted((k, str(v)) for k, v in (profile or {}).items() if k in ruleset.attributes)))
+    key = (
+        "resolved",
+        flow.id,
+        tuple(sorted(variants.items())),
+        tuple(sorted(flags.items())),
+        tuple(sorted((k, str(v)) for k, v in (profile or {}).items() if k in ruleset.attributes)),
+    )
     found: ResolvedFlow | None = ruleset._memo.get(key)
     if found is not None:
         return found
@@ -156,7 +161,7 @@ def resolve(
                 continue
             out: list[str] = []
             for dep in flow.steps[current].depends_on:
-                for d in ((dep,) if on[dep] else effective[dep]):
+                for d in (dep,) if on[dep] else effective[dep]:
                     if d not in out:
                         out.append(d)
             effective[current] = tuple(out)
@@ -169,7 +174,7 @@ def resolve(
         chosen = variants.get(sid)
         variant = step.variants.get(chosen) if chosen else None
         item = ruleset.items[variant.item if variant else step.item]
-        duration = (variant.duration if variant and variant.duration is not None else None)
+        duration = variant.duration if variant and variant.duration is not None else None
         if duration is None:
             duration = step.duration if step.duration is not None and variant is None else item.promised
         materials = [m for m in item.materials if _may_apply(ruleset.materials[m].when, facts)]
@@ -217,8 +222,13 @@ def _topological(steps: dict[str, ResolvedStep]) -> dict[str, ResolvedStep]:
     return out
 
 
-def for_situation(ruleset: RuleSet, situation: str, *, flags: Mapping[str, bool] | None = None,
-                  profile: Mapping[str, Any] | None = None) -> ResolvedFlow:
+def for_situation(
+    ruleset: RuleSet,
+    situation: str,
+    *,
+    flags: Mapping[str, bool] | None = None,
+    profile: Mapping[str, Any] | None = None,
+) -> ResolvedFlow:
     """The flowchart of a situation with the situation's variants applied."""
     sit = ruleset.situations[situation]
     return resolve(ruleset, sit.flowchart, variants=sit.variants, flags=flags, profile=profile)

@@ -110,9 +110,12 @@ class MatchResult:
             ],
             "ignored": list(self.ignored),
             "invalid": [
-                {"attribute": i.attribute,
-                 "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
-                 "problem": i.problem, "allowed": list(i.allowed)}
+                {
+                    "attribute": i.attribute,
+                    "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
+                    "problem": i.problem,
+                    "allowed": list(i.allowed),
+                }
                 for i in self.invalid
             ],
             "flags": dict(self.flags),
@@ -156,7 +159,8 @@ class Matcher:
         self._pairs = frozenset((a, v) for a, attr in ruleset.attributes.items() for v in attr.values)
         self._ignored_lines = {
             (a, v): f"忽略 {a}={v}：对本项目的流程选择不起作用"
-            for a, attr in ruleset.attributes.items() for v in attr.values
+            for a, attr in ruleset.attributes.items()
+            for v in attr.values
         }
 
     # -- compile -------------------------------------------------------------------------------
@@ -223,8 +227,14 @@ class Matcher:
                     flags[key] = parsed
                 continue
             shown_key = key if isinstance(key, str) else repr(key)
-            bad.append(Invalid(str(shown_key)[:80], value if isinstance(value, (str, int, float, bool)) else None,
-                               f"unknown attribute {str(shown_key)[:80]!r}", (*rs.attributes, *rs.flags)))
+            bad.append(
+                Invalid(
+                    str(shown_key)[:80],
+                    value if isinstance(value, (str, int, float, bool)) else None,
+                    f"unknown attribute {str(shown_key)[:80]!r}",
+                    (*rs.attributes, *rs.flags),
+                )
+            )
         return answers, flags, tuple(bad)
 
     def match(self, profile: Mapping[str, Any]) -> MatchResult:
@@ -258,8 +268,7 @@ class Matcher:
                     return self._with_ignored(base, tuple(a for a in self._order if a not in reads), answers, flags)
                 missing = self._missing(node, answers)
                 labels = "、".join(f"{self.ruleset.attributes[a].label}（{a}）" for a in missing)
-                return MatchResult("incomplete", missing=missing, flags=flags,
-                                   explanation=(f"还需回答：{labels}",))
+                return MatchResult("incomplete", missing=missing, flags=flags, explanation=(f"还需回答：{labels}",))
             node = node.children[value]
             attribute = node.attribute
         memo = node.memo
@@ -307,8 +316,9 @@ class Matcher:
             seen[key] = found
         return found
 
-    def _with_ignored(self, base: MatchResult, free: tuple[str, ...], answers: Mapping[str, str],
-                      flags: dict[str, bool]) -> MatchResult:
+    def _with_ignored(
+        self, base: MatchResult, free: tuple[str, ...], answers: Mapping[str, str], flags: dict[str, bool]
+    ) -> MatchResult:
         ignored = tuple([a for a in free if a in answers])
         if not ignored and not flags:
             return base
@@ -336,15 +346,29 @@ class Matcher:
             sit = rs.situations[rid]
             ruled_out = self._ruled_out(rid, node.assignment)
             lines = [f"选定 {rid} {sit.name} → 流程图 {sit.flowchart}", *because, *(r.text(rs) for r in ruled_out)]
-            return MatchResult("matched", situation=rid, flowchart=sit.flowchart,
-                               category=rs.flowcharts[sit.flowchart].category, name=sit.name, selected_by=selected,
-                               ruled_out=ruled_out, explanation=tuple(lines))
+            return MatchResult(
+                "matched",
+                situation=rid,
+                flowchart=sit.flowchart,
+                category=rs.flowcharts[sit.flowchart].category,
+                name=sit.name,
+                selected_by=selected,
+                ruled_out=ruled_out,
+                explanation=tuple(lines),
+            )
         rule = rs.not_applicable[rid]
         lines = [f"不适用（{rid}）：{rule.reason}", *because]
         if rule.consider:
             lines.append(f"可考虑：{rule.consider} {rs.situations[rule.consider].name}")
-        return MatchResult("not_applicable", rule=rid, reason=rule.reason, consider=rule.consider,
-                           legal_basis=rule.legal_basis, selected_by=selected, explanation=tuple(lines))
+        return MatchResult(
+            "not_applicable",
+            rule=rid,
+            reason=rule.reason,
+            consider=rule.consider,
+            legal_basis=rule.legal_basis,
+            selected_by=selected,
+            explanation=tuple(lines),
+        )
 
     def _ruled_out(self, target: str, assignment: Mapping[str, str]) -> tuple[RuledOut, ...]:
         """Nearby situations: one different answer would have selected them (or, in the same
@@ -364,8 +388,11 @@ class Matcher:
             if len(decisive) != 1:
                 continue
             (attribute,) = decisive
-            needed = tuple(v for v in rs.attributes[attribute].values
-                           if sit.when.holds({**assignment, attribute: v}) in (True, want))
+            needed = tuple(
+                v
+                for v in rs.attributes[attribute].values
+                if sit.when.holds({**assignment, attribute: v}) in (True, want)
+            )
             if needed:
                 out.append(RuledOut(sid, sit.name, attribute, assignment[attribute], needed))
         return tuple(out)

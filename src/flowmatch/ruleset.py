@@ -47,7 +47,6 @@ from .models import (
     Material,
     NotApplicable,
     Situation,
-    SituationsFile,
 )
 from .yamlsrc import Document, Key, YamlError, read
 
@@ -70,7 +69,9 @@ def default_rules_path() -> Path:
         candidate = base / PACKAGED_RULESET
         if (candidate / "ruleset.yaml").is_file():
             return candidate
-    raise RuleSetError([Problem(str(here), 1, 1, "", "the packaged rule-set is missing from this installation; reinstall flowmatch")])
+    raise RuleSetError(
+        [Problem(str(here), 1, 1, "", "the packaged rule-set is missing from this installation; reinstall flowmatch")]
+    )
 
 
 @dataclass
@@ -200,7 +201,9 @@ class _Collector:
             self.problems.append(exc.problem)
             return None
         if not isinstance(doc.data, dict):
-            self.problems.append(doc.problem((), f"expected a mapping at the top of the file, got {type(doc.data).__name__}"))
+            self.problems.append(
+                doc.problem((), f"expected a mapping at the top of the file, got {type(doc.data).__name__}")
+            )
             return None
         self.docs[name] = doc
         return doc
@@ -238,8 +241,19 @@ class _Collector:
 
 # --- loading --------------------------------------------------------------------------------------
 def _files(root: Path) -> list[Path]:
-    fixed = [root / n for n in ("ruleset.yaml", "attributes.yaml", "situations.yaml", "departments.yaml",
-                                "items.yaml", "materials.yaml", "invariants.yaml", "baseline.yaml")]
+    fixed = [
+        root / n
+        for n in (
+            "ruleset.yaml",
+            "attributes.yaml",
+            "situations.yaml",
+            "departments.yaml",
+            "items.yaml",
+            "materials.yaml",
+            "invariants.yaml",
+            "baseline.yaml",
+        )
+    ]
     flow_dir = root / "flowcharts"
     flows = sorted(flow_dir.glob("*.yaml")) if flow_dir.is_dir() else []
     return fixed + flows
@@ -354,7 +368,9 @@ def _load(root: Path) -> RuleSet:
         if "situations" not in sit_doc.data:
             c.problems.append(sit_doc.problem((), "required key 'situations' is missing"))
         situations = c.entries(sit_doc, Situation, sit_doc.data.get("situations", {}), ("situations",))
-        not_applicable = c.entries(sit_doc, NotApplicable, sit_doc.data.get("not_applicable") or {}, ("not_applicable",))
+        not_applicable = c.entries(
+            sit_doc, NotApplicable, sit_doc.data.get("not_applicable") or {}, ("not_applicable",)
+        )
 
     departments = c.entries(c.read(root / "departments.yaml"), Department)
     items = c.entries(c.read(root / "items.yaml"), Item)
@@ -385,13 +401,39 @@ def _load(root: Path) -> RuleSet:
     if manifest is not None:
         # With a broken attributes file the conditions cannot be checked, but every other
         # reference still is: one broken file must not hide unrelated problems.
-        _cross_check(c, manifest, attributes, flags, situations, not_applicable, departments, items,
-                     materials, flowcharts, baseline, invariants, flow_docs, conditions_checkable=attrs_file is not None)
+        _cross_check(
+            c,
+            manifest,
+            attributes,
+            flags,
+            situations,
+            not_applicable,
+            departments,
+            items,
+            materials,
+            flowcharts,
+            baseline,
+            invariants,
+            flow_docs,
+            conditions_checkable=attrs_file is not None,
+        )
     if c.problems:
         raise RuleSetError(c.problems)
     assert manifest is not None
-    return RuleSet(root, manifest, attributes, flags, situations, not_applicable, departments, items,
-                   materials, flowcharts, baseline, invariants)
+    return RuleSet(
+        root,
+        manifest,
+        attributes,
+        flags,
+        situations,
+        not_applicable,
+        departments,
+        items,
+        materials,
+        flowcharts,
+        baseline,
+        invariants,
+    )
 
 
 def _flowchart(c: _Collector, doc: Document, fid: str) -> Flowchart | None:
@@ -446,15 +488,23 @@ def _cross_check(
                 allowed = attributes[leaf.attribute].values
                 for value in sorted(leaf.values, key=str):
                     if value not in allowed:
-                        c.problems.append(doc.problem(path, f"unknown value {value!r} of {leaf.attribute}; allowed: {', '.join(allowed)}"))
+                        c.problems.append(
+                            doc.problem(
+                                path, f"unknown value {value!r} of {leaf.attribute}; allowed: {', '.join(allowed)}"
+                            )
+                        )
             elif leaf.attribute in flags and allow_flags:
                 for value in leaf.values:
                     if not isinstance(value, bool):
-                        c.problems.append(doc.problem(path, f"flag {leaf.attribute} takes true or false, got {value!r}"))
+                        c.problems.append(
+                            doc.problem(path, f"flag {leaf.attribute} takes true or false, got {value!r}")
+                        )
             else:
                 pool = list(attributes) + (list(flags) if allow_flags else [])
                 extra = "" if allow_flags or leaf.attribute not in flags else " (flags never select a situation)"
-                c.problems.append(doc.problem(path, f"unknown attribute {leaf.attribute!r}{extra}; allowed: {', '.join(pool)}"))
+                c.problems.append(
+                    doc.problem(path, f"unknown attribute {leaf.attribute!r}{extra}; allowed: {', '.join(pool)}")
+                )
 
     try:
         attr_doc = _doc_for(c, "attributes.yaml")
@@ -484,9 +534,20 @@ def _cross_check(
             for step_id, variant in sit.variants.items():
                 step = flow.steps.get(step_id)
                 if step is None:
-                    c.problems.append(sit_doc.problem((*base, "variants", step_id), f"flowchart {flow.id} has no step {step_id!r}; allowed: {', '.join(flow.steps)}"))
+                    c.problems.append(
+                        sit_doc.problem(
+                            (*base, "variants", step_id),
+                            f"flowchart {flow.id} has no step {step_id!r}; allowed: {', '.join(flow.steps)}",
+                        )
+                    )
                 elif variant not in step.variants:
-                    c.problems.append(sit_doc.problem((*base, "variants", step_id), f"step {step_id} of {flow.id} has no variant {variant!r}; allowed: {', '.join(step.variants) or '(none defined)'}"))
+                    c.problems.append(
+                        sit_doc.problem(
+                            (*base, "variants", step_id),
+                            f"step {step_id} of {flow.id} has no variant {variant!r}; "
+                            f"allowed: {', '.join(step.variants) or '(none defined)'}",
+                        )
+                    )
         for nid, rule in not_applicable.items():
             base = ("not_applicable", nid)
             check_cond(sit_doc, (*base, "when"), rule.when, False)
@@ -539,7 +600,9 @@ def _cross_check(
         doc = flow_docs[fid]
         if fid != "baseline":
             if flow.category is None:
-                c.problems.append(doc.problem(("category",), f"required key is missing; allowed: {', '.join(manifest.categories)}"))
+                c.problems.append(
+                    doc.problem(("category",), f"required key is missing; allowed: {', '.join(manifest.categories)}")
+                )
             else:
                 known(doc, ("category",), flow.category, manifest.categories, "category")
         for i, src in enumerate(flow.source):
@@ -588,7 +651,7 @@ def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
                 state[path.pop()] = 2
                 continue
             if state.get(nxt) == 1:
-                return path[path.index(nxt):]
+                return path[path.index(nxt) :]
             if nxt not in state:
                 state[nxt] = 1
                 path.append(nxt)

@@ -30,8 +30,15 @@ class FlowFigures:
 
 def flow_figures(ruleset: RuleSet, flow: ResolvedFlow) -> FlowFigures:
     sched = schedule(flow, ruleset=ruleset)
-    return FlowFigures(flow.id, flow.flowchart.name, flow.flowchart.category or "", len(flow.approval_steps),
-                       flow.requisites, sched.working_days, len({s.department for s in flow.approval_steps}))
+    return FlowFigures(
+        flow.id,
+        flow.flowchart.name,
+        flow.flowchart.category or "",
+        len(flow.approval_steps),
+        flow.requisites,
+        sched.working_days,
+        len({s.department for s in flow.approval_steps}),
+    )
 
 
 def baseline_figures(ruleset: RuleSet) -> dict[str, Any] | None:
@@ -65,7 +72,9 @@ def stats(ruleset: RuleSet) -> dict[str, Any]:
     by_category: dict[str, dict[str, int]] = {}
     for cid in ruleset.manifest.categories:
         by_category[cid] = {
-            "situations": sum(1 for s in ruleset.situations.values() if ruleset.flowcharts[s.flowchart].category == cid),
+            "situations": sum(
+                1 for s in ruleset.situations.values() if ruleset.flowcharts[s.flowchart].category == cid
+            ),
             "flowcharts": sum(1 for f in ruleset.flowcharts.values() if f.category == cid),
         }
     avg_steps = sum(f.steps for f in flows) / n
@@ -90,14 +99,23 @@ def stats(ruleset: RuleSet) -> dict[str, Any]:
         "avg_requisites": round(avg_req, 2),
         "avg_working_days": round(avg_days, 2),
         "fastest": {"flowchart": fastest.flowchart, "name": fastest.name, "working_days": _num(fastest.working_days)}
-        if fastest else None,
+        if fastest
+        else None,
         "slowest": {"flowchart": slowest.flowchart, "name": slowest.name, "working_days": _num(slowest.working_days)}
-        if slowest else None,
+        if slowest
+        else None,
         "baseline": base,
         "reduction": reduction,
         "per_flowchart": [
-            {"flowchart": f.flowchart, "name": f.name, "category": f.category, "steps": f.steps,
-             "requisites": f.requisites, "working_days": _num(f.working_days), "departments": f.departments}
+            {
+                "flowchart": f.flowchart,
+                "name": f.name,
+                "category": f.category,
+                "steps": f.steps,
+                "requisites": f.requisites,
+                "working_days": _num(f.working_days),
+                "departments": f.departments,
+            }
             for f in flows
         ],
     }
@@ -122,13 +140,22 @@ def compare(ruleset: RuleSet, figures: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for key, pub in ruleset.manifest.published.items():
         if key not in computed:
-            rows.append({"figure": key, "published": pub.value, "computed": None, "ok": None,
-                         "source": pub.source, "note": pub.note})
+            rows.append(
+                {
+                    "figure": key,
+                    "published": pub.value,
+                    "computed": None,
+                    "ok": None,
+                    "source": pub.source,
+                    "note": pub.note,
+                }
+            )
             continue
         got = computed[key]
         if pub.tolerance_kind == "exact" or isinstance(pub.value, str):
-            ok = got == pub.value or (isinstance(got, (int, float)) and isinstance(pub.value, (int, float))
-                                      and abs(got - pub.value) < 1e-9)
+            ok = got == pub.value or (
+                isinstance(got, (int, float)) and isinstance(pub.value, (int, float)) and abs(got - pub.value) < 1e-9
+            )
             tol = "exact"
         elif pub.tolerance_kind == "relative":
             ok = got is not None and abs(got - float(pub.value)) <= pub.tolerance * float(pub.value) + 1e-9
@@ -136,6 +163,15 @@ def compare(ruleset: RuleSet, figures: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             ok = got is not None and abs(got - float(pub.value)) <= pub.tolerance + 1e-9
             tol = f"±{pub.tolerance:g}"
-        rows.append({"figure": key, "published": pub.value, "computed": got, "tolerance": tol, "ok": ok,
-                     "source": pub.source, "note": pub.note})
+        rows.append(
+            {
+                "figure": key,
+                "published": pub.value,
+                "computed": got,
+                "tolerance": tol,
+                "ok": ok,
+                "source": pub.source,
+                "note": pub.note,
+            }
+        )
     return rows
