@@ -52,11 +52,15 @@ def test_overlap_and_gap_come_with_example_profiles(rules_copy: Path) -> None:
     kinds = {f.kind: f for f in report.findings}
     assert set(kinds) == {"gap", "overlap"}
     gap = kinds["gap"]
-    assert gap.message == "1008 combinations are covered by no situation and no not-applicable rule"
+    assert gap.message == "1008 combinations covered by no situation and no not-applicable rule"
     assert gap.example is not None and gap.example["land_nature"] == "collective"
     assert gap.example["building_use"] == "public_welfare" and gap.example["kind"] == "building"
+    assert gap.where == "harbin-2014/situations.yaml:1:1"
     overlap = kinds["overlap"]
     assert overlap.rules == ("S10", "S12")
+    assert overlap.where is not None and overlap.where.startswith("harbin-2014/situations.yaml:")
+    line = int(overlap.where.split(":")[1])
+    assert (rules_copy / "situations.yaml").read_text(encoding="utf-8").splitlines()[line - 1] == "  S10:"
     assert overlap.message.startswith("S10 and S12 both hold for ")
     assert overlap.example is not None and overlap.example["building_use"] == "commercial_housing"
 

@@ -9,7 +9,7 @@ the one rule the bitsets name.  Flowcharts are checked against the rule-set's in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 from typing import Any
 
@@ -30,9 +30,11 @@ class Finding:
     example: dict[str, str] | None = None
     rules: tuple[str, ...] = ()
     count: int = 0
+    where: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "where": self.where,
             "kind": self.kind,
             "message": self.message,
             "example": self.example,
@@ -142,7 +144,7 @@ def check(ruleset: RuleSet) -> CheckReport:
         findings.append(
             Finding(
                 "gap",
-                f"{gaps.bit_count()} combinations are covered by no situation and no not-applicable rule",
+                f"{_plural(gaps.bit_count(), 'combination')} covered by no situation and no not-applicable rule",
                 space.profile(_lowest(gaps)),
                 count=gaps.bit_count(),
             )
@@ -155,7 +157,7 @@ def check(ruleset: RuleSet) -> CheckReport:
                 findings.append(
                     Finding(
                         "overlap",
-                        f"{a} and {b_id} both hold for {both.bit_count()} combinations",
+                        f"{a} and {b_id} both hold for {_plural(both.bit_count(), 'combination')}",
                         space.profile(_lowest(both)),
                         (a, b_id),
                         both.bit_count(),
@@ -197,6 +199,7 @@ def check(ruleset: RuleSet) -> CheckReport:
 
     flow_findings, checked = _flowcharts(ruleset)
     findings.extend(flow_findings)
+    findings = [_locate(ruleset, f) for f in findings]
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
     return CheckReport(
         space.size,
@@ -208,6 +211,20 @@ def check(ruleset: RuleSet) -> CheckReport:
         tuple(findings),
         checked,
     )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _locate(ruleset: RuleSet, finding: Finding) -> Finding:
+    """Point a finding at the YAML it is about: its first rule or flowchart, else the situations file."""
+    where = next((ruleset.locations[r] for r in finding.rules if r in ruleset.locations), None)
+    if where is None and finding.kind == "gap":
+        any_rule = next(iter(ruleset.situations), None)
+        if any_rule in ruleset.locations:
+            where = ruleset.locations[any_rule].rsplit(":", 2)[0] + ":1:1"
+    return replace(finding, where=where) if where else finding
 
 
 def _walk_matcher(matcher: Matcher, space: Space, bits: dict[str, int], multiple: int) -> list[Finding]:

@@ -465,7 +465,8 @@ def check(rules: Path | None, as_json: bool) -> None:
             con.print("[bold green]OK[/]: complete and exclusive — every combination is covered by exactly one rule")
         for f in report.findings:
             ex = f"  e.g. {' '.join(f'{k}={v}' for k, v in f.example.items())}" if f.example else ""
-            con.print(f"[red]{f.kind}[/]: {f.message}{ex}")
+            where = f"{f.where}: " if f.where else ""
+            con.print(f"{where}[red]{f.kind}[/]: {f.message}{ex}")
     sys.exit(0 if report.ok else 1)
 
 

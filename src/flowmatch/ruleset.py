@@ -91,6 +91,8 @@ class RuleSet:
     baseline: Flowchart | None
     invariants: dict[str, Invariant]
     digest: str = ""
+    locations: dict[str, str] = field(default_factory=dict)
+    """``file:line:col`` of each situation, not-applicable rule and flowchart, for check findings."""
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -420,7 +422,15 @@ def _load(root: Path) -> RuleSet:
     if c.problems:
         raise RuleSetError(c.problems)
     assert manifest is not None
-    return RuleSet(
+    locations: dict[str, str] = {}
+    if sit_doc is not None:
+        for section, ids in (("situations", situations), ("not_applicable", not_applicable)):
+            for rid in ids:
+                line, col = sit_doc.where((section, rid))
+                locations[rid] = f"{sit_doc.file}:{line}:{col}"
+    for fid, doc in flow_docs.items():
+        locations[fid] = f"{doc.file}:1:1"
+    ruleset = RuleSet(
         root,
         manifest,
         attributes,
@@ -434,6 +444,8 @@ def _load(root: Path) -> RuleSet:
         baseline,
         invariants,
     )
+    ruleset.locations = locations
+    return ruleset
 
 
 def _flowchart(c: _Collector, doc: Document, fid: str) -> Flowchart | None:
@@ -627,7 +639,9 @@ def _cross_check(
                 known(doc, (*base, "materials", i), mid, materials, "material")
             if step.when is not None:
                 check_cond(doc, (*base, "when"), step.when, True)
-        cycle = _find_cycle({sid: [d for d in s.depends_on if d in flow.steps] for sid, s in flow.steps.items()})
+        cycle = _find_cycle(
+            {sid: [d for d in s.depends_on if d in flow.steps and d != sid] for sid, s in flow.steps.items()}
+        )
         if cycle:
             text = " → ".join([*cycle, cycle[0]])
             c.problems.append(doc.problem(("steps", cycle[0], "depends_on"), f"steps form a cycle: {text}"))
