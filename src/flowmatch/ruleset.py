@@ -400,28 +400,8 @@ def _load(root: Path) -> RuleSet:
         if baseline is not None:
             flow_docs["baseline"] = base_doc
 
-    if manifest is not None:
-        # With a broken attributes file the conditions cannot be checked, but every other
-        # reference still is: one broken file must not hide unrelated problems.
-        _cross_check(
-            c,
-            manifest,
-            attributes,
-            flags,
-            situations,
-            not_applicable,
-            departments,
-            items,
-            materials,
-            flowcharts,
-            baseline,
-            invariants,
-            flow_docs,
-            conditions_checkable=attrs_file is not None,
-        )
-    if c.problems:
+    if manifest is None:  # nothing can be cross-checked without the manifest's sources and categories
         raise RuleSetError(c.problems)
-    assert manifest is not None
     locations: dict[str, str] = {}
     if sit_doc is not None:
         for section, ids in (("situations", situations), ("not_applicable", not_applicable)):
@@ -430,21 +410,13 @@ def _load(root: Path) -> RuleSet:
                 locations[rid] = f"{sit_doc.file}:{line}:{col}"
     for fid, doc in flow_docs.items():
         locations[fid] = f"{doc.file}:1:1"
-    ruleset = RuleSet(
-        root,
-        manifest,
-        attributes,
-        flags,
-        situations,
-        not_applicable,
-        departments,
-        items,
-        materials,
-        flowcharts,
-        baseline,
-        invariants,
-    )
-    ruleset.locations = locations
+    ruleset = RuleSet(root, manifest, attributes, flags, situations, not_applicable, departments, items, materials,
+                      flowcharts, baseline, invariants, locations=locations)
+    # With a broken attributes file the conditions cannot be checked, but every other reference
+    # still is: one broken file must not hide unrelated problems.
+    _cross_check(c, ruleset, flow_docs, conditions_checkable=attrs_file is not None)
+    if c.problems:
+        raise RuleSetError(c.problems)
     return ruleset
 
 
@@ -468,21 +440,15 @@ def _doc_for(c: _Collector, name: str) -> Document:
 
 def _cross_check(
     c: _Collector,
-    manifest: Manifest,
-    attributes: dict[str, Attribute],
-    flags: dict[str, Flag],
-    situations: dict[str, Situation],
-    not_applicable: dict[str, NotApplicable],
-    departments: dict[str, Department],
-    items: dict[str, Item],
-    materials: dict[str, Material],
-    flowcharts: dict[str, Flowchart],
-    baseline: Flowchart | None,
-    invariants: dict[str, Invariant],
+    ruleset: RuleSet,
     flow_docs: dict[str, Document],
     *,
     conditions_checkable: bool = True,
 ) -> None:
+    manifest, attributes, flags = ruleset.manifest, ruleset.attributes, ruleset.flags
+    situations, not_applicable = ruleset.situations, ruleset.not_applicable
+    departments, items, materials = ruleset.departments, ruleset.items, ruleset.materials
+    flowcharts, baseline, invariants = ruleset.flowcharts, ruleset.baseline, ruleset.invariants
     sources = manifest.sources
 
     def known(doc: Document, path: Key, value: str, pool: Iterable[str], what: str) -> None:
