@@ -76,7 +76,10 @@ def test_invalid_answers(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("- kind\n", "must be a mapping of attribute to value, got list"),
-    ("kind: [\n", "are not valid YAML or JSON"),
+    ("kind: [\n", "are not valid YAML or JSON (YAML syntax error:"),
+    ("a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" + "".join(
+        f"c{i}: &c{i} [{', '.join(['*b' if i == 0 else f'*c{i - 1}'] * 10)}]\n" for i in range(6)),
+     "(document expands to more than 200000 nodes"),
 ])
 def test_bad_answers_files(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)

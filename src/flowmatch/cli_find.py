@@ -129,8 +129,6 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
 
 
 def _read_answers(name: str) -> dict[str, Any]:
-    import yaml
-
     if name == "-":
         text = sys.stdin.read(MAX_ANSWERS_FILE + 1)
         where = "standard input"
@@ -146,12 +144,13 @@ def _read_answers(name: str) -> dict[str, Any]:
         where = name
     if len(text) > MAX_ANSWERS_FILE:
         raise InputError(f"answers in {where} are larger than {MAX_ANSWERS_FILE} characters")
+    from .yamlsrc import YamlError, parse_text  # the same limits as rule files (aliases, depth, tags)
+
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise InputError(f"answers in {where}{at} are not valid YAML or JSON") from None
+        data = parse_text(text, where).data if text.strip() else {}
+    except YamlError as exc:
+        p = exc.problem
+        raise InputError(f"answers in {where}:{p.line}:{p.col} are not valid YAML or JSON ({p.message})") from None
     if not isinstance(data, dict):
         raise InputError(f"answers in {where} must be a mapping of attribute to value, got {type(data).__name__}")
     return {str(k): _plain(v) for k, v in data.items()}
