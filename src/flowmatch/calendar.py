@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import CalendarError, InputError
 
-__all__ = ["WorkCalendar", "load_overrides"]
+__all__ = ["WorkCalendar", "load_overrides", "number_text", "plain_days"]
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +116,16 @@ class WorkCalendar:
         if not self.assume_weekends:
             return []
         return [_assumed_note(year) for year in range(start.year, end.year + 1) if not self.covers(year)]
+
+
+def plain_days(x: float) -> float | int:
+    """A number of working days for output: ``5`` rather than ``5.0``; fractions to 3 places."""
+    return int(x) if float(x).is_integer() else round(x, 3)
+
+
+def number_text(x: float | None) -> str:
+    """A number of days or months as text: ``5``, ``2.5`` (empty for none)."""
+    return "" if x is None else str(plain_days(x))
 
 
 MAX_WORKING_DAYS = 100_000  # about 400 years: far past any real time limit, short of date overflow

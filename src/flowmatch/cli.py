@@ -11,10 +11,11 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .calendar import plain_days
 from .errors import CalendarError, FlowmatchError, InputError, RuleSetError
 
 if TYPE_CHECKING:
@@ -380,7 +381,7 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
             "department_id": s.department,
             "members": [rs.departments[m].short for m in s.members],
             "stage": s.item.stage,
-            "duration": _num(s.duration),
+            "duration": plain_days(s.duration),
             "statutory": s.item.statutory.model_dump(),
             "counted": s.counted,
             "completion": s.completion,
@@ -432,10 +433,6 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
     con.print(table)
     if flow.off:
         con.print(f"[dim]未启用的可选步骤 optional steps off: {', '.join(flow.off)}（用 --flag 启用）[/dim]")
-
-
-def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else x
 
 
 # --- check / stats ---------------------------------------------------------------------------------
@@ -589,8 +586,8 @@ def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
             labels[r.mode],
             f"{r.flowchart} {r.name}",
             str(approval),
-            str(_num(r.working_days)),
-            str(_num(r.elapsed_working_days)),
+            str(plain_days(r.working_days)),
+            str(plain_days(r.elapsed_working_days)),
             str(r.start or "—"),
             str(r.finish or "—"),
         )
@@ -605,8 +602,8 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
         f"[bold]{r.flowchart}[/] {r.name} — {'告知承诺 commitment' if r.mode == 'commitment' else '标准 standard'}"
     )
     con.print(
-        f"计时工作日 counted working days: [bold]{_num(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
-        f"{_num(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else "")
+        f"计时工作日 counted working days: [bold]{plain_days(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
+        f"{plain_days(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else "")
     )
     table = Table(show_lines=False)
     for col in ("阶段", "步骤 step", "部门", "工作日", "ES", "EF", "浮动 slack", "开始 start", "结束 end"):
@@ -621,10 +618,10 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
                 str(stage_no),
                 name,
                 rs.departments[s.department].short,
-                str(_num(s.duration)),
-                str(_num(s.es)),
-                str(_num(s.ef)),
-                str(_num(s.slack)),
+                str(plain_days(s.duration)),
+                str(plain_days(s.es)),
+                str(plain_days(s.ef)),
+                str(plain_days(s.slack)),
                 str(s.start or ""),
                 str(s.end or ""),
             )
@@ -638,7 +635,7 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
 def _gantt(r: Schedule, width: int = 60) -> str:
     total = max(r.elapsed_working_days, 1.0)
     scale = width / total
-    lines = [f"{'':24} 0{'':{width - 2}}{_num(total)} 工作日"]
+    lines = [f"{'':24} 0{'':{width - 2}}{plain_days(total)} 工作日"]
     for s in r.steps:
         begin = round(s.elapsed_es * scale)
         length = max(1, round((s.elapsed_ef - s.elapsed_es) * scale)) if s.duration else 1
@@ -648,11 +645,6 @@ def _gantt(r: Schedule, width: int = 60) -> str:
         lines.append(f"{label}{' ' * max(pad, 1)}{' ' * begin}{char * length}")
     lines.append("█ 关键路径  ▓ 计时审批  ░ 不计时（招标、公示、中介服务等）")
     return "\n".join(lines)
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

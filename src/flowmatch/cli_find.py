@@ -321,7 +321,8 @@ def _parse_date(text: str) -> dt.date:
 def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     from rich.markup import escape
 
-    from .cli import _console, _num, _print_match
+    from .calendar import plain_days
+    from .cli import _console, _print_match
 
     con = _console()
     con.print("")
@@ -329,8 +330,8 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
         _print_match(rs, outcome.result)
         best = outcome.best
         if outcome.status == "matched" and best is not None and best.working_days is not None:
-            con.print(f"\n计时工作日 counted working days: [bold]{_num(best.working_days)}[/]"
-                      + (f"；含不计时环节 elapsed: {_num(best.elapsed_working_days)}"
+            con.print(f"\n计时工作日 counted working days: [bold]{plain_days(best.working_days)}[/]"
+                      + (f"；含不计时环节 elapsed: {plain_days(best.elapsed_working_days)}"
                          if best.elapsed_working_days is not None else ""))
         return
     if outcome.status == "invalid":
@@ -345,14 +346,14 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     for col in ("情形 situation", "流程图 flowchart", "计时工作日", "含不计时"):
         table.add_column(col)
     for c in outcome.situations:
-        days = "—" if c.working_days is None else str(_num(c.working_days))
-        elapsed = "—" if c.elapsed_working_days is None else str(_num(c.elapsed_working_days))
+        days = "—" if c.working_days is None else str(plain_days(c.working_days))
+        elapsed = "—" if c.elapsed_working_days is None else str(plain_days(c.elapsed_working_days))
         table.add_row(f"{c.rule} {escape(c.name)}", f"{c.flowchart} {escape(c.flowchart_name or '')}", days, elapsed)
     con.print(table)
     best, worst = outcome.best, outcome.worst
     if best is not None and worst is not None:
-        con.print(f"最快 best case: {_num(best.working_days or 0)} 个工作日（{best.rule}）；"
-                  f"最慢 worst case: {_num(worst.working_days or 0)} 个工作日（{worst.rule}）")
+        con.print(f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{best.rule}）；"
+                  f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{worst.rule}）")
     for c in outcome.candidates:
         if c.kind == "not_applicable":
             con.print(f"[dim]也可能不适用（{c.rule}）：{escape(c.name)}[/dim]")

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .calendar import number_text, plain_days
 from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
 
@@ -157,15 +158,11 @@ def make_notice(
     output = render_guide(result, plan, fmt, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
                           templates=templates, generated=generated, calendar=cal)
     summary = {
-        "situation": result.situation, "flowchart": result.flowchart, "working_days": _jnum(plan.working_days),
-        "elapsed_working_days": _jnum(plan.elapsed_working_days), "start": day.isoformat(),
+        "situation": result.situation, "flowchart": result.flowchart, "working_days": plain_days(plan.working_days),
+        "elapsed_working_days": plain_days(plan.elapsed_working_days), "start": day.isoformat(),
         "finish": plan.finish.isoformat() if plan.finish else None, "warnings": notice_warnings(plan, cal),
     }
     return output, summary
-
-
-def _jnum(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else x
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -470,11 +467,7 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
         _emit({"output": str(output), "format": fmt, **summary})
     else:
         click.echo(f"wrote {output} ({summary['situation']} → {summary['flowchart']}, "
-                   f"{_num(summary['working_days'])} working days, finish {summary['finish']})", err=True)
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+                   f"{number_text(summary['working_days'])} working days, finish {summary['finish']})", err=True)
 
 
 def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,

@@ -90,9 +90,6 @@ class Cond:
         return out
 
 
-TRUE = Cond("all", ())
-
-
 def parse(data: Any, rel: Key = ()) -> Cond:
     """Parse YAML data into a :class:`Cond`; raise :class:`ConditionError` on the first problem."""
     allowed = ", ".join(OPERATORS)

@@ -137,10 +137,6 @@ class Node:
         # a leaf's result, its unasked attributes and the results of repeated enquiries (see _leaf)
         self.memo: tuple[MatchResult, tuple[str, ...], dict[tuple[str | None, ...], MatchResult]] | None = None
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.attribute is None
-
 
 class Matcher:
     """A rule-set's situations compiled into a decision tree. Build once, match many times."""

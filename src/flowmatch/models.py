@@ -127,11 +127,6 @@ class NotApplicable(Model):
     consider: Id | None = None
 
 
-class SituationsFile(Model):
-    situations: dict[Id, Situation]
-    not_applicable: dict[Id, NotApplicable] = {}
-
-
 # --- departments, materials, items ----------------------------------------------------------------
 class Department(Model):
     id: Id = ""

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from .calendar import number_text
 from .scheduler import Schedule, ScheduledStep
 
 __all__ = ["Diagram", "flowchart_mermaid", "flowchart_svg", "gantt_svg", "layout_engine"]
@@ -55,10 +56,6 @@ def _wrap(text: str, chars: int, lines: int) -> list[str]:
         out = out[:lines]
         out[-1] = out[-1][:-1] + "…"
     return out
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 # --- flowchart diagram ------------------------------------------------------------------------------
@@ -98,9 +95,9 @@ def _nodes(schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, boo
     out = []
     for s in schedule.steps:
         lines = tuple(_wrap(s.name, NODE_CHARS, 3))
-        sub = f"{short.get(s.department, s.department)}·{_num(s.duration)}日"
+        sub = f"{short.get(s.department, s.department)}·{number_text(s.duration)}日"
         if _text_width(sub, FONT_SIZE - 2) > NODE_W - 8:
-            sub = f"{short.get(s.department, s.department)[:4]}·{_num(s.duration)}日"
+            sub = f"{short.get(s.department, s.department)[:4]}·{number_text(s.duration)}日"
         height = len(lines) * LINE + LINE + 12
         out.append(Node(s.id, lines, sub, s.stage, s.critical and s.counted, s.counted, joint.get(s.id, False),
                         NODE_W, height))
@@ -404,7 +401,8 @@ def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None,
             continue
         out.append(f'<rect x="{x0:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row - 8:.0f}" '
                    f'{_bar_style(s, prefix)}/>')
-        out.append(f'<text x="{x0 + w + 4:.1f}" y="{y + 14:.1f}" font-size="10" fill="#333">{_num(s.duration)}</text>')
+        duration = number_text(s.duration)
+        out.append(f'<text x="{x0 + w + 4:.1f}" y="{y + 14:.1f}" font-size="10" fill="#333">{duration}</text>')
     finish_x = label_w + schedule.elapsed_working_days * scale
     bottom = top + row * len(steps)
     out.append(f'<line x1="{finish_x:.1f}" y1="{top - 4:.0f}" x2="{finish_x:.1f}" y2="{bottom + 6:.0f}" stroke="#000" '
@@ -447,7 +445,7 @@ def flowchart_mermaid(schedule: Schedule, short_names: Mapping[str, str]) -> str
     """The same diagram as Mermaid ``flowchart LR`` source, for Markdown notices."""
     lines = ["flowchart LR"]
     for s in schedule.steps:
-        clock = f"{_num(s.duration)}日" if s.counted else f"{_num(s.duration)}日，不计时"
+        clock = f"{number_text(s.duration)}日" if s.counted else f"{number_text(s.duration)}日，不计时"
         dept = short_names.get(s.department, s.department)
         lines.append(f'  {s.id}["{_mermaid_text(s.name)}<br/>{_mermaid_text(dept)}·{clock}"]')
     tight = _tight_edges(schedule)

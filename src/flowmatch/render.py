@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from markupsafe import Markup, escape
 
-from .calendar import WorkCalendar
+from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .materials import MaterialList, consolidate
@@ -94,12 +94,6 @@ def default_guides_path() -> Path:
 
 
 # --- small formatting helpers (also Jinja filters) ----------------------------------------------------
-def _num(x: float | int | None) -> str:
-    if x is None:
-        return ""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
 def cn_date(d: dt.date | None, weekday: bool = False) -> str:
     if d is None:
         return "—"
@@ -108,7 +102,7 @@ def cn_date(d: dt.date | None, weekday: bool = False) -> str:
 
 
 def days_text(x: float) -> str:
-    return "即时办结" if x == 0 else f"{_num(x)}个工作日"
+    return "即时办结" if x == 0 else f"{number_text(x)}个工作日"
 
 
 def limit_text(limit: Limit) -> str:
@@ -118,11 +112,11 @@ def limit_text(limit: Limit) -> str:
     elif unit == "none" or limit.value is None:
         text = "无法定时限"
     elif unit == "working_day":
-        text = f"{_num(limit.value)}个工作日"
+        text = f"{number_text(limit.value)}个工作日"
     elif unit == "day":
-        text = f"{_num(limit.value)}日"
+        text = f"{number_text(limit.value)}日"
     else:
-        text = f"{_num(limit.value)}个月"
+        text = f"{number_text(limit.value)}个月"
     return f"{text}（{limit.note}）" if limit.note else text
 
 
@@ -467,7 +461,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
     env.filters.update({
-        "cn_date": cn_date, "days": days_text, "num": _num, "percent": percent,
+        "cn_date": cn_date, "days": days_text, "num": number_text, "percent": percent,
         "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
     })
     _ENVIRONMENTS[key] = env

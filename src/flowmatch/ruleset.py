@@ -25,7 +25,6 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,14 +111,9 @@ class RuleSet:
     def category_of(self, situation_id: str) -> str:
         return self.flowcharts[self.situations[situation_id].flowchart].category or ""
 
-    @cached_property
-    def attribute_order(self) -> tuple[str, ...]:
-        return tuple(self.attributes)
-
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_memo"] = {}
-        state.pop("attribute_order", None)
         return state
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from .calendar import WorkCalendar
+from .calendar import WorkCalendar, plain_days
 from .errors import InputError
 from .flows import ResolvedFlow, resolve
 from .ruleset import RuleSet, default_ruleset
@@ -56,11 +56,24 @@ class ScheduledStep:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "item": self.item, "department": self.department,
-            "duration": _num(self.duration), "counted": self.counted, "committed": self.committed,
-            "stage": self.stage, "es": _num(self.es), "ef": _num(self.ef), "ls": _num(self.ls), "lf": _num(self.lf),
-            "slack": _num(self.slack), "critical": self.critical, "elapsed_es": _num(self.elapsed_es),
-            "elapsed_ef": _num(self.elapsed_ef), "start": _iso(self.start), "end": _iso(self.end),
+            "id": self.id,
+            "name": self.name,
+            "item": self.item,
+            "department": self.department,
+            "duration": plain_days(self.duration),
+            "counted": self.counted,
+            "committed": self.committed,
+            "stage": self.stage,
+            "es": plain_days(self.es),
+            "ef": plain_days(self.ef),
+            "ls": plain_days(self.ls),
+            "lf": plain_days(self.lf),
+            "slack": plain_days(self.slack),
+            "critical": self.critical,
+            "elapsed_es": plain_days(self.elapsed_es),
+            "elapsed_ef": plain_days(self.elapsed_ef),
+            "start": _iso(self.start),
+            "end": _iso(self.end),
             "depends_on": list(self.depends_on),
         }
 
@@ -96,8 +109,8 @@ class Schedule:
             "flowchart": self.flowchart,
             "name": self.name,
             "mode": self.mode,
-            "working_days": _num(self.working_days),
-            "elapsed_working_days": _num(self.elapsed_working_days),
+            "working_days": plain_days(self.working_days),
+            "elapsed_working_days": plain_days(self.elapsed_working_days),
             "critical_path": list(self.critical_path),
             "stages": [list(s) for s in self.stages],
             "steps": [s.to_dict() for s in self.steps],
@@ -107,10 +120,6 @@ class Schedule:
             "counted_finish": _iso(self.counted_finish),
             "warnings": list(self.warnings),
         }
-
-
-def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else round(x, 3)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -165,7 +174,8 @@ _WALK_LIMIT = 10_000.0  # working days; beyond this (or for odd values) let Work
 _WALK_STARTS = 256  # start dates remembered per calendar
 # calendar -> start -> (date of the k-th working day by k, date by offset as asked)
 _WALKS: weakref.WeakKeyDictionary[WorkCalendar, dict[dt.date, tuple[dict[int, dt.date], dict[float, dt.date]]]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
 def _dates(cal: WorkCalendar, start: dt.date, offsets: Sequence[float]) -> list[dt.date]:
@@ -248,19 +258,43 @@ def _plan(flow: ResolvedFlow, commitment: bool) -> _Plan:
         is_critical = abs(slack) < _EPS
         if is_critical:
             critical.append(s.id)
-        out.append(_step(
-            s.id, s.name, s.item.id, s.department, durations[i], s.counted, committed[i], counted.level[i],
-            counted.es[i], counted.ef[i], counted.ls[i], counted.lf[i], max(slack, 0.0), is_critical,
-            elapsed.es[i], elapsed.ef[i], None, None, s.depends_on,
-        ))
+        out.append(
+            _step(
+                s.id,
+                s.name,
+                s.item.id,
+                s.department,
+                durations[i],
+                s.counted,
+                committed[i],
+                counted.level[i],
+                counted.es[i],
+                counted.ef[i],
+                counted.ls[i],
+                counted.lf[i],
+                max(slack, 0.0),
+                is_critical,
+                elapsed.es[i],
+                elapsed.ef[i],
+                None,
+                None,
+                s.depends_on,
+            )
+        )
     stage_count = max(counted.level, default=-1) + 1
     stages: list[list[str]] = [[] for _ in range(stage_count)]
     for i, s in enumerate(steps):
         stages[counted.level[i]].append(s.id)
     offsets = [x for i in range(len(steps)) for x in (elapsed.es[i], elapsed.ef[i])]
-    plan = _Plan(tuple(out), (*offsets, elapsed.total, counted.total), counted.total, elapsed.total,
-                 tuple(critical), tuple(tuple(g) for g in stages),
-                 tuple(s.id for s in flow.steps.values() if s.completion))
+    plan = _Plan(
+        tuple(out),
+        (*offsets, elapsed.total, counted.total),
+        counted.total,
+        elapsed.total,
+        tuple(critical),
+        tuple(tuple(g) for g in stages),
+        tuple(s.id for s in flow.steps.values() if s.completion),
+    )
     if len(_PLANS) >= _PLAN_LIMIT:
         _PLANS.clear()
     _PLANS[key] = (weakref.ref(flow), plan)
@@ -336,12 +370,20 @@ def schedule(
     last = max(d for d in (finish, counted_finish) if d is not None) if finish is not None else None
     warnings = tuple(cal.assumptions(start, last)) if cal is not None and isinstance(start, dt.date) and last else ()
     return Schedule(
-        flowchart=flow.id, name=flow.flowchart.name, mode=mode,
-        working_days=plan.working_days, elapsed_working_days=plan.elapsed_working_days,
-        critical_path=plan.critical_path, stages=plan.stages, steps=steps,
+        flowchart=flow.id,
+        name=flow.flowchart.name,
+        mode=mode,
+        working_days=plan.working_days,
+        elapsed_working_days=plan.elapsed_working_days,
+        critical_path=plan.critical_path,
+        stages=plan.stages,
+        steps=steps,
         completion_steps=plan.completion_steps,
-        start=start if isinstance(start, dt.date) else None, finish=finish, counted_finish=counted_finish,
-        warnings=warnings, flow=flow,
+        start=start if isinstance(start, dt.date) else None,
+        finish=finish,
+        counted_finish=counted_finish,
+        warnings=warnings,
+        flow=flow,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .calendar import plain_days
 from .flows import ResolvedFlow, resolve
 from .ruleset import RuleSet
 from .scheduler import schedule
@@ -53,16 +54,12 @@ def baseline_figures(ruleset: RuleSet) -> dict[str, Any] | None:
         "departments": len({s.department for s in flow.steps.values()}),
         "steps": fig.steps,
         "requisites": fig.requisites,
-        "working_days": _num(fig.working_days),
+        "working_days": plain_days(fig.working_days),
         "fees": sum(1 for item in items for f in item.fees if f.administrative),
         "intermediary_kinds": len({m.kind for m in intermediaries}),
         "intermediary_seals": sum(m.seals for m in intermediaries),
         "intermediary_fees": sum(1 for m in intermediaries if m.fee),
     }
-
-
-def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else round(x, 2)
 
 
 def stats(ruleset: RuleSet) -> dict[str, Any]:
@@ -98,10 +95,18 @@ def stats(ruleset: RuleSet) -> dict[str, Any]:
         "avg_steps": round(avg_steps, 2),
         "avg_requisites": round(avg_req, 2),
         "avg_working_days": round(avg_days, 2),
-        "fastest": {"flowchart": fastest.flowchart, "name": fastest.name, "working_days": _num(fastest.working_days)}
+        "fastest": {
+            "flowchart": fastest.flowchart,
+            "name": fastest.name,
+            "working_days": plain_days(fastest.working_days),
+        }
         if fastest
         else None,
-        "slowest": {"flowchart": slowest.flowchart, "name": slowest.name, "working_days": _num(slowest.working_days)}
+        "slowest": {
+            "flowchart": slowest.flowchart,
+            "name": slowest.name,
+            "working_days": plain_days(slowest.working_days),
+        }
         if slowest
         else None,
         "baseline": base,
@@ -113,7 +118,7 @@ def stats(ruleset: RuleSet) -> dict[str, Any]:
                 "category": f.category,
                 "steps": f.steps,
                 "requisites": f.requisites,
-                "working_days": _num(f.working_days),
+                "working_days": plain_days(f.working_days),
                 "departments": f.departments,
             }
             for f in flows

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from .calendar import plain_days
 from .checker import Space
 from .conditions import Cond
 from .errors import FlowmatchError, InputError
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
     from .scheduler import Schedule
 
 __all__ = ["UNSURE", "Candidate", "Option", "Outcome", "Question", "Wizard", "next_question", "plan", "wizard_for"]
+
+def _opt_days(x: float | None) -> float | int | None:
+    return None if x is None else plain_days(x)
+
 
 UNSURE = "unsure"
 """The answer value meaning 不确定 / not sure; accepted for any question."""
@@ -116,7 +121,8 @@ class Candidate:
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "kind": self.kind, "name": self.name, "share": round(self.share, 4),
                 "flowchart": self.flowchart, "flowchart_name": self.flowchart_name,
-                "working_days": _num(self.working_days), "elapsed_working_days": _num(self.elapsed_working_days)}
+                "working_days": _opt_days(self.working_days),
+                "elapsed_working_days": _opt_days(self.elapsed_working_days)}
 
 
 @dataclass(frozen=True)
@@ -166,12 +172,6 @@ class Outcome:
                         for i in self.invalid],
             "flags": dict(self.flags), "explanation": list(self.explanation),
         }
-
-
-def _num(x: float | None) -> float | int | None:
-    if x is None:
-        return None
-    return int(x) if float(x).is_integer() else round(x, 3)
 
 
 # --- conditions in canonical form ------------------------------------------------------------------
@@ -464,7 +464,7 @@ class Wizard:
         lines = [f"因“{labels}”不确定，以下 {len(candidates)} 种结果都有可能："]
         for c in candidates:
             if c.kind == "situation":
-                days = f"，{_num(c.working_days)} 个工作日" if c.working_days is not None else ""
+                days = f"，{plain_days(c.working_days)} 个工作日" if c.working_days is not None else ""
                 lines.append(f"可能 {c.rule} {c.name} → 流程图 {c.flowchart}{days}")
             else:
                 lines.append(f"可能不适用（{c.rule}）：{c.name}")
