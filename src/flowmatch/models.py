@@ -66,6 +66,14 @@ class PublishedFigure(Model):
     note: str | None = None
 
 
+class Tracking(Model):
+    """Case-tracking settings (issue 14): the warning ladder, in working days."""
+
+    warn_before: float = Field(2, ge=0, description="预警: this many working days before a task is due")
+    urge_after: float = Field(2, ge=0, description="催办: this many working days after a task fell due")
+    supervisor: Text = "督查部门"
+
+
 class Manifest(Model):
     name: Text
     name_en: Text
@@ -77,6 +85,7 @@ class Manifest(Model):
     service_centre: ServiceCentre
     categories: dict[Id, Category]
     published: dict[Id, PublishedFigure] = {}
+    tracking: Tracking = Tracking()
 
 
 # --- attributes ----------------------------------------------------------------------------------
