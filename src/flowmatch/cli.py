@@ -40,6 +40,8 @@ LAZY_COMMANDS = {
     "search": "flowmatch.cli_find:search",
     "ask": "flowmatch.cli_find:ask",
     "serve": "flowmatch.cli_find:serve",
+    "case": "flowmatch.cli_case:case",
+    "audit": "flowmatch.cli_case:audit",
 }
 
 

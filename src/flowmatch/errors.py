@@ -79,5 +79,6 @@ class TransitionError(TrackingError):
         self.state = state
         self.event = event
         self.allowed = tuple(allowed)
-        nxt = ", ".join(self.allowed) if self.allowed else "none (the task is finished or not yet ready)"
+        idle = {"waiting": "none until every prerequisite is done", "done": "none: the task is done"}
+        nxt = ", ".join(self.allowed) if self.allowed else idle.get(state, "none")
         super().__init__(f"case {case} step {step!r} is {state}: event {event!r} is not allowed; allowed next: {nxt}")
