@@ -261,7 +261,9 @@ def status(
     if events:
         for e in events:
             change = f"{e['from']}→{e['to']}" if e["from"] or e["to"] else ""
-            con.print(f"  #{e['seq']} {e['at']} {e['actor']}({e['role']}) {e['what']} {e['step'] or ''} {change} {e['note']}")
+            con.print(
+                f"  #{e['seq']} {e['at']} {e['actor']}({e['role']}) {e['what']} {e['step'] or ''} {change} {e['note']}"
+            )
 
 
 @case.command(name="list")
@@ -283,8 +285,7 @@ def list_(
 ) -> None:
     """The panoramic view: open tasks of open cases, by due date."""
     store = _store(db, rules)
-    rows = store.tasks(as_of=_date(as_of, "--as-of"), department=department, state=state, overdue=overdue,
-                       limit=limit)
+    rows = store.tasks(as_of=_date(as_of, "--as-of"), department=department, state=state, overdue=overdue, limit=limit)
     if as_json:
         _emit([r.to_dict() for r in rows])
         return
@@ -294,8 +295,16 @@ def list_(
     for col in ("受理编号", "流程图", "步骤 step", "部门", "状态", "开始", "到期 due", "超期(工作日)"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.number, r.flowchart, f"{r.step}\n[dim]{r.name}[/dim]", r.department_name, r.state,
-                      str(r.started_on or ""), str(r.due_on or ""), str(r.overdue_days or ""))
+        table.add_row(
+            r.number,
+            r.flowchart,
+            f"{r.step}\n[dim]{r.name}[/dim]",
+            r.department_name,
+            r.state,
+            str(r.started_on or ""),
+            str(r.due_on or ""),
+            str(r.overdue_days or ""),
+        )
     _console().print(table)
 
 
@@ -313,8 +322,10 @@ def sweep(db: str | None, rules: Path | None, as_json: bool, as_of: str | None, 
     con = _console()
     con.print(f"{result.as_of}: examined {result.examined} tasks, raised {len(result.raised)} warnings")
     for w in result.raised:
-        con.print(f"  {w.to_dict()['label']} {w.number} {w.step} [{w.department}] due {w.due_on} "
-                  f"({w.working_days} 工作日) → {'、'.join(w.notify)}")
+        con.print(
+            f"  {w.to_dict()['label']} {w.number} {w.step} [{w.department}] due {w.due_on} "
+            f"({w.working_days} 工作日) → {'、'.join(w.notify)}"
+        )
 
 
 @case.command()
@@ -324,8 +335,9 @@ def sweep(db: str | None, rules: Path | None, as_json: bool, as_of: str | None, 
 def stats(db: str | None, rules: Path | None, as_json: bool, since: str | None, until: str | None) -> None:
     """Actual vs promised working days per flowchart, department and item."""
     store = _store(db, rules)
-    result = store.stats(since=_date(since, "--since") if since else None,
-                         until=_date(until, "--until") if until else None)
+    result = store.stats(
+        since=_date(since, "--since") if since else None, until=_date(until, "--until") if until else None
+    )
     data = result.to_dict()
     if as_json:
         _emit(data)
@@ -333,15 +345,24 @@ def stats(db: str | None, rules: Path | None, as_json: bool, since: str | None, 
     from rich.table import Table
 
     con = _console()
-    for key, title in (("by_flowchart", "流程图 flowchart (cases)"), ("by_department", "部门 department (tasks)"),
-                       ("by_item", "事项 item (tasks)")):
+    for key, title in (
+        ("by_flowchart", "流程图 flowchart (cases)"),
+        ("by_department", "部门 department (tasks)"),
+        ("by_item", "事项 item (tasks)"),
+    ):
         table = Table(title=title)
         for col in ("id", "名称", "件数", "实际(工作日)", "承诺(工作日)", "超期件数", "按时率"):
             table.add_column(col)
         for row in data[key]:
-            table.add_row(row["id"], row["label"], str(row["count"]), str(plain_days(row["avg_actual_working_days"])),
-                          str(plain_days(row["avg_promised_working_days"])), str(row["late"]),
-                          f"{row['on_time_share']:.0%}")
+            table.add_row(
+                row["id"],
+                row["label"],
+                str(row["count"]),
+                str(plain_days(row["avg_actual_working_days"])),
+                str(plain_days(row["avg_promised_working_days"])),
+                str(row["late"]),
+                f"{row['on_time_share']:.0%}",
+            )
         con.print(table)
 
 

@@ -31,8 +31,11 @@ class Server:
     def stop(self) -> None:
         if self.directory is None or self.bindir is None:
             return
-        _run(self.user, [str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "-w",
-                         "stop"], check=False)
+        _run(
+            self.user,
+            [str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop"],
+            check=False,
+        )
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -54,8 +57,11 @@ def _bindir() -> Path | None:
 def _run(user: str | None, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
     if user is not None:
         runner = shutil.which("runuser")
-        argv = [runner, "-u", user, "--", *argv] if runner else ["su", user, "-s", "/bin/sh", "-c",
-                                                                   " ".join(f"'{a}'" for a in argv)]
+        argv = (
+            [runner, "-u", user, "--", *argv]
+            if runner
+            else ["su", user, "-s", "/bin/sh", "-c", " ".join(f"'{a}'" for a in argv)]
+        )
     return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=120)
 
 
@@ -82,11 +88,39 @@ def start() -> Server | str:
         if user is not None:
             shutil.chown(directory, user)
         data = directory / "data"
-        _run(user, [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                    "--no-sync", "--locale=C"])
+        _run(
+            user,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ],
+        )
         options = f"-c listen_addresses='' -k {directory} -c fsync=off -c synchronous_commit=off -c max_connections=200"
-        _run(user, [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w",
-                    "-t", "60", "start"])
+        _run(
+            user,
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(directory / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", "") or ""
         shutil.rmtree(directory, ignore_errors=True)

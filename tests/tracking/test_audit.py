@@ -53,8 +53,14 @@ def verify_cli(store: CaseStore) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("sql", ["UPDATE events SET note = 'x' WHERE seq = 2", "DELETE FROM events WHERE seq = 2",
-                                 "UPDATE events SET seq = 999 WHERE seq = 2"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET note = 'x' WHERE seq = 2",
+        "DELETE FROM events WHERE seq = 2",
+        "UPDATE events SET seq = 999 WHERE seq = 2",
+    ],
+)
 def test_the_database_refuses_update_and_delete(store: CaseStore, sql: str) -> None:
     some_history(store)
     with pytest.raises(DBAPIError), store.engine.begin() as conn:
@@ -75,20 +81,37 @@ def test_postgres_refuses_truncate(store: CaseStore) -> None:
 
 Case = tuple[Callable[[int], tuple[str, ...]], int | Callable[[int], int], str, str]
 ATTACKS: dict[str, Case] = {
-    "edited": (lambda n: ("UPDATE events SET note = '已按时办结' WHERE seq = 3",), 3, "edited",
-               "event 3 (accept, JS2026-000001) was edited: its content no longer matches its hash"),
+    "edited": (
+        lambda n: ("UPDATE events SET note = '已按时办结' WHERE seq = 3",),
+        3,
+        "edited",
+        "event 3 (accept, JS2026-000001) was edited: its content no longer matches its hash",
+    ),
     "edited actor": (lambda n: ("UPDATE events SET actor = 'someone else' WHERE seq = 5",), 5, "edited", "event 5 "),
-    "deleted": (lambda n: ("DELETE FROM events WHERE seq = 4",), 4, "deleted",
-                "event 4 is missing: the chain jumps from event 3 to event 5"),
+    "deleted": (
+        lambda n: ("DELETE FROM events WHERE seq = 4",),
+        4,
+        "deleted",
+        "event 4 is missing: the chain jumps from event 3 to event 5",
+    ),
     "reordered": (
-        lambda n: ("UPDATE events SET seq = -1 WHERE seq = 3", "UPDATE events SET seq = 3 WHERE seq = 4",
-                   "UPDATE events SET seq = 4 WHERE seq = -1"),
-        3, "reordered", "event 3 (handle, JS2026-000001) does not follow event 2",
+        lambda n: (
+            "UPDATE events SET seq = -1 WHERE seq = 3",
+            "UPDATE events SET seq = 3 WHERE seq = 4",
+            "UPDATE events SET seq = 4 WHERE seq = -1",
+        ),
+        3,
+        "reordered",
+        "event 3 (handle, JS2026-000001) does not follow event 2",
     ),
     "renumbered after a delete": (
-        lambda n: ("DELETE FROM events WHERE seq = 2", *(f"UPDATE events SET seq = {k - 1} WHERE seq = {k}"
-                                                         for k in range(3, n + 1))),
-        2, "reordered", "event 2 ",
+        lambda n: (
+            "DELETE FROM events WHERE seq = 2",
+            *(f"UPDATE events SET seq = {k - 1} WHERE seq = {k}" for k in range(3, n + 1)),
+        ),
+        2,
+        "reordered",
+        "event 2 ",
     ),
     "last deleted": (lambda n: (f"DELETE FROM events WHERE seq = {n}",), lambda n: n, "deleted", "is missing"),
 }

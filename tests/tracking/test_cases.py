@@ -180,8 +180,13 @@ def test_open_checks_its_input(store: CaseStore) -> None:
     with pytest.raises(InputError, match="fails the GB 32100-2015 check: the last character should be '3'"):
         store.open_case(F10, applicant="x", credit_code="91350100M000100Y44", at="2026-03-02", by="w")
     with pytest.raises(InputError, match="the profile is incomplete; still needed: building_use"):
-        store.open_case({k: v for k, v in F10.items() if k != "building_use"}, applicant="x", credit_code=CREDIT,
-                        at="2026-03-02", by="w")
+        store.open_case(
+            {k: v for k, v in F10.items() if k != "building_use"},
+            applicant="x",
+            credit_code=CREDIT,
+            at="2026-03-02",
+            by="w",
+        )
     first = open_f10(store, at="2026-03-02")
     second = open_f10(store, at="2026-03-02")
     assert (first, second) == ("JS2026-000001", "JS2026-000002")
@@ -204,9 +209,11 @@ def test_projected_finish_follows_actual_progress(store: CaseStore, ruleset: Rul
 
 def test_query_code_is_stored_hashed_and_checked(store: CaseStore) -> None:
     opened = store.open_case(F10, applicant="x", credit_code=CREDIT, at="2026-03-02", by="w")
-    assert store.status(opened.number, as_of=D(2026, 3, 2), query_code=opened.query_code.lower()).number == opened.number
+    assert (
+        store.status(opened.number, as_of=D(2026, 3, 2), query_code=opened.query_code.lower()).number == opened.number
+    )
     for number, code in ((opened.number, "WRONGCODE2"), ("JS2026-000099", opened.query_code)):
-        with pytest.raises(InputError, match="^no case with this 受理编号 and query code$"):
+        with pytest.raises(InputError, match=r"^no case with this 受理编号 and query code$"):
             store.status(number, as_of=D(2026, 3, 2), query_code=code)
     with store.engine.connect() as conn:
         dump = " ".join(str(v) for v in conn.execute(text("SELECT * FROM cases")).one())
@@ -249,8 +256,23 @@ def cli(db_url: str, *args: str) -> tuple[int, str]:
 
 def test_f10_walks_through_every_task_by_the_cli(db_url: str) -> None:
     pairs = [f"{k}={v}" for k, v in F10.items()]
-    code, out = cli(db_url, "case", "open", *pairs, "--applicant", "哈东置业", "--credit-code", CREDIT, "--by", "w1",
-                    "--at", "2026-03-02T09:00", "--project-name", "哈东华府二期", "--json")
+    code, out = cli(
+        db_url,
+        "case",
+        "open",
+        *pairs,
+        "--applicant",
+        "哈东置业",
+        "--credit-code",
+        CREDIT,
+        "--by",
+        "w1",
+        "--at",
+        "2026-03-02T09:00",
+        "--project-name",
+        "哈东华府二期",
+        "--json",
+    )
     assert code == 0, out
     opened = json.loads(out)
     number = opened["number"]
@@ -264,8 +286,9 @@ def test_f10_walks_through_every_task_by_the_cli(db_url: str) -> None:
             break
         for step in status["ready"]:
             for event in WALK:
-                code, out = cli(db_url, "case", "record", number, step, event, "--by", "承办人", "--at",
-                                f"{day.isoformat()}T10:00")
+                code, out = cli(
+                    db_url, "case", "record", number, step, event, "--by", "承办人", "--at", f"{day.isoformat()}T10:00"
+                )
                 assert code == 0, out
         day += dt.timedelta(days=1)
     assert status["state"] == "done"
@@ -282,11 +305,22 @@ def test_cli_exit_codes(db_url: str) -> None:
     pairs = [f"{k}={v}" for k, v in F10.items()]
     code, out = cli(db_url, "case", "open", *pairs, "--applicant", "x", "--credit-code", "123", "--by", "w")
     assert code == 2 and "has 3 characters; a code has 18" in out
-    code, out = cli(db_url, "case", "open", *pairs, "--applicant", "x", "--credit-code", CREDIT, "--by", "w",
-                    "--at", "2026-03-02")
+    code, out = cli(
+        db_url, "case", "open", *pairs, "--applicant", "x", "--credit-code", CREDIT, "--by", "w", "--at", "2026-03-02"
+    )
     assert code == 0 and "JS2026-000001" in out
-    code, out = cli(db_url, "case", "record", "JS2026-000001", "land_transfer_contract", "complete", "--by", "x",
-                    "--at", "2026-03-02")
+    code, out = cli(
+        db_url,
+        "case",
+        "record",
+        "JS2026-000001",
+        "land_transfer_contract",
+        "complete",
+        "--by",
+        "x",
+        "--at",
+        "2026-03-02",
+    )
     assert code == 1
     assert "event 'complete' is not allowed; allowed next: accept" in out
     code, out = cli(db_url, "case", "record", "JS2026-000001", "land_transfer_contract", "teleport", "--by", "x")
@@ -303,8 +337,9 @@ def test_default_database_is_a_per_user_sqlite_file(tmp_path: Path, monkeypatch:
     monkeypatch.delenv("FLOWMATCH_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     pairs = [f"{k}={v}" for k, v in F10.items()]
-    result = CliRunner().invoke(main, ["case", "open", *pairs, "--applicant", "x", "--credit-code", CREDIT, "--by",
-                                       "w", "--at", "2026-03-02"])
+    result = CliRunner().invoke(
+        main, ["case", "open", *pairs, "--applicant", "x", "--credit-code", CREDIT, "--by", "w", "--at", "2026-03-02"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "data" / "flowmatch" / "cases.sqlite").is_file()
     monkeypatch.setenv("FLOWMATCH_DB", str(tmp_path / "elsewhere.db"))

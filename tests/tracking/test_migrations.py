@@ -31,9 +31,12 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
         assert storage.current_revision(eng) in (None, "")
         if eng.dialect.name == "postgresql":
             with eng.connect() as conn:
-                assert conn.execute(
-                    text("SELECT count(*) FROM pg_proc WHERE proname = 'flowmatch_events_append_only'")
-                ).scalar_one() == 0
+                assert (
+                    conn.execute(
+                        text("SELECT count(*) FROM pg_proc WHERE proname = 'flowmatch_events_append_only'")
+                    ).scalar_one()
+                    == 0
+                )
         storage.upgrade(eng)
         assert _tables(eng) == TABLES
     finally:

@@ -45,9 +45,9 @@ def test_refusals_name_the_allowed_events() -> None:
     assert str(exc.value) == (
         "case JS2026-000001 step 'eia' is handling: event 'approve' is not allowed; allowed next: review, suspend"
     )
-    with pytest.raises(TransitionError, match="allowed next: none: the task is done$"):
+    with pytest.raises(TransitionError, match=r"allowed next: none: the task is done$"):
         next_state("C", "s", "done", "complete")
-    with pytest.raises(InputError, match="^unknown event 'go'; allowed: accept, handle, review, approve, reject, "):
+    with pytest.raises(InputError, match=r"^unknown event 'go'; allowed: accept, handle, review, approve, reject, "):
         next_state("C", "s", "ready", "go")
 
 

@@ -122,8 +122,9 @@ def test_concurrent_sweep_processes_raise_each_warning_once(db_url: str, ruleset
     setup.engine.dispose()
     argv = [sys.executable, "-m", "flowmatch.cli", "case", "sweep", "--db", db_url, "--as-of", "2026-03-09", "--json"]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(3)]
+    procs = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outputs]
     got = Counter((w["number"], w["step"], w["level"]) for out, _ in outputs for w in json.loads(out)["raised"])

@@ -142,35 +142,68 @@ def verify(conn: Connection, *, batch: int = 10_000) -> AuditReport:
         data = _row_dict(row)
         if row.seq != expected_seq:
             missing = expected_seq if row.seq > expected_seq else row.seq
-            return _report(count, head_seq, head_hash, Finding(
-                missing, "deleted",
-                f"event {missing} is missing: the chain jumps from event {expected_seq - 1} to event {row.seq}",
-                data))
+            return _report(
+                count,
+                head_seq,
+                head_hash,
+                Finding(
+                    missing,
+                    "deleted",
+                    f"event {missing} is missing: the chain jumps from event {expected_seq - 1} to event {row.seq}",
+                    data,
+                ),
+            )
         if row.prev_hash != prev:
-            return _report(count, head_seq, head_hash, Finding(
-                row.seq, "reordered",
-                f"event {row.seq} ({row.what}, {row.case_number or '-'}) does not follow event {row.seq - 1}: "
-                "its previous-hash is not the hash of the event before it (this event was moved or replaced, "
-                f"or event {row.seq - 1} was rewritten)",
-                data))
+            return _report(
+                count,
+                head_seq,
+                head_hash,
+                Finding(
+                    row.seq,
+                    "reordered",
+                    f"event {row.seq} ({row.what}, {row.case_number or '-'}) does not follow event {row.seq - 1}: "
+                    "its previous-hash is not the hash of the event before it (this event was moved or replaced, "
+                    f"or event {row.seq - 1} was rewritten)",
+                    data,
+                ),
+            )
         if event_hash(prev, {k: getattr(row, k) for k in _FIELDS}) != row.hash:
-            return _report(count, head_seq, head_hash, Finding(
-                row.seq, "edited",
-                f"event {row.seq} ({row.what}, {row.case_number or '-'}) was edited: its content no longer "
-                "matches its hash",
-                data))
+            return _report(
+                count,
+                head_seq,
+                head_hash,
+                Finding(
+                    row.seq,
+                    "edited",
+                    f"event {row.seq} ({row.what}, {row.case_number or '-'}) was edited: its content no longer "
+                    "matches its hash",
+                    data,
+                ),
+            )
         prev = row.hash
         last_seq = row.seq
         expected_seq += 1
     if last_seq != head_seq or prev != head_hash:
         if last_seq < head_seq:
-            return _report(count, head_seq, head_hash, Finding(
-                last_seq + 1, "deleted",
-                f"event {last_seq + 1} is missing: the chain head says there are {head_seq} events, "
-                f"the log ends at event {last_seq}"))
-        return _report(count, head_seq, head_hash, Finding(
-            last_seq, "truncated",
-            f"the chain head (event {head_seq}) does not match the last event ({last_seq})"))
+            return _report(
+                count,
+                head_seq,
+                head_hash,
+                Finding(
+                    last_seq + 1,
+                    "deleted",
+                    f"event {last_seq + 1} is missing: the chain head says there are {head_seq} events, "
+                    f"the log ends at event {last_seq}",
+                ),
+            )
+        return _report(
+            count,
+            head_seq,
+            head_hash,
+            Finding(
+                last_seq, "truncated", f"the chain head (event {head_seq}) does not match the last event ({last_seq})"
+            ),
+        )
     return _report(count, head_seq, head_hash, None)
 
 

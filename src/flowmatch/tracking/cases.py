@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..calendar import WorkCalendar, plain_days
@@ -370,14 +370,20 @@ class CaseStore:
             mode_note = "；告知承诺" if commitment else ""
             events = [
                 audit.NewEvent(
-                    at, by, role, "open", number, None, None, "open",
+                    at,
+                    by,
+                    role,
+                    "open",
+                    number,
+                    None,
+                    None,
+                    "open",
                     f"受理 {result.situation}/{flow.id}；{applicant.strip()}（{code}）；规则 {ruleset_id} "
                     f"{digest[:12]}{mode_note}",
                 )
             ]
             events += [
-                audit.NewEvent(at, "flowmatch", "system", states.RELEASE, number, sid, "waiting", "ready",
-                               "同步启动")
+                audit.NewEvent(at, "flowmatch", "system", states.RELEASE, number, sid, "waiting", "ready", "同步启动")
                 for sid in ready
             ]
             audit.append(conn, events)
@@ -410,7 +416,9 @@ class CaseStore:
             tasks = {t.step: t for t in _task_rows(conn, case.id)}
             task = tasks.get(step)
             if task is None:
-                raise InputError(f"case {number} has no step {step!r}", allowed=sorted(tasks, key=lambda s: tasks[s].position))
+                raise InputError(
+                    f"case {number} has no step {step!r}", allowed=sorted(tasks, key=lambda s: tasks[s].position)
+                )
             if case.state != "open":
                 raise TrackingError(f"case {number} is closed ({case.state}); no further events can be recorded")
             target = states.next_state(number, step, task.state, event, task.suspended_from)
@@ -451,18 +459,31 @@ class CaseStore:
                             .where(Task.id == t.id)
                             .values(state="ready", started_on=day, due_on=due, updated_at=at)
                         )
-                        events.append(audit.NewEvent(at, "flowmatch", "system", states.RELEASE, number, sid,
-                                                     "waiting", "ready", f"前置办结（{step}），同步启动"))
+                        events.append(
+                            audit.NewEvent(
+                                at,
+                                "flowmatch",
+                                "system",
+                                states.RELEASE,
+                                number,
+                                sid,
+                                "waiting",
+                                "ready",
+                                f"前置办结（{step}），同步启动",
+                            )
+                        )
                     if all(t.state == "done" for t in tasks.values()):
                         case_state = "done"
                 if case_state != "open":
                     conn.execute(update(Case).where(Case.id == case.id).values(state=case_state, closed_on=day))
                     label = "办结" if case_state == "done" else "不予许可，案件终止"
-                    events.append(audit.NewEvent(at, "flowmatch", "system", "close", number, None, "open", case_state,
-                                                 label))
+                    events.append(
+                        audit.NewEvent(at, "flowmatch", "system", "close", number, None, "open", case_state, label)
+                    )
             audit.append(conn, events)
-        return Recorded(number, step, event, source, target, tuple(released), case_state,
-                        changes.get("due_on", task.due_on))
+        return Recorded(
+            number, step, event, source, target, tuple(released), case_state, changes.get("due_on", task.due_on)
+        )
 
     # --- status -----------------------------------------------------------------------------------
     def status(self, number: str, *, as_of: dt.date | str, query_code: str | None = None) -> CaseStatus:
@@ -490,9 +511,22 @@ class CaseStore:
             end = proj.ends.get(t.step)
             views.append(
                 TaskView(
-                    t.step, t.name, t.item, t.department, self._department_name(t.department, t.owner), t.owner,
-                    t.counted, t.duration, tuple(t.depends_on), t.state, t.started_on, t.due_on, t.finished_on,
-                    t.suspended_days, overdue, end,
+                    t.step,
+                    t.name,
+                    t.item,
+                    t.department,
+                    self._department_name(t.department, t.owner),
+                    t.owner,
+                    t.counted,
+                    t.duration,
+                    tuple(t.depends_on),
+                    t.state,
+                    t.started_on,
+                    t.due_on,
+                    t.finished_on,
+                    t.suspended_days,
+                    overdue,
+                    end,
                     any(d is not None and not cal.covers(d.year) for d in (t.due_on, end)),
                 )
             )
@@ -558,17 +592,30 @@ class CaseStore:
                 if task.state in ("done", "suspended", "waiting"):
                     late = 0
                 out.append(
-                    ListedTask(task.number, task.project_name, task.flowchart, task.step, task.name, task.department,
-                               self._department_name(task.department, task.owner), task.owner, task.state,
-                               task.started_on, task.due_on, late)
+                    ListedTask(
+                        task.number,
+                        task.project_name,
+                        task.flowchart,
+                        task.step,
+                        task.name,
+                        task.department,
+                        self._department_name(task.department, task.owner),
+                        task.owner,
+                        task.state,
+                        task.started_on,
+                        task.due_on,
+                        late,
+                    )
                 )
         return out
 
     def cases(self) -> list[tuple[str, str, str]]:
         """``(number, flowchart, state)`` of every case, oldest first."""
         with self.engine.connect() as conn:
-            return [(r.number, r.flowchart, r.state) for r in conn.execute(
-                select(Case.number, Case.flowchart, Case.state).order_by(Case.id))]
+            return [
+                (r.number, r.flowchart, r.state)
+                for r in conn.execute(select(Case.number, Case.flowchart, Case.state).order_by(Case.id))
+            ]
 
     # --- sweep, audit, statistics (their own modules) ---------------------------------------------
     def sweep(self, *, as_of: dt.date | str, by: str = "sweep") -> Any:
@@ -598,8 +645,17 @@ class CaseStore:
                 select(*Event.__table__.c).where(Event.case_number == number.strip().upper()).order_by(Event.seq)
             )
             return [
-                {"seq": e.seq, "at": e.at.isoformat(sep=" "), "actor": e.actor, "role": e.role, "step": e.step,
-                 "what": e.what, "from": e.from_state, "to": e.to_state, "note": e.note}
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(sep=" "),
+                    "actor": e.actor,
+                    "role": e.role,
+                    "step": e.step,
+                    "what": e.what,
+                    "from": e.from_state,
+                    "to": e.to_state,
+                    "note": e.note,
+                }
                 for e in rows
             ]
 
@@ -651,7 +707,7 @@ def _case_row(conn: Connection, number: str, *, lock: bool = False) -> Any:
 
 
 def _check_code(conn: Connection, number: str, code: str) -> None:
-    row: Row[Any] | None = conn.execute(
+    row = conn.execute(
         select(Case.query_salt, Case.query_hash).where(Case.number == number.strip().upper())
     ).one_or_none()
     salt, stored = (row.query_salt, row.query_hash) if row is not None else ("-", "0" * 64)
@@ -677,4 +733,3 @@ def open_store(
         ruleset if ruleset is not None else default_ruleset(),
         calendar if calendar is not None else WorkCalendar(assume_weekends=True),
     )
-

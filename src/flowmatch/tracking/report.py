@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-
 from .schema import Case, Task
 
 if TYPE_CHECKING:
@@ -75,13 +74,17 @@ def stats(store: CaseStore, since: dt.date | None, until: dt.date | None) -> Tra
     cal = store.calendar
     rs = store.ruleset
     tasks, cases = Task.__table__, Case.__table__
-    tq = (
-        select(tasks.c.item, tasks.c.department, tasks.c.duration, tasks.c.started_on, tasks.c.finished_on,
-               tasks.c.suspended_days)
-        .where(tasks.c.state == "done", tasks.c.counted.is_(True), tasks.c.finished_on.is_not(None))
-    )
+    tq = select(
+        tasks.c.item,
+        tasks.c.department,
+        tasks.c.duration,
+        tasks.c.started_on,
+        tasks.c.finished_on,
+        tasks.c.suspended_days,
+    ).where(tasks.c.state == "done", tasks.c.counted.is_(True), tasks.c.finished_on.is_not(None))
     cq = select(cases.c.flowchart, cases.c.opened_on, cases.c.closed_on, cases.c.promised_days).where(
-        cases.c.state == "done", cases.c.closed_on.is_not(None))
+        cases.c.state == "done", cases.c.closed_on.is_not(None)
+    )
     if since is not None:
         tq = tq.where(tasks.c.finished_on >= since)
         cq = cq.where(cases.c.closed_on >= since)
@@ -98,8 +101,8 @@ def stats(store: CaseStore, since: dt.date | None, until: dt.date | None) -> Tra
             by_dept[row.department].add(actual, row.duration)
             by_item[row.item].add(actual, row.duration)
             n_tasks += 1
-        for row in conn.execute(cq):
-            by_flow[row.flowchart].add(cal.between(row.opened_on, row.closed_on), row.promised_days)
+        for case in conn.execute(cq):
+            by_flow[case.flowchart].add(cal.between(case.opened_on, case.closed_on), case.promised_days)
             n_cases += 1
 
     def label_dept(key: str) -> str:
@@ -123,6 +126,3 @@ def stats(store: CaseStore, since: dt.date | None, until: dt.date | None) -> Tra
         n_tasks,
         n_cases,
     )
-
-
-

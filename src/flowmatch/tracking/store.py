@@ -51,7 +51,9 @@ def engine(url: str | None = None, *, migrate: bool = True, **options: Any) -> E
     try:
         parsed = make_url(target)
     except ArgumentError:
-        raise InputError(f"database URL {url!r} is not a URL; allowed: sqlite:///PATH, postgresql+psycopg://...") from None
+        raise InputError(
+            f"database URL {url!r} is not a URL; allowed: sqlite:///PATH, postgresql+psycopg://..."
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -65,8 +65,11 @@ class SweepResult:
     raised: tuple[RaisedWarning, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "examined": self.examined,
-                "raised": [w.to_dict() for w in self.raised]}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "examined": self.examined,
+            "raised": [w.to_dict() for w in self.raised],
+        }
 
 
 def levels_for(cal: WorkCalendar, due: dt.date, as_of: dt.date, warn_before: float, urge_after: float) -> list[str]:
@@ -81,15 +84,30 @@ def sweep(store: CaseStore, as_of: dt.date, *, by: str = "sweep") -> SweepResult
     cal = store.calendar
     tasks, cases = Task.__table__, Case.__table__
     with store.engine.begin() as conn:
-        windows = [float(w) for (w,) in conn.execute(select(cases.c.warn_before).where(cases.c.state == "open")
-                                                     .distinct())]
+        windows = [
+            float(w) for (w,) in conn.execute(select(cases.c.warn_before).where(cases.c.state == "open").distinct())
+        ]
         horizon = cal.add(as_of, max(windows, default=0.0))
         query = (
-            select(tasks.c.id, tasks.c.case_id, tasks.c.step, tasks.c.name, tasks.c.department, tasks.c.due_on,
-                   cases.c.number, cases.c.warn_before, cases.c.urge_after, cases.c.supervisor)
+            select(
+                tasks.c.id,
+                tasks.c.case_id,
+                tasks.c.step,
+                tasks.c.name,
+                tasks.c.department,
+                tasks.c.due_on,
+                cases.c.number,
+                cases.c.warn_before,
+                cases.c.urge_after,
+                cases.c.supervisor,
+            )
             .join(cases, cases.c.id == tasks.c.case_id)
-            .where(tasks.c.state.in_(states.CLOCK_STATES), tasks.c.owner == "department",
-                   tasks.c.due_on.is_not(None), tasks.c.due_on <= horizon)
+            .where(
+                tasks.c.state.in_(states.CLOCK_STATES),
+                tasks.c.owner == "department",
+                tasks.c.due_on.is_not(None),
+                tasks.c.due_on <= horizon,
+            )
             .order_by(tasks.c.due_on, tasks.c.id)
         )
         if conn.dialect.name == "postgresql":
@@ -102,26 +120,48 @@ def sweep(store: CaseStore, as_of: dt.date, *, by: str = "sweep") -> SweepResult
                 dept = store._department_name(row.department)
                 notify = (dept, row.supervisor) if level == "urge" else (dept,)
                 days = cal.between(row.due_on, as_of) if level != "warning" else cal.between(as_of, row.due_on)
-                wanted.append({"task_id": row.id, "case_id": row.case_id, "level": level, "raised_on": as_of,
-                               "due_on": row.due_on, "notify": list(notify)})
-                info[(row.id, level)] = RaisedWarning(row.number, row.step, row.name, dept, level, row.due_on, days,
-                                                      notify)
+                wanted.append(
+                    {
+                        "task_id": row.id,
+                        "case_id": row.case_id,
+                        "level": level,
+                        "raised_on": as_of,
+                        "due_on": row.due_on,
+                        "notify": list(notify),
+                    }
+                )
+                info[(row.id, level)] = RaisedWarning(
+                    row.number, row.step, row.name, dept, level, row.due_on, days, notify
+                )
         raised: list[RaisedWarning] = []
         if wanted:
             ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(TaskWarning)
             stmt = ins.on_conflict_do_nothing(index_elements=["task_id", "level"]).returning(
-                TaskWarning.task_id, TaskWarning.level)
-            inserted = set()
+                TaskWarning.task_id, TaskWarning.level
+            )
+            inserted: set[tuple[int, str]] = set()
             for chunk in range(0, len(wanted), 5000):
-                result = conn.execute(stmt, wanted[chunk:chunk + 5000])
+                result = conn.execute(stmt, wanted[chunk : chunk + 5000])
                 inserted.update((r.task_id, r.level) for r in result)
             raised = [info[(w["task_id"], w["level"])] for w in wanted if (w["task_id"], w["level"]) in inserted]
         at = dt.datetime.combine(as_of, dt.time())
-        audit.append(conn, [
-            audit.NewEvent(at, by, "system", w.level, w.number, w.step, None, None,
-                           f"{LEVEL_LABELS[w.level]}：{w.department}，到期 {w.due_on.isoformat()}"
-                           f"{'，已超 ' + str(w.working_days) + ' 个工作日' if w.level != 'warning' else ''}"
-                           f"；通知 {'、'.join(w.notify)}")
-            for w in raised
-        ])
+        audit.append(
+            conn,
+            [
+                audit.NewEvent(
+                    at,
+                    by,
+                    "system",
+                    w.level,
+                    w.number,
+                    w.step,
+                    None,
+                    None,
+                    f"{LEVEL_LABELS[w.level]}：{w.department}，到期 {w.due_on.isoformat()}"
+                    f"{'，已超 ' + str(w.working_days) + ' 个工作日' if w.level != 'warning' else ''}"
+                    f"；通知 {'、'.join(w.notify)}",
+                )
+                for w in raised
+            ],
+        )
     return SweepResult(as_of, len(candidates), tuple(raised))
