@@ -310,32 +310,31 @@ class CaseStore:
         durations = {s.id: (s.commitment.duration if commitment and s.commitment else s.duration) for s in steps}
         with self.engine.begin() as conn:
             number = _next_number(conn, day.year)
+            case_values: dict[str, Any] = {
+                "credit_code": code,
+                "project_name": project_name,
+                "profile": {k: v for k, v in profile.items()},
+                "situation": result.situation,
+                "flowchart": flow.id,
+                "ruleset_id": ruleset_id,
+                "ruleset_digest": digest,
+                "commitment": commitment,
+                "query_salt": salt,
+                "query_hash": _hash_code(salt, query_code),
+                "warn_before": settings.warn_before,
+                "urge_after": settings.urge_after,
+                "supervisor": settings.supervisor,
+                "promised_days": plan.elapsed_working_days,
+                "promised_counted_days": plan.working_days,
+                "state": "open",
+                "opened_at": at,
+                "opened_on": day,
+                "opened_by": by,
+                "closed_on": None,
+            }
             case_id = conn.execute(
                 insert(Case).returning(Case.id),
-                {
-                    "number": number,
-                    "applicant": applicant.strip(),
-                    "credit_code": code,
-                    "project_name": project_name,
-                    "profile": {k: v for k, v in profile.items()},
-                    "situation": result.situation,
-                    "flowchart": flow.id,
-                    "ruleset_id": ruleset_id,
-                    "ruleset_digest": digest,
-                    "commitment": commitment,
-                    "query_salt": salt,
-                    "query_hash": _hash_code(salt, query_code),
-                    "warn_before": settings.warn_before,
-                    "urge_after": settings.urge_after,
-                    "supervisor": settings.supervisor,
-                    "promised_days": plan.elapsed_working_days,
-                    "promised_counted_days": plan.working_days,
-                    "state": "open",
-                    "opened_at": at,
-                    "opened_on": day,
-                    "opened_by": by,
-                    "closed_on": None,
-                },
+                {"number": number, "applicant": applicant.strip(), **case_values},
             ).scalar_one()
             rows = []
             ready = []
@@ -387,7 +386,9 @@ class CaseStore:
                 for sid in ready
             ]
             audit.append(conn, events)
-            status = self._status(conn, number, day)
+        # the status is built from what was just written (no read back)
+        case_row = SimpleNamespace(id=case_id, number=number, applicant=applicant.strip(), **case_values)
+        status = self._build_status(case_row, [SimpleNamespace(**r) for r in rows], day)
         return OpenedCase(number, query_code, status)
 
     # --- record -----------------------------------------------------------------------------------
@@ -499,7 +500,9 @@ class CaseStore:
 
     def _status(self, conn: Connection, number: str, as_of: dt.date) -> CaseStatus:
         case = _case_row(conn, number)
-        tasks = _task_rows(conn, case.id)
+        return self._build_status(case, _task_rows(conn, case.id), as_of)
+
+    def _build_status(self, case: Any, tasks: list[Any], as_of: dt.date) -> CaseStatus:
         cal = self.calendar
         proj = project(cal, tasks, as_of)
         views = []
