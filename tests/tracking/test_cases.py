@@ -55,6 +55,9 @@ def test_f10_walks_through_every_task_by_library(store: CaseStore, ruleset: Rule
     assert [t.step for t in opened.tasks] == expected_steps
     assert opened.ready == ("land_transfer_contract",)
     assert opened.tasks[0].owner == "applicant" and opened.tasks[0].department_name == "申请人"
+    design = {t.step: t for t in opened.tasks}["design_review"]
+    assert design.members == ("ghj", "xf", "rfb", "ylj", "jgj")  # the 5-department joint review
+    assert design.to_dict()["members"] == list(design.members)
 
     released = walk(store, number, D(2026, 3, 2))
     final = store.status(number, as_of=D(2026, 6, 1))

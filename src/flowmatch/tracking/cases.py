@@ -101,6 +101,8 @@ class TaskView:
     projected_end: dt.date | None
     estimated: bool
     """Its due or projected date lies in a year without official calendar data (assumed Mon–Fri)."""
+    members: tuple[str, ...] = ()
+    """Member departments of a joint procedure (联合审批), the lead department first."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +111,7 @@ class TaskView:
             "item": self.item,
             "department": self.department,
             "department_name": self.department_name,
+            "members": list(self.members),
             "owner": self.owner,
             "counted": self.counted,
             "duration": plain_days(self.duration),
@@ -531,6 +534,7 @@ class CaseStore:
                     overdue,
                     end,
                     any(d is not None and not cal.covers(d.year) for d in (t.due_on, end)),
+                    tuple(t.members),
                 )
             )
         promised = cal.add(case.opened_on, case.promised_days)
