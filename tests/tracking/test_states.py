@@ -61,3 +61,20 @@ def test_credit_codes() -> None:
     with pytest.raises(InputError, match="the last character should be '3'"):
         validate_credit_code("91350100M000100Y4X")
     assert len(ALPHABET) == 31
+
+
+def test_the_constant_time_working_day_count_agrees_with_the_calendar() -> None:
+    import datetime as dt
+    import random
+
+    from flowmatch.calendar import WorkCalendar
+    from flowmatch.tracking.progress import WorkdayCount
+
+    cal = WorkCalendar()
+    count = WorkdayCount(cal)
+    rng = random.Random(14)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(1096)]  # 2024–2026
+    for _ in range(500):
+        a, b = rng.choice(days), rng.choice(days)
+        assert count.between(a, b) == (cal.between(a, b) if b > a else 0), (a, b)
+    assert count.between(dt.date(2026, 2, 12), dt.date(2026, 2, 24)) == 3  # Feb 13, 14 (调休), 24

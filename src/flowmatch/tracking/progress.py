@@ -34,6 +34,38 @@ class TaskLike(Protocol):
     finished_on: dt.date | None
 
 
+class WorkdayCount:
+    """``cal.between(a, b)`` in constant time, from per-year running counts of working days.
+
+    Each year's table is built by asking ``cal.is_workday`` for each of its days, so the same errors
+    (a year without data) and the same assumption notes arise as with ``cal.between``."""
+
+    def __init__(self, cal: WorkCalendar) -> None:
+        self.cal = cal
+        self._years: dict[int, list[int]] = {}
+
+    def _upto(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year up to and including ``day``."""
+        table = self._years.get(day.year)
+        if table is None:
+            table = [0]
+            current = dt.date(day.year, 1, 1)
+            while current.year == day.year:
+                table.append(table[-1] + self.cal.is_workday(current))
+                current += dt.timedelta(days=1)
+            self._years[day.year] = table
+        return table[day.timetuple().tm_yday]
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when ``end <= start``)."""
+        if end <= start:
+            return 0
+        total = self._upto(end) - self._upto(start)
+        for year in range(start.year, end.year):
+            total += self._upto(dt.date(year, 12, 31))
+        return total
+
+
 def due_date(cal: WorkCalendar, start: dt.date, duration: float, suspended_days: int = 0) -> dt.date:
     """The promised limit counted from ``start`` (day 0), plus the suspended working days."""
     return cal.add(start, duration + suspended_days)

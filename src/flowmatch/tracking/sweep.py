@@ -8,7 +8,8 @@ For every counted task on a department's desk whose clock runs (not suspended, n
 
 Each is inserted into ``warnings`` with ``ON CONFLICT (task_id, level) DO NOTHING``: the unique
 key decides, inside the database, which sweep raises a warning; only rows actually inserted get an
-audit event, in the same transaction.  On PostgreSQL the candidate tasks are also claimed with
+audit event, in the same transaction.  Levels already raised are skipped before anything is
+written, so a repeat sweep writes nothing.  On PostgreSQL the tasks that still need a warning are also claimed with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` so concurrent sweepers share the work instead of queueing.
 """
 
@@ -18,11 +19,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..calendar import WorkCalendar
 from . import audit, states
+from .progress import WorkdayCount
 from .schema import Case, Task, TaskWarning
 
 if TYPE_CHECKING:
@@ -72,22 +73,29 @@ class SweepResult:
         }
 
 
-def levels_for(cal: WorkCalendar, due: dt.date, as_of: dt.date, warn_before: float, urge_after: float) -> list[str]:
+def levels_for(count: WorkdayCount, due: dt.date, as_of: dt.date, warn_before: float, urge_after: float) -> list[str]:
     """The levels that apply on ``as_of`` to a task due on ``due``."""
     if as_of > due:
-        late = cal.between(due, as_of)
+        late = count.between(due, as_of)
         return ["overdue", "urge"] if late >= urge_after else ["overdue"]
-    return ["warning"] if cal.between(as_of, due) <= warn_before else []
+    return ["warning"] if count.between(as_of, due) <= warn_before else []
 
 
 def sweep(store: CaseStore, as_of: dt.date, *, by: str = "sweep") -> SweepResult:
     cal = store.calendar
-    tasks, cases = Task.__table__, Case.__table__
+    count = WorkdayCount(cal)
+    tasks, cases, warnings = Task.__table__, Case.__table__, TaskWarning.__table__
     with store.engine.begin() as conn:
         windows = [
             float(w) for (w,) in conn.execute(select(cases.c.warn_before).where(cases.c.state == "open").distinct())
         ]
         horizon = cal.add(as_of, max(windows, default=0.0))
+        due_soon = and_(
+            tasks.c.state.in_(states.CLOCK_STATES),
+            tasks.c.owner == "department",
+            tasks.c.due_on.is_not(None),
+            tasks.c.due_on <= horizon,
+        )
         query = (
             select(
                 tasks.c.id,
@@ -102,24 +110,21 @@ def sweep(store: CaseStore, as_of: dt.date, *, by: str = "sweep") -> SweepResult
                 cases.c.supervisor,
             )
             .join(cases, cases.c.id == tasks.c.case_id)
-            .where(
-                tasks.c.state.in_(states.CLOCK_STATES),
-                tasks.c.owner == "department",
-                tasks.c.due_on.is_not(None),
-                tasks.c.due_on <= horizon,
-            )
+            .where(due_soon)
             .order_by(tasks.c.due_on, tasks.c.id)
         )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(of=tasks, skip_locked=True)
         candidates = list(conn.execute(query))
+        raised_before = select(warnings.c.task_id, warnings.c.level).join(tasks, tasks.c.id == warnings.c.task_id)
+        done = {(int(r.task_id), str(r.level)) for r in conn.execute(raised_before.where(due_soon))}
         wanted: list[dict[str, Any]] = []
         info: dict[tuple[int, str], RaisedWarning] = {}
         for row in candidates:
-            for level in levels_for(cal, row.due_on, as_of, row.warn_before, row.urge_after):
+            for level in levels_for(count, row.due_on, as_of, row.warn_before, row.urge_after):
+                if (row.id, level) in done:
+                    continue
                 dept = store._department_name(row.department)
                 notify = (dept, row.supervisor) if level == "urge" else (dept,)
-                days = cal.between(row.due_on, as_of) if level != "warning" else cal.between(as_of, row.due_on)
+                days = count.between(row.due_on, as_of) if level != "warning" else count.between(as_of, row.due_on)
                 wanted.append(
                     {
                         "task_id": row.id,
@@ -133,6 +138,19 @@ def sweep(store: CaseStore, as_of: dt.date, *, by: str = "sweep") -> SweepResult
                 info[(row.id, level)] = RaisedWarning(
                     row.number, row.step, row.name, dept, level, row.due_on, days, notify
                 )
+        if wanted and conn.dialect.name == "postgresql":
+            # claim the tasks that still need a warning; another sweeper holding one raises it instead
+            ids = sorted({w["task_id"] for w in wanted})
+            claimed: set[int] = set()
+            for chunk in range(0, len(ids), 5000):
+                claimed.update(
+                    conn.execute(
+                        select(tasks.c.id)
+                        .where(tasks.c.id.in_(ids[chunk : chunk + 5000]))
+                        .with_for_update(skip_locked=True)
+                    ).scalars()
+                )
+            wanted = [w for w in wanted if w["task_id"] in claimed]
         raised: list[RaisedWarning] = []
         if wanted:
             ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(TaskWarning)
