@@ -15,7 +15,7 @@ the two).  Plain columns you can read with ``sqlite3`` or ``psql``:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -25,7 +25,7 @@ HEAD_REVISION = "0001"
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+    pass
 
 
 class Case(Base):
@@ -37,7 +37,7 @@ class Case(Base):
     applicant: Mapped[str] = mapped_column(String(200))
     credit_code: Mapped[str] = mapped_column(String(18))
     project_name: Mapped[str | None] = mapped_column(String(200))
-    profile: Mapped[dict[str, Any]]
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     situation: Mapped[str] = mapped_column(String(64))
     flowchart: Mapped[str] = mapped_column(String(64))
     ruleset_id: Mapped[str] = mapped_column(String(200))
@@ -77,12 +77,12 @@ class Task(Base):
     item: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(64))
     """Department id (the applicant's own steps keep the item's department for reference)."""
-    members: Mapped[list[str]]
+    members: Mapped[list[str]] = mapped_column(JSON)
     owner: Mapped[str] = mapped_column(String(16))
     """``department`` or ``applicant`` (not-counted steps: tendering, publicity, intermediaries)."""
     counted: Mapped[bool] = mapped_column(Boolean)
     duration: Mapped[float] = mapped_column(Float)
-    depends_on: Mapped[list[str]]
+    depends_on: Mapped[list[str]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))
     suspended_from: Mapped[str | None] = mapped_column(String(16))
     started_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -106,7 +106,7 @@ class TaskWarning(Base):
     """``warning`` (预警), ``overdue`` (超期) or ``urge`` (催办)."""
     raised_on: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)
-    notify: Mapped[list[str]]
+    notify: Mapped[list[str]] = mapped_column(JSON)
     """Who is told: the department, and for 催办 the supervisor too."""
 
 
