@@ -82,8 +82,13 @@ def _one(label: str, url: str, n: int) -> list[Figure]:
     t0 = time.perf_counter()
     for k in range(n):
         day = start + dt.timedelta(days=k % 40)
-        store.open_case(profiles[k % len(profiles)], applicant=f"企业{k}", credit_code=CREDIT,
-                        at=dt.datetime.combine(day, dt.time(9)), by="bench")
+        store.open_case(
+            profiles[k % len(profiles)],
+            applicant=f"企业{k}",
+            credit_code=CREDIT,
+            at=dt.datetime.combine(day, dt.time(9)),
+            by="bench",
+        )
     opened = time.perf_counter() - t0
     with store.engine.connect() as conn:
         tasks = conn.execute(select(func.count()).select_from(Task)).scalar_one()
@@ -113,20 +118,52 @@ def _one(label: str, url: str, n: int) -> list[Figure]:
     sweep_ok = "ix_tasks_state_due" in sweep_plan
     dept_ok = "ix_tasks_department_state" in dept_plan
     return [
-        Figure(SECTION, f"{label}: open {n:,} cases (one transaction each)", opened, "s", target="—",
-               note=f"{n / opened:,.0f} cases/s; {tasks:,} tasks created; 33 situations in turn"),
-        Figure(SECTION, f"{label}: sweep {n:,} open cases / {tasks:,} tasks, first", swept, "s",
-               note=f"{first.examined:,} candidate tasks, {len(first.raised):,} warnings raised and audited"),
-        Figure(SECTION, f"{label}: sweep again (nothing new: idempotent)", swept_again, "s", target="0 raised",
-               met=len(again.raised) == 0, note=f"{len(again.raised)} raised"),
-        Figure(SECTION, f"{label}: one department's queue (规划局)", listed * 1e3, "ms",
-               note=f"{len(queue):,} open tasks"),
-        Figure(SECTION, f"{label}: audit verify ({events:,} events)", verified, "s", target="intact",
-               met=report.ok),
-        Figure(SECTION, f"{label}: due-date query plan uses ix_tasks_state_due", 1.0 if sweep_ok else 0.0, "ok",
-               target="index", met=sweep_ok, extra={"appendix": f"```\n{sweep_plan}\n```"}),
-        Figure(SECTION, f"{label}: department query plan uses ix_tasks_department_state", 1.0 if dept_ok else 0.0,
-               "ok", target="index", met=dept_ok, extra={"appendix": f"```\n{dept_plan}\n```"}),
+        Figure(
+            SECTION,
+            f"{label}: open {n:,} cases (one transaction each)",
+            opened,
+            "s",
+            target="—",
+            note=f"{n / opened:,.0f} cases/s; {tasks:,} tasks created; 33 situations in turn",
+        ),
+        Figure(
+            SECTION,
+            f"{label}: sweep {n:,} open cases / {tasks:,} tasks, first",
+            swept,
+            "s",
+            note=f"{first.examined:,} candidate tasks, {len(first.raised):,} warnings raised and audited",
+        ),
+        Figure(
+            SECTION,
+            f"{label}: sweep again (nothing new: idempotent)",
+            swept_again,
+            "s",
+            target="0 raised",
+            met=len(again.raised) == 0,
+            note=f"{len(again.raised)} raised",
+        ),
+        Figure(
+            SECTION, f"{label}: one department's queue (规划局)", listed * 1e3, "ms", note=f"{len(queue):,} open tasks"
+        ),
+        Figure(SECTION, f"{label}: audit verify ({events:,} events)", verified, "s", target="intact", met=report.ok),
+        Figure(
+            SECTION,
+            f"{label}: due-date query plan uses ix_tasks_state_due",
+            1.0 if sweep_ok else 0.0,
+            "ok",
+            target="index",
+            met=sweep_ok,
+            extra={"appendix": f"```\n{sweep_plan}\n```"},
+        ),
+        Figure(
+            SECTION,
+            f"{label}: department query plan uses ix_tasks_department_state",
+            1.0 if dept_ok else 0.0,
+            "ok",
+            target="index",
+            met=dept_ok,
+            extra={"appendix": f"```\n{dept_plan}\n```"},
+        ),
     ]
 
 
@@ -154,7 +191,8 @@ if __name__ == "__main__":
     from timing import fmt
 
     for f in run(quick="--quick" in sys.argv):
-        print(f"{f.figure}: {fmt(f.value, f.unit)}  {'' if f.met is None else ('met' if f.met else 'NOT MET')}  "
-              f"{f.note}")
+        print(
+            f"{f.figure}: {fmt(f.value, f.unit)}  {'' if f.met is None else ('met' if f.met else 'NOT MET')}  {f.note}"
+        )
         if f.extra.get("appendix"):
             print(f.extra["appendix"])
