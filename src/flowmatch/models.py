@@ -66,12 +66,44 @@ class PublishedFigure(Model):
     note: str | None = None
 
 
+class Stage(Model):
+    """One national stage (国办发〔2019〕11号): one lead department accepts and distributes."""
+
+    name: Text
+    name_en: Text
+    lead: Id
+
+
+class Cap(Model):
+    """A time cap a source states for a whole flow, in counted working days."""
+
+    working_days: float = Field(gt=0)
+    scope: Literal["pre_construction", "whole_process"] = "whole_process"
+    source: Id
+    note: str | None = None
+
+
+class FourStage(Model):
+    """The 2019 four-stage form: what ``flowmatch check`` proves per stage (only when declared)."""
+
+    stages: dict[int, Stage]
+    cap: Cap
+    joint_drawing_review: Id = Field(description="the one item that folds fire, civil-defence and other reviews")
+    commitment_verification: Id = Field(description="the item that verifies 告知承诺 items after the permit")
+    source: list[Id] = []
+
+
 class Manifest(Model):
     name: Text
     name_en: Text
     region: Text
     version: Text
     effective_date: dt.date
+    jurisdiction: Id | None = Field(None, description="rule-sets of one jurisdiction succeed each other in time")
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = Field(None, description="last day in force (inclusive); empty = still in force")
+    supersedes: list[Text] = Field([], description="names (directory names) of the rule-sets this one replaces")
+    four_stage: FourStage | None = None
     description: str | None = None
     sources: dict[Id, Source]
     service_centre: ServiceCentre
