@@ -196,6 +196,9 @@ def flowchart(fid: str, flow: dict[str, Any]) -> dict[str, Any]:
             del s["members"]
         if not s["depends_on"]:
             s["depends_on"] = []
+    if fid == "F26":  # 一家牵头: the stage-1 lead receives the pipeline project's filing (reconstruction)
+        steps["project"]["members"] = ["zrzy"]
+        steps["project"]["note"] = (steps["project"].get("note") or "") + "；第一阶段由自然资源和规划局牵头受理，发改部门并联备案"
     if committed:
         permit = next((sid for sid, s in steps.items() if s["item"] in ("ZJ07", "GT13", "CG01")), None)
         steps["commitment_verification"] = {
@@ -233,6 +236,63 @@ SLR_FLOW = {
         "first_registration": {"item": "BD01", "depends_on": ["completion_filing"]},
     },
 }
+
+
+MAP_SOURCES = {
+    "ZJ01": ["harbin2019"], "ZJ04": ["harbin2019"], "FC01": ["harbin2019"],
+    "GT02": ["zrzy2019"], "XF01": ["guoban2019", "seed001"], "XF02": ["guoban2019", "seed001"],
+    "RF02": ["guoban2019", "seed001"], "QX01": ["guoban2019", "seed001"],
+    "ZJ05": ["guoban2019", "reconstruction"], "ZJ06": ["guoban2019", "reconstruction"],
+}
+MAP_NOTES = {
+    "ZJ01": "哈尔滨市2019年实施方案取消勘察设计合同备案",
+    "ZJ04": "哈尔滨市2019年实施方案取消施工合同备案",
+    "FC01": "哈尔滨市2019年实施方案取消保障性住房审查意见书作为前置要件",
+    "GT02": "选址意见书与用地预审合并办理（自然资规〔2019〕2号）",
+    "XF01": "消防设计技术审查并入施工图联合审查",
+    "XF02": "消防设计技术审查并入施工图联合审查",
+    "RF02": "人防施工图审查并入施工图联合审查",
+    "QX01": "防雷装置设计审核并入施工图联合审查",
+    "ZJ05": "质量监督登记并入施工许可（重建：哈尔滨方案称合并事项6项，未逐项列明）",
+    "ZJ06": "安全监督备案并入施工许可（重建：同上）",
+}
+
+
+def item_map(old_items: dict[str, Any]) -> dict[str, Any]:
+    entries: dict[str, Any] = {}
+    for iid in old_items:
+        if iid in ABOLISHED:
+            entries[iid] = {"change": "abolished", "note": MAP_NOTES[iid], "source": MAP_SOURCES[iid]}
+        elif iid in MERGED:
+            entries[iid] = {"change": "merged_into", "into": [MERGED[iid]], "note": MAP_NOTES[iid],
+                            "source": MAP_SOURCES[iid]}
+        elif iid in COMMITMENT:
+            entries[iid] = {"change": "became_commitment", "note": "告知承诺制：签署承诺书当场办结，施工许可后核查",
+                            "source": ["guoban2019", "seed004"]}
+        elif iid == "GT01":
+            entries[iid] = {"change": "renamed", "also": ["materials", "fees", "intermediaries"],
+                            "note": "更名为建设项目用地预审与选址意见书，吸收用地预审的要件", "source": ["zrzy2019"]}
+        elif iid == "ZJ02":
+            entries[iid] = {"change": "renamed", "also": ["members", "materials", "fees", "intermediaries"],
+                            "note": "更名为施工图联合审查，消防、人防、防雷技术审查并入；不再要求勘察设计合同备案",
+                            "source": ["guoban2019", "seed001"]}
+        elif iid == "ZJ07":
+            entries[iid] = {"change": "same", "also": ["members", "materials", "fees", "intermediaries"],
+                            "note": "吸收质量、安全监督；取消建设资金已落实证明", "source": ["harbin2019"]}
+        else:
+            entries[iid] = {"change": "same", "source": ["reconstruction"]}
+    entries["HC01"] = {"change": "new", "note": "告知承诺事项的事中事后核查", "source": ["guoban2019", "seed004"]}
+    return {
+        "supersedes": "harbin-2014",
+        "attributes": {"risk_class": {"new": True, "note": "简易低风险：2014年规则集不问，对照时两种取值各算一次"}},
+        "items": entries,
+        "flowcharts": {
+            "F07": {"dropped": ["LH01"], "note": "备案类自有划拨土地项目不再进行第一阶段的联合踏勘，直接进入工程建设许可",
+                    "source": ["harbin2019"]},
+            "F28": {"change": "new", "taken_from": ["F12"],
+                    "note": "社会投资简易低风险工程：原按招拍挂、出让·工业仓储流程办理的项目", "source": ["guoban2020"]},
+        },
+    }
 
 
 def main() -> None:
@@ -329,6 +389,10 @@ def main() -> None:
         flow = yaml.safe_load(path.read_text(encoding="utf-8"))
         dump(NEW / "flowcharts" / path.name, flowchart(path.stem, flow), head)
     dump(NEW / "flowcharts" / "F28.yaml", SLR_FLOW, head)
+    dump(NEW / "itemmap.yaml", item_map(load("items.yaml")),
+         "# 事项对照表 harbin-2014 → harbin-2019: one entry per 2014 item (same, renamed, merged_into, split_into,\n"
+         "# abolished, became_commitment) and per new item (new); `flowmatch diff harbin-2014 harbin-2019` explains\n"
+         "# every change by this map and exits 1 on any change it does not explain.\n")
 
 
 if __name__ == "__main__":

@@ -199,6 +199,9 @@ def check(ruleset: RuleSet) -> CheckReport:
 
     flow_findings, checked = _flowcharts(ruleset)
     findings.extend(flow_findings)
+    from .stages import four_stage_findings  # the 2019 four-stage invariants, when the manifest declares them
+
+    findings.extend(four_stage_findings(ruleset))
     findings = [_locate(ruleset, f) for f in findings]
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
     return CheckReport(

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from . import conditions
 from .conditions import Cond
 from .errors import Problem, RuleSetError, UnknownFlowchartError
+from .itemmap import ItemMap, new_side_problems
 from .models import (
     Attribute,
     AttributesFile,
@@ -93,6 +94,8 @@ class RuleSet:
     locations: dict[str, str] = field(default_factory=dict)
     """``file:line:col`` of each situation, not-applicable rule and flowchart, for check findings."""
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    item_map: ItemMap | None = None
+    """How this rule-set's items descend from the one it supersedes (``itemmap.yaml``), if given."""
 
     @property
     def name(self) -> str:
@@ -248,6 +251,7 @@ def _files(root: Path) -> list[Path]:
             "materials.yaml",
             "invariants.yaml",
             "baseline.yaml",
+            "itemmap.yaml",
         )
     ]
     flow_dir = root / "flowcharts"
@@ -261,7 +265,7 @@ def _digest(root: Path) -> str:
 
     h.update(__version__.encode())
     here = Path(__file__).parent
-    for module in ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py"):  # the code that builds the cache
+    for module in ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py", "itemmap.py"):  # the code that builds the cache
         h.update((here / module).read_bytes())
     for path in _files(root):
         h.update(path.name.encode())
@@ -409,9 +413,40 @@ def _load(root: Path) -> RuleSet:
     # With a broken attributes file the conditions cannot be checked, but every other reference
     # still is: one broken file must not hide unrelated problems.
     _cross_check(c, ruleset, flow_docs, conditions_checkable=attrs_file is not None)
+    _four_stage_and_item_map(c, ruleset, root)
     if c.problems:
         raise RuleSetError(c.problems)
     return ruleset
+
+
+def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> None:
+    """The manifest's ``four_stage`` references and the optional ``itemmap.yaml`` (new side)."""
+    spec = ruleset.manifest.four_stage
+    if spec is not None:
+        doc = _doc_for(c, "ruleset.yaml")
+        base: Key = ("four_stage",)
+        for number, stage in spec.stages.items():
+            if number not in (1, 2, 3, 4):
+                c.problems.append(doc.problem((*base, "stages", number), "stages are the national stages 1, 2, 3, 4"))
+            if stage.lead not in ruleset.departments:
+                c.problems.append(doc.problem((*base, "stages", number, "lead"), f"unknown department {stage.lead!r}"))
+        for key in ("joint_drawing_review", "commitment_verification"):
+            if getattr(spec, key) not in ruleset.items:
+                c.problems.append(doc.problem((*base, key), f"unknown item {getattr(spec, key)!r}"))
+        for key, src in (("source", s) for s in [*spec.source, spec.cap.source]):
+            if src not in ruleset.manifest.sources:
+                c.problems.append(doc.problem((*base, key), f"unknown source {src!r}"))
+    map_doc = c.read(root / "itemmap.yaml", required=False)
+    if map_doc is None:
+        return
+    item_map = c.model(map_doc, ItemMap, map_doc.data)
+    if item_map is None:
+        return
+    for path, message in new_side_problems(
+        item_map, set(ruleset.items), set(ruleset.flowcharts), set(ruleset.attributes), set(ruleset.manifest.sources)
+    ):
+        c.problems.append(map_doc.problem(path, message))
+    ruleset.item_map = item_map
 
 
 def _flowchart(c: _Collector, doc: Document, fid: str) -> Flowchart | None:
