@@ -94,8 +94,6 @@ def items() -> dict[str, Any]:
         materials=union(*[m["materials"] for m in merged_zj02],
                         drop=products | {"drawing_review_certificate", "design_contract_filing"}),
         produces=union(*[m["produces"] for m in merged_zj02]),
-        intermediaries=[x for m in merged_zj02 for x in m.get("intermediaries", [])],
-        fees=[x for m in merged_zj02 for x in m.get("fees", [])],
         commitment=None,
         source=["guoban2019", "seed001", "harbin2019"],
         note="国办发〔2019〕11号：将消防、人防、技防等技术审查并入施工图设计文件审查，相关部门不再进行技术审查；"
@@ -269,11 +267,15 @@ def item_map(old_items: dict[str, Any]) -> dict[str, Any]:
         elif iid in COMMITMENT:
             entries[iid] = {"change": "became_commitment", "note": "告知承诺制：签署承诺书当场办结，施工许可后核查",
                             "source": ["guoban2019", "seed004"]}
+        elif iid == "FG05":
+            entries[iid] = {"change": "same", "also": ["members"],
+                            "note": "管线类项目（F26）第一阶段由自然资源和规划局牵头受理（一家牵头）",
+                            "source": ["shifen2019", "reconstruction"]}
         elif iid == "GT01":
             entries[iid] = {"change": "renamed", "also": ["materials", "fees", "intermediaries"],
                             "note": "更名为建设项目用地预审与选址意见书，吸收用地预审的要件", "source": ["zrzy2019"]}
         elif iid == "ZJ02":
-            entries[iid] = {"change": "renamed", "also": ["members", "materials", "fees", "intermediaries"],
+            entries[iid] = {"change": "renamed", "also": ["members", "materials"],
                             "note": "更名为施工图联合审查，消防、人防、防雷技术审查并入；不再要求勘察设计合同备案",
                             "source": ["guoban2019", "seed001"]}
         elif iid == "ZJ07":
@@ -284,6 +286,7 @@ def item_map(old_items: dict[str, Any]) -> dict[str, Any]:
     entries["HC01"] = {"change": "new", "note": "告知承诺事项的事中事后核查", "source": ["guoban2019", "seed004"]}
     return {
         "supersedes": "harbin-2014",
+        "departments": DEPT,
         "attributes": {"risk_class": {"new": True, "note": "简易低风险：2014年规则集不问，对照时两种取值各算一次"}},
         "items": entries,
         "flowcharts": {

@@ -55,12 +55,14 @@ class AttributeMapping(Model):
 class ItemMap(Model):
     supersedes: Text = Field(description="the rule-set (directory name) the map starts from")
     attributes: dict[Id, AttributeMapping] = {}
+    departments: dict[Id, Id] = Field({}, description="old department -> the department that took it over")
     items: dict[Id, ItemChange]
     flowcharts: dict[Id, FlowchartChange] = {}
 
 
 def new_side_problems(
     item_map: ItemMap,
+    departments: set[str],
     items: set[str],
     flowcharts: set[str],
     attributes: set[str],
@@ -68,6 +70,9 @@ def new_side_problems(
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems visible from the new rule-set alone, as (key path, message)."""
     out: list[tuple[tuple[str | int, ...], str]] = []
+    for old, new in item_map.departments.items():
+        if new not in departments:
+            out.append((("departments", old), f"unknown department {new!r} in this rule-set"))
     targets: set[str] = set()
     for iid, entry in item_map.items.items():
         base: tuple[str | int, ...] = ("items", iid)
@@ -111,9 +116,14 @@ def new_side_problems(
     return out
 
 
-def check_against(item_map: ItemMap, old_items: set[str], old_flowcharts: set[str], old_attributes: set[str]) -> list[str]:
+def check_against(
+    item_map: ItemMap, old_items: set[str], old_flowcharts: set[str], old_attributes: set[str], old_departments: set[str]
+) -> list[str]:
     """Problems visible only beside the old rule-set: unknown old ids, old items with no entry."""
     out: list[str] = []
+    for old in item_map.departments:
+        if old not in old_departments:
+            out.append(f"item map: department {old!r} is not in {item_map.supersedes}")
     for iid, entry in item_map.items.items():
         if entry.change != "new" and iid not in old_items:
             out.append(f"item map: {entry.change} item {iid!r} is not in {item_map.supersedes}")
