@@ -61,6 +61,14 @@ def union(*lists: list[str], drop: set[str] = frozenset()) -> list[str]:  # type
     return out
 
 
+def by_kind(intermediaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A merged item engages each kind of intermediary once."""
+    seen: dict[str, dict[str, Any]] = {}
+    for m in intermediaries:
+        seen.setdefault(m["kind"], m)
+    return list(seen.values())
+
+
 def items() -> dict[str, Any]:
     old = load("items.yaml")
     new: dict[str, Any] = {}
@@ -80,7 +88,7 @@ def items() -> dict[str, Any]:
         produces=union(gt01["produces"], gt02["produces"]),
         legal_basis=union(gt01.get("legal_basis", []), gt02.get("legal_basis", []),
                           ["自然资源部关于以“多规合一”为基础推进规划用地“多审合一、多证合一”改革的通知（自然资规〔2019〕2号）"]),
-        intermediaries=gt01.get("intermediaries", []) + gt02.get("intermediaries", []),
+        intermediaries=by_kind(gt01.get("intermediaries", []) + gt02.get("intermediaries", [])),
         fees=gt01.get("fees", []) + gt02.get("fees", []),
         source=["zrzy2019", "harbin2019"],
         note="2019年起建设项目选址意见书与用地预审合并办理，核发《建设项目用地预审与选址意见书》",
@@ -90,7 +98,7 @@ def items() -> dict[str, Any]:
     new["ZJ02"].update(
         name="施工图设计文件联合审查（含消防、人防、防雷等技术审查）",
         name_en="Joint construction-drawing review (fire, civil defence, lightning folded in)",
-        members=["xf", "rfb", "qxj"],
+        members=union(old["ZJ02"].get("members", []), ["xf", "rfb", "qxj"]),
         materials=union(*[m["materials"] for m in merged_zj02],
                         drop=products | {"drawing_review_certificate", "design_contract_filing"}),
         produces=union(*[m["produces"] for m in merged_zj02]),
@@ -106,7 +114,7 @@ def items() -> dict[str, Any]:
         materials=union(*[m["materials"] for m in merged_zj07],
                         drop={"quality_supervision_registration", "safety_supervision_filing", "funds_proof"}),
         produces=union(*[m["produces"] for m in merged_zj07]),
-        intermediaries=[x for m in merged_zj07 for x in m.get("intermediaries", [])],
+        intermediaries=by_kind([x for m in merged_zj07 for x in m.get("intermediaries", [])]),
         fees=[x for m in merged_zj07 for x in m.get("fees", [])],
         source=["harbin2019", "guoban2019"],
         note="2019年起质量监督登记、安全监督备案并入施工许可一并办理；取消建设资金已落实证明（哈尔滨市2019年实施方案）",

@@ -40,6 +40,8 @@ LAZY_COMMANDS = {
     "search": "flowmatch.cli_find:search",
     "ask": "flowmatch.cli_find:ask",
     "serve": "flowmatch.cli_find:serve",
+    "diff": "flowmatch.cli_diff:diff",
+    "rulesets": "flowmatch.cli_diff:rulesets",
 }
 
 
@@ -82,18 +84,41 @@ def _console() -> Any:
 
 
 def _load(rules: Path | None) -> RuleSet:
+    """The rule-set ``--rules`` (a directory or a packaged name) and ``--as-of`` pick."""
     from .ruleset import default_ruleset, load_ruleset
 
-    return load_ruleset(rules) if rules is not None else default_ruleset()
+    ctx = click.get_current_context(silent=True)
+    as_of = ctx.meta.get(AS_OF) if ctx is not None else None
+    if rules is None and as_of is None:
+        return default_ruleset()
+    from .catalogue import select_rules
+
+    path = select_rules(rules, as_of)
+    return load_ruleset(path) if path is not None else default_ruleset()
+
+
+AS_OF = "flowmatch.as_of"
+
+
+def _remember_as_of(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[AS_OF] = value
 
 
 def common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(func)
     func = click.option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        expose_value=False,
+        callback=_remember_as_of,
+        help="Use the rule-set in force on this date (see `flowmatch rulesets`).",
+    )(func)
+    func = click.option(
         "--rules",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Rule-set directory (default: the packaged Harbin-2014 rule-set).",
+        help="Rule-set directory or packaged name, e.g. harbin-2019 (default: harbin-2014).",
     )(func)
     return func
 

@@ -555,3 +555,41 @@ def diff(old: RuleSet, new: RuleSet, *, profile: Mapping[str, Any] | None = None
         _summary(old, new, cells),
         problems,
     )
+
+
+def under_each(
+    rulesets: list[RuleSet],
+    profile: Mapping[str, Any],
+    *,
+    start: Any = None,
+    calendar: Any = None,
+) -> list[dict[str, Any]]:
+    """One project under each rule-set ("under the 2014 rules / under the 2019 rules"): its match and,
+    when matched, its schedule.  Flags (``key=true``) switch optional steps; answers a rule-set does
+    not ask are ignored by it."""
+    from .matcher import matcher_for
+
+    out: list[dict[str, Any]] = []
+    for rs in rulesets:
+        answers = {k: v for k, v in profile.items() if k in rs.attributes}
+        flags = {k: str(v).lower() in ("true", "1", "yes") for k, v in profile.items() if k in rs.flags}
+        result = matcher_for(rs).match(answers)
+        row: dict[str, Any] = {"ruleset": rs.path.name, "name": rs.name, "status": result.status}
+        if result.status == "matched" and result.situation and result.flowchart:
+            sit = rs.situations[result.situation]
+            flow = resolve(rs, sit.flowchart, variants=sit.variants, flags=flags, profile=answers)
+            sched = schedule(flow, start, calendar, ruleset=rs)
+            row.update(
+                situation=result.situation,
+                flowchart=result.flowchart,
+                flowchart_name=rs.flowcharts[result.flowchart].name,
+                steps=len(flow.approval_steps),
+                requisites=flow.requisites,
+                schedule=sched.to_dict(),
+            )
+        elif result.status == "incomplete":
+            row["missing"] = list(result.missing)
+        elif result.status == "not_applicable":
+            row["rule"] = result.rule
+        out.append(row)
+    return out
