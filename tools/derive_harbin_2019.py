@@ -295,6 +295,8 @@ def item_map(old_items: dict[str, Any]) -> dict[str, Any]:
     return {
         "supersedes": "harbin-2014",
         "departments": DEPT,
+        "flags": {"land_with_scheme": {"drops": ["GH01", "GH07"], "source": ["guoban2019", "reconstruction"],
+                                       "note": "带方案出让的土地不再单独审查设计方案、不再批前公示（国办发〔2019〕11号；适用流程为重建）"}},
         "attributes": {"risk_class": {"new": True, "note": "简易低风险：2014年规则集不问，对照时两种取值各算一次"}},
         "items": entries,
         "flowcharts": {

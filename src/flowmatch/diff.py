@@ -313,8 +313,13 @@ def _compare(
     old_flow: ResolvedFlow | None,
     after: Outcome,
     new_flow: ResolvedFlow | None,
+    flags: Mapping[str, bool],
 ) -> Change:
     entries = item_map.items if item_map else {}
+    switched: dict[str, str] = {}  # old item -> the new-only flag that switches it off
+    for fid, flag in (item_map.flags if item_map else {}).items():
+        if flags.get(fid):
+            switched.update(dict.fromkeys(flag.drops, fid))
     unexplained: list[str] = []
     if old_flow is None or new_flow is None:
         if (before.status, before.rule) != (after.status, after.rule) and not (
@@ -347,6 +352,8 @@ def _compare(
             merged.append((iid, "+".join(t for t in entry.into if t in new_items)))
         elif iid in dropped:
             removed.append((iid, f"dropped from {new_flow.id}"))
+        elif iid in switched:
+            removed.append((iid, f"switched off by {switched[iid]}"))
         elif new_track:
             removed.append((iid, f"not in the new flowchart {new_flow.id}"))
         else:
@@ -531,7 +538,7 @@ def diff(old: RuleSet, new: RuleSet, *, profile: Mapping[str, Any] | None = None
                     if not cell:
                         continue
                     after, new_flow = _outcome(new, b_id, new_restr, flags)
-                    change = _compare(old, new, item_map, before, old_flow, after, new_flow)
+                    change = _compare(old, new, item_map, before, old_flow, after, new_flow, flags)
                     count = cell.bit_count()
                     compared += count
                     cells.append((change, count))

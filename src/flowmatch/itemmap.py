@@ -19,7 +19,7 @@ from pydantic import Field
 
 from .models import Id, Model, Text
 
-__all__ = ["AttributeMapping", "FlowchartChange", "ItemChange", "ItemMap", "check_against", "new_side_problems"]
+__all__ = ["AttributeMapping", "FlagMapping", "FlowchartChange", "ItemChange", "ItemMap", "check_against", "new_side_problems"]
 
 ChangeKind = Literal["same", "renamed", "merged_into", "split_into", "abolished", "became_commitment", "new"]
 Property = Literal["limit", "materials", "fees", "intermediaries", "members", "department", "counted"]
@@ -52,16 +52,27 @@ class AttributeMapping(Model):
     note: str | None = None
 
 
+class FlagMapping(Model):
+    """A flag only the new rule-set has, and the old items it switches off when set."""
+
+    new: bool = True
+    drops: list[Id] = []
+    note: str | None = None
+    source: list[Id] = Field(min_length=1)
+
+
 class ItemMap(Model):
     supersedes: Text = Field(description="the rule-set (directory name) the map starts from")
     attributes: dict[Id, AttributeMapping] = {}
     departments: dict[Id, Id] = Field({}, description="old department -> the department that took it over")
+    flags: dict[Id, FlagMapping] = {}
     items: dict[Id, ItemChange]
     flowcharts: dict[Id, FlowchartChange] = {}
 
 
 def new_side_problems(
     item_map: ItemMap,
+    flags: set[str],
     departments: set[str],
     items: set[str],
     flowcharts: set[str],
@@ -109,6 +120,12 @@ def new_side_problems(
         for i, src in enumerate(change.source):
             if src not in sources:
                 out.append(((*base, "source", i), f"unknown source {src!r}"))
+    for fid, flag in item_map.flags.items():
+        if fid not in flags:
+            out.append((("flags", fid), f"unknown flag {fid!r} in this rule-set"))
+        for i, src in enumerate(flag.source):
+            if src not in sources:
+                out.append((("flags", fid, "source", i), f"unknown source {src!r}"))
     for aid, mapping in item_map.attributes.items():
         target = mapping.to or aid
         if target not in attributes:

@@ -443,7 +443,7 @@ def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> Non
     if item_map is None:
         return
     for path, message in new_side_problems(
-        item_map, set(ruleset.departments), set(ruleset.items), set(ruleset.flowcharts), set(ruleset.attributes), set(ruleset.manifest.sources)
+        item_map, set(ruleset.flags), set(ruleset.departments), set(ruleset.items), set(ruleset.flowcharts), set(ruleset.attributes), set(ruleset.manifest.sources)
     ):
         c.problems.append(map_doc.problem(path, message))
     ruleset.item_map = item_map
