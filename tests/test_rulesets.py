@@ -17,9 +17,9 @@ from flowmatch.checker import check
 from flowmatch.cli import main
 from flowmatch.diff import diff, under_each
 from flowmatch.errors import InputError, RuleSetError
+from flowmatch.flows import resolve
 from flowmatch.ruleset import RuleSet, load_ruleset
 from flowmatch.stages import counted_days
-from flowmatch.flows import resolve
 
 
 @pytest.fixture(scope="module")
@@ -249,8 +249,9 @@ def test_diff_of_an_edited_copy_reports_exactly_the_moved_profiles(old: RuleSet,
     _edit(rules_copy / "flowcharts" / "F22.yaml", lambda d: d["steps"]["energy_review"].update(duration=3))
     edited = load_ruleset(rules_copy, cache=False)
     report = diff(old, edited)
-    expected = sum(n for rid, n in check(old).coverage.items() if rid in old.situations and
-                   old.situations[rid].flowchart == "F22")
+    expected = sum(
+        n for rid, n in check(old).coverage.items() if rid in old.situations and old.situations[rid].flowchart == "F22"
+    )
     assert report.changed == expected > 0
     assert report.unexplained == expected and not report.ok
     (group,) = report.groups
@@ -282,8 +283,12 @@ def test_diff_profile_restricts_and_flags(old: RuleSet, new: RuleSet) -> None:
 
 def test_one_project_under_each_ruleset(old: RuleSet, new: RuleSet) -> None:
     project = {
-        "kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-        "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "industrial",
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": "tender_auction_listing",
+        "regime": "filing",
+        "building_use": "industrial",
         "risk_class": "simple_low_risk",
     }
     before, after = under_each([old, new], project, start="2020-06-01")
@@ -291,7 +296,13 @@ def test_one_project_under_each_ruleset(old: RuleSet, new: RuleSet) -> None:
     assert (after["ruleset"], after["flowchart"]) == ("harbin-2019", "F28")
     assert after["schedule"]["working_days"] < before["schedule"]["working_days"]
     assert after["schedule"]["start"] == "2020-06-01"
-    result = _run("diff", "harbin-2014", "harbin-2019", "--start", "2020-06-01",
-                  *[f"--profile={k}={v}" for k, v in project.items()])
+    result = _run(
+        "diff",
+        "harbin-2014",
+        "harbin-2019",
+        "--start",
+        "2020-06-01",
+        *[f"--profile={k}={v}" for k, v in project.items()],
+    )
     assert result.exit_code == 0
     assert "under each rule-set" in result.output and "F28" in result.output

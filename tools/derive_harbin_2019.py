@@ -21,7 +21,15 @@ NEW = ROOT / "rules" / "harbin-2019"
 HERE = Path(__file__).resolve().parent
 
 ABOLISHED = {"ZJ01", "ZJ04", "FC01"}
-MERGED = {"GT02": "GT01", "XF01": "ZJ02", "XF02": "ZJ02", "RF02": "ZJ02", "QX01": "ZJ02", "ZJ05": "ZJ07", "ZJ06": "ZJ07"}
+MERGED = {
+    "GT02": "GT01",
+    "XF01": "ZJ02",
+    "XF02": "ZJ02",
+    "RF02": "ZJ02",
+    "QX01": "ZJ02",
+    "ZJ05": "ZJ07",
+    "ZJ06": "ZJ07",
+}
 COMMITMENT = {"GT10", "GT12", "SW01", "CG03", "HB03"}
 REGION_ASSESSED = {"GT10", "GT12", "DZ01", "SW02"}
 DEPT = {"ghj": "zrzy", "gtj": "zrzy"}
@@ -86,8 +94,11 @@ def items() -> dict[str, Any]:
         name_en="Land-use pre-review and site-selection opinion (merged)",
         materials=union(gt01["materials"], gt02["materials"], drop={"site_selection_opinion"}),
         produces=union(gt01["produces"], gt02["produces"]),
-        legal_basis=union(gt01.get("legal_basis", []), gt02.get("legal_basis", []),
-                          ["自然资源部关于以“多规合一”为基础推进规划用地“多审合一、多证合一”改革的通知（自然资规〔2019〕2号）"]),
+        legal_basis=union(
+            gt01.get("legal_basis", []),
+            gt02.get("legal_basis", []),
+            ["自然资源部关于以“多规合一”为基础推进规划用地“多审合一、多证合一”改革的通知（自然资规〔2019〕2号）"],
+        ),
         intermediaries=by_kind(gt01.get("intermediaries", []) + gt02.get("intermediaries", [])),
         fees=gt01.get("fees", []) + gt02.get("fees", []),
         source=["zrzy2019", "harbin2019"],
@@ -99,8 +110,10 @@ def items() -> dict[str, Any]:
         name="施工图设计文件联合审查（含消防、人防、防雷等技术审查）",
         name_en="Joint construction-drawing review (fire, civil defence, lightning folded in)",
         members=union(old["ZJ02"].get("members", []), ["xf", "rfb", "qxj"]),
-        materials=union(*[m["materials"] for m in merged_zj02],
-                        drop=products | {"drawing_review_certificate", "design_contract_filing"}),
+        materials=union(
+            *[m["materials"] for m in merged_zj02],
+            drop=products | {"drawing_review_certificate", "design_contract_filing"},
+        ),
         produces=union(*[m["produces"] for m in merged_zj02]),
         commitment=None,
         source=["guoban2019", "seed001", "harbin2019"],
@@ -111,8 +124,10 @@ def items() -> dict[str, Any]:
     merged_zj07 = [old[i] for i in ("ZJ07", "ZJ05", "ZJ06")]
     new["ZJ07"].update(
         members=["zjz", "ajz"],
-        materials=union(*[m["materials"] for m in merged_zj07],
-                        drop={"quality_supervision_registration", "safety_supervision_filing", "funds_proof"}),
+        materials=union(
+            *[m["materials"] for m in merged_zj07],
+            drop={"quality_supervision_registration", "safety_supervision_filing", "funds_proof"},
+        ),
         produces=union(*[m["produces"] for m in merged_zj07]),
         intermediaries=by_kind([x for m in merged_zj07 for x in m.get("intermediaries", [])]),
         fees=[x for m in merged_zj07 for x in m.get("fees", [])],
@@ -125,8 +140,10 @@ def items() -> dict[str, Any]:
         letter = (item.get("commitment") or {}).get("letter", "告知承诺书")
         item["commitment"] = {"duration": 0, "letter": letter}
         item["source"] = union(item.get("source", []), ["guoban2019", "seed004"])
-        item["note"] = ((item.get("note") or "") + "；2019年起实行告知承诺制，签署承诺书当场办结，"
-                        "施工许可后由主管部门核查承诺事项（告知承诺事项核查）").lstrip("；")
+        item["note"] = (
+            (item.get("note") or "") + "；2019年起实行告知承诺制，签署承诺书当场办结，"
+            "施工许可后由主管部门核查承诺事项（告知承诺事项核查）"
+        ).lstrip("；")
     new["HC01"] = {
         "name": "告知承诺事项核查（事中事后监管）",
         "name_en": "Verification of items approved on commitment",
@@ -204,7 +221,9 @@ def flowchart(fid: str, flow: dict[str, Any]) -> dict[str, Any]:
             s["depends_on"] = []
     if fid == "F26":  # 一家牵头: the stage-1 lead receives the pipeline project's filing (reconstruction)
         steps["project"]["members"] = ["zrzy"]
-        steps["project"]["note"] = (steps["project"].get("note") or "") + "；第一阶段由自然资源和规划局牵头受理，发改部门并联备案"
+        steps["project"]["note"] = (
+            steps["project"].get("note") or ""
+        ) + "；第一阶段由自然资源和规划局牵头受理，发改部门并联备案"
     if committed:
         permit = next((sid for sid, s in steps.items() if s["item"] in ("ZJ07", "GT13", "CG01")), None)
         steps["commitment_verification"] = {
@@ -221,22 +240,37 @@ SLR_FLOW = {
     "name_en": "Social investment, simple low-risk works (industrial and warehousing)",
     "category": "simple_low_risk",
     "source": ["guoban2020", "beijing_slr", "reconstruction"],
-    "description": "企业投资、备案类、已取得国有建设用地的小型工业仓储项目：设计方案与施工许可合并、以告知承诺代替施工图审查，"
+    "description": "企业投资、备案类、已取得国有建设用地的小型工业仓储项目："
+    "设计方案与施工许可合并、以告知承诺代替施工图审查，"
     "竣工联合验收。适用范围与各环节时限依国办发〔2020〕24号及北京等地简易低风险规定重建，哈尔滨的具体规定未见公开。",
     "steps": {
-        "land_transfer_contract": {"item": "GT06", "depends_on": [],
-                                   "note": "已出让自有土地的提交原出让合同和国有土地使用证"},
+        "land_transfer_contract": {
+            "item": "GT06",
+            "depends_on": [],
+            "note": "已出让自有土地的提交原出让合同和国有土地使用证",
+        },
         "project": {"item": "FG05", "depends_on": [], "note": "企业投资项目备案，当场办结"},
         "land_use_permit": {"item": "GT04", "depends_on": ["land_transfer_contract", "project"]},
-        "works_planning_permit": {"item": "GH02", "depends_on": ["land_use_permit"],
-                                  "note": "工程建设许可与施工许可阶段合并办理"},
+        "works_planning_permit": {
+            "item": "GH02",
+            "depends_on": ["land_use_permit"],
+            "note": "工程建设许可与施工许可阶段合并办理",
+        },
         "construction_waste": {"item": "CG03", "depends_on": ["works_planning_permit"], "duration": 0},
-        "works_tender": {"item": "ZJ03", "depends_on": ["works_planning_permit"],
-                         "name": "施工单位发包（简易低风险项目可直接发包）"},
-        "construction_permit": {"item": "ZJ07", "depends_on": ["works_planning_permit", "works_tender",
-                                                                 "construction_waste"]},
-        "commitment_verification": {"item": "HC01", "depends_on": ["construction_waste", "construction_permit"],
-                                    "note": "核查以告知承诺方式办理的：construction_waste"},
+        "works_tender": {
+            "item": "ZJ03",
+            "depends_on": ["works_planning_permit"],
+            "name": "施工单位发包（简易低风险项目可直接发包）",
+        },
+        "construction_permit": {
+            "item": "ZJ07",
+            "depends_on": ["works_planning_permit", "works_tender", "construction_waste"],
+        },
+        "commitment_verification": {
+            "item": "HC01",
+            "depends_on": ["construction_waste", "construction_permit"],
+            "note": "核查以告知承诺方式办理的：construction_waste",
+        },
         "joint_completion_acceptance": {"item": "LH02", "depends_on": ["construction_permit"]},
         "completion_filing": {"item": "ZJ10", "depends_on": ["joint_completion_acceptance"]},
         "first_registration": {"item": "BD01", "depends_on": ["completion_filing"]},
@@ -245,10 +279,16 @@ SLR_FLOW = {
 
 
 MAP_SOURCES = {
-    "ZJ01": ["harbin2019"], "ZJ04": ["harbin2019"], "FC01": ["harbin2019"],
-    "GT02": ["zrzy2019"], "XF01": ["guoban2019", "seed001"], "XF02": ["guoban2019", "seed001"],
-    "RF02": ["guoban2019", "seed001"], "QX01": ["guoban2019", "seed001"],
-    "ZJ05": ["guoban2019", "reconstruction"], "ZJ06": ["guoban2019", "reconstruction"],
+    "ZJ01": ["harbin2019"],
+    "ZJ04": ["harbin2019"],
+    "FC01": ["harbin2019"],
+    "GT02": ["zrzy2019"],
+    "XF01": ["guoban2019", "seed001"],
+    "XF02": ["guoban2019", "seed001"],
+    "RF02": ["guoban2019", "seed001"],
+    "QX01": ["guoban2019", "seed001"],
+    "ZJ05": ["guoban2019", "reconstruction"],
+    "ZJ06": ["guoban2019", "reconstruction"],
 }
 MAP_NOTES = {
     "ZJ01": "哈尔滨市2019年实施方案取消勘察设计合同备案",
@@ -270,40 +310,73 @@ def item_map(old_items: dict[str, Any]) -> dict[str, Any]:
         if iid in ABOLISHED:
             entries[iid] = {"change": "abolished", "note": MAP_NOTES[iid], "source": MAP_SOURCES[iid]}
         elif iid in MERGED:
-            entries[iid] = {"change": "merged_into", "into": [MERGED[iid]], "note": MAP_NOTES[iid],
-                            "source": MAP_SOURCES[iid]}
+            entries[iid] = {
+                "change": "merged_into",
+                "into": [MERGED[iid]],
+                "note": MAP_NOTES[iid],
+                "source": MAP_SOURCES[iid],
+            }
         elif iid in COMMITMENT:
-            entries[iid] = {"change": "became_commitment", "note": "告知承诺制：签署承诺书当场办结，施工许可后核查",
-                            "source": ["guoban2019", "seed004"]}
+            entries[iid] = {
+                "change": "became_commitment",
+                "note": "告知承诺制：签署承诺书当场办结，施工许可后核查",
+                "source": ["guoban2019", "seed004"],
+            }
         elif iid == "FG05":
-            entries[iid] = {"change": "same", "also": ["members"],
-                            "note": "管线类项目（F26）第一阶段由自然资源和规划局牵头受理（一家牵头）",
-                            "source": ["shifen2019", "reconstruction"]}
+            entries[iid] = {
+                "change": "same",
+                "also": ["members"],
+                "note": "管线类项目（F26）第一阶段由自然资源和规划局牵头受理（一家牵头）",
+                "source": ["shifen2019", "reconstruction"],
+            }
         elif iid == "GT01":
-            entries[iid] = {"change": "renamed", "also": ["materials", "fees", "intermediaries"],
-                            "note": "更名为建设项目用地预审与选址意见书，吸收用地预审的要件", "source": ["zrzy2019"]}
+            entries[iid] = {
+                "change": "renamed",
+                "also": ["materials", "fees", "intermediaries"],
+                "note": "更名为建设项目用地预审与选址意见书，吸收用地预审的要件",
+                "source": ["zrzy2019"],
+            }
         elif iid == "ZJ02":
-            entries[iid] = {"change": "renamed", "also": ["members", "materials"],
-                            "note": "更名为施工图联合审查，消防、人防、防雷技术审查并入；不再要求勘察设计合同备案",
-                            "source": ["guoban2019", "seed001"]}
+            entries[iid] = {
+                "change": "renamed",
+                "also": ["members", "materials"],
+                "note": "更名为施工图联合审查，消防、人防、防雷技术审查并入；不再要求勘察设计合同备案",
+                "source": ["guoban2019", "seed001"],
+            }
         elif iid == "ZJ07":
-            entries[iid] = {"change": "same", "also": ["members", "materials", "fees", "intermediaries"],
-                            "note": "吸收质量、安全监督；取消建设资金已落实证明", "source": ["harbin2019"]}
+            entries[iid] = {
+                "change": "same",
+                "also": ["members", "materials", "fees", "intermediaries"],
+                "note": "吸收质量、安全监督；取消建设资金已落实证明",
+                "source": ["harbin2019"],
+            }
         else:
             entries[iid] = {"change": "same", "source": ["reconstruction"]}
     entries["HC01"] = {"change": "new", "note": "告知承诺事项的事中事后核查", "source": ["guoban2019", "seed004"]}
     return {
         "supersedes": "harbin-2014",
         "departments": DEPT,
-        "flags": {"land_with_scheme": {"drops": ["GH01", "GH07"], "source": ["guoban2019", "reconstruction"],
-                                       "note": "带方案出让的土地不再单独审查设计方案、不再批前公示（国办发〔2019〕11号；适用流程为重建）"}},
+        "flags": {
+            "land_with_scheme": {
+                "drops": ["GH01", "GH07"],
+                "source": ["guoban2019", "reconstruction"],
+                "note": "带方案出让的土地不再单独审查设计方案、不再批前公示（国办发〔2019〕11号；适用流程为重建）",
+            }
+        },
         "attributes": {"risk_class": {"new": True, "note": "简易低风险：2014年规则集不问，对照时两种取值各算一次"}},
         "items": entries,
         "flowcharts": {
-            "F07": {"dropped": ["LH01"], "note": "备案类自有划拨土地项目不再进行第一阶段的联合踏勘，直接进入工程建设许可",
-                    "source": ["harbin2019"]},
-            "F28": {"change": "new", "taken_from": ["F12"],
-                    "note": "社会投资简易低风险工程：原按招拍挂、出让·工业仓储流程办理的项目", "source": ["guoban2020"]},
+            "F07": {
+                "dropped": ["LH01"],
+                "note": "备案类自有划拨土地项目不再进行第一阶段的联合踏勘，直接进入工程建设许可",
+                "source": ["harbin2019"],
+            },
+            "F28": {
+                "change": "new",
+                "taken_from": ["F12"],
+                "note": "社会投资简易低风险工程：原按招拍挂、出让·工业仓储流程办理的项目",
+                "source": ["guoban2020"],
+            },
         },
     }
 
@@ -402,10 +475,13 @@ def main() -> None:
         flow = yaml.safe_load(path.read_text(encoding="utf-8"))
         dump(NEW / "flowcharts" / path.name, flowchart(path.stem, flow), head)
     dump(NEW / "flowcharts" / "F28.yaml", SLR_FLOW, head)
-    dump(NEW / "itemmap.yaml", item_map(load("items.yaml")),
-         "# 事项对照表 harbin-2014 → harbin-2019: one entry per 2014 item (same, renamed, merged_into, split_into,\n"
-         "# abolished, became_commitment) and per new item (new); `flowmatch diff harbin-2014 harbin-2019` explains\n"
-         "# every change by this map and exits 1 on any change it does not explain.\n")
+    dump(
+        NEW / "itemmap.yaml",
+        item_map(load("items.yaml")),
+        "# 事项对照表 harbin-2014 → harbin-2019: one entry per 2014 item (same, renamed, merged_into, split_into,\n"
+        "# abolished, became_commitment) and per new item (new); `flowmatch diff harbin-2014 harbin-2019` explains\n"
+        "# every change by this map and exits 1 on any change it does not explain.\n",
+    )
 
 
 if __name__ == "__main__":

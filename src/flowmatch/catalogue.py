@@ -22,8 +22,16 @@ from .models import Manifest
 from .ruleset import PACKAGED_RULESET, RuleSet, load_ruleset
 from .yamlsrc import YamlError, read
 
-__all__ = ["RuleSetInfo", "catalogue_problems", "load_as_of", "packaged_root", "ruleset_for", "ruleset_path",
-           "rulesets", "select_rules"]
+__all__ = [
+    "RuleSetInfo",
+    "catalogue_problems",
+    "load_as_of",
+    "packaged_root",
+    "ruleset_for",
+    "ruleset_path",
+    "rulesets",
+    "select_rules",
+]
 
 
 @dataclass(frozen=True)

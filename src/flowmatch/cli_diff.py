@@ -61,10 +61,19 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 @click.argument("old")
 @click.argument("new")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
-@click.option("--profile", "profile", multiple=True, metavar="KEY=VALUE",
-              help="Fix an answer or switch a flag (repeatable); profiles are enumerated over the rest.")
-@click.option("--start", default=None, metavar="YYYY-MM-DD",
-              help="With --profile: also schedule that project under both rule-sets from this day.")
+@click.option(
+    "--profile",
+    "profile",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Fix an answer or switch a flag (repeatable); profiles are enumerated over the rest.",
+)
+@click.option(
+    "--start",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="With --profile: also schedule that project under both rule-sets from this day.",
+)
 def diff(old: str, new: str, as_json: bool, profile: tuple[str, ...], start: str | None) -> None:
     """Compare rule-set OLD with NEW over every profile both can answer (names or directories).
 
@@ -105,13 +114,17 @@ def _print(data: dict[str, Any], projects: list[dict[str, Any]] | None) -> None:
     for col in ("指标 figure", data["old"], data["new"], "变化 change"):
         summary.add_column(col)
     for row in data["summary"]:
-        summary.add_row(row["label"], str(row["old"]), str(row["new"]), "" if row["change"] is None else f"{row['change']:+g}")
+        summary.add_row(
+            row["label"], str(row["old"]), str(row["new"]), "" if row["change"] is None else f"{row['change']:+g}"
+        )
     con.print(summary)
     for n, g in enumerate(data["groups"], start=1):
         mark = "[red]✗ unexplained[/]" if g["unexplained"] else "[green]✓[/]"
         example = " ".join(f"{k}={v}" for k, v in g["example"].items())
-        con.print(f"\n[bold]{n}. {g['flowchart']}[/] ({g['before']['rule']} → {g['after']['rule']}), "
-                  f"{g['profiles']} profiles {mark}\n  [dim]e.g. {escape(example)}[/dim]")
+        con.print(
+            f"\n[bold]{n}. {g['flowchart']}[/] ({g['before']['rule']} → {g['after']['rule']}), "
+            f"{g['profiles']} profiles {mark}\n  [dim]e.g. {escape(example)}[/dim]"
+        )
         lines = [
             ("removed", ", ".join(f"{r['item']} ({r['how']})" for r in g["steps_removed"])),
             ("merged", ", ".join(f"{r['item']} → {r['into']}" for r in g["steps_merged"])),
@@ -122,8 +135,12 @@ def _print(data: dict[str, Any], projects: list[dict[str, Any]] | None) -> None:
             ("materials newly asked", ", ".join(g["materials_newly_asked"])),
             ("counted working days", " → ".join(str(x) for x in g["working_days"])),
             ("elapsed working days", " → ".join(str(x) for x in g["elapsed_working_days"])),
-            ("fees", " → ".join(str(x) for x in g["fees"])
-             + "".join(f"; −{f}" for f in g["fees_removed"]) + "".join(f"; +{f}" for f in g["fees_added"])),
+            (
+                "fees",
+                " → ".join(str(x) for x in g["fees"])
+                + "".join(f"; −{f}" for f in g["fees_removed"])
+                + "".join(f"; +{f}" for f in g["fees_added"]),
+            ),
             ("intermediaries", " → ".join(str(x) for x in g["intermediaries"])),
         ]
         for label, text in lines:
@@ -135,7 +152,16 @@ def _print(data: dict[str, Any], projects: list[dict[str, Any]] | None) -> None:
         con.print(f"[red]problem[/]: {escape(problem)}")
     if projects:
         table = Table(title="本项目 this project: 按各规则集 under each rule-set")
-        for col in ("规则集 rules", "情形", "流程图", "审批环节", "计时工作日", "含不计时", "受理 start", "办结 finish"):
+        for col in (
+            "规则集 rules",
+            "情形",
+            "流程图",
+            "审批环节",
+            "计时工作日",
+            "含不计时",
+            "受理 start",
+            "办结 finish",
+        ):
             table.add_column(col)
         for p in projects:
             s = p.get("schedule") or {}
@@ -150,5 +176,8 @@ def _print(data: dict[str, Any], projects: list[dict[str, Any]] | None) -> None:
                 str(s.get("finish") or "—"),
             )
         con.print(table)
-    con.print("[bold green]OK[/]: every change is explained by the item map" if data["ok"]
-              else f"[bold red]{data['unexplained']} profiles have changes the item map does not explain[/]")
+    con.print(
+        "[bold green]OK[/]: every change is explained by the item map"
+        if data["ok"]
+        else f"[bold red]{data['unexplained']} profiles have changes the item map does not explain[/]"
+    )

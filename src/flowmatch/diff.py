@@ -248,9 +248,9 @@ def _cond_attributes(ruleset: RuleSet) -> list[str]:
 
 
 # --- one side of a cell ---------------------------------------------------------------------------------
-def _outcome(ruleset: RuleSet, rule: str, profile: Mapping[str, str], flags: Mapping[str, bool]) -> tuple[
-    Outcome, ResolvedFlow | None
-]:
+def _outcome(
+    ruleset: RuleSet, rule: str, profile: Mapping[str, str], flags: Mapping[str, bool]
+) -> tuple[Outcome, ResolvedFlow | None]:
     sit = ruleset.situations.get(rule)
     if sit is None:
         return Outcome(rule, "not_applicable"), None
@@ -281,7 +281,8 @@ def _item_props(flow: ResolvedFlow, departments: Mapping[str, str]) -> dict[str,
     out: dict[str, dict[str, Any]] = {}
     for s in flow.steps.values():
         p = out.setdefault(
-            s.item.id, {"limit": [], "counted": [], "materials": set(), "members": set(), "fees": [], "intermediaries": []}
+            s.item.id,
+            {"limit": [], "counted": [], "materials": set(), "members": set(), "fees": [], "intermediaries": []},
         )
         p["limit"].append(plain_days(s.duration))
         p["counted"].append(s.counted)
@@ -395,7 +396,10 @@ def _compare(
             if prop not in allowed:
                 unexplained.append(f"{iid}: {prop} {text} is not explained by the item map")
     structural = not (removed or merged or added or changed or commitments)
-    if structural and (before.working_days, before.elapsed_working_days) != (after.working_days, after.elapsed_working_days):
+    if structural and (before.working_days, before.elapsed_working_days) != (
+        after.working_days,
+        after.elapsed_working_days,
+    ):
         unexplained.append("the working days changed with the same steps: the order of the steps changed")
     return Change(
         before,
@@ -425,7 +429,9 @@ def _parse_profile(
         elif key in allowed_flags:
             flags[key] = str(value).lower() in ("true", "1", "yes")
         else:
-            raise InputError(f"unknown attribute or flag {key!r}", allowed=[*union.space.attributes, *sorted(allowed_flags)])
+            raise InputError(
+                f"unknown attribute or flag {key!r}", allowed=[*union.space.attributes, *sorted(allowed_flags)]
+            )
     return mask, flags
 
 
@@ -445,10 +451,10 @@ def _partitions(rs: RuleSet, attrs: list[str], union: _Union, leaf: Any) -> list
     for combo in itertools.product(*dims):
         bits = full
         restriction: dict[str, str] = {}
-        for value, aid, b in combo:
+        for answer, aid, b in combo:
             bits &= b
-            if value is not None:
-                restriction[aid] = value
+            if answer is not None:
+                restriction[aid] = answer
         if bits:
             out.append((restriction, bits))
     return out
@@ -481,8 +487,14 @@ def _summary(old: RuleSet, new: RuleSet, cells: list[tuple[Change, int]]) -> lis
     ):
         rows.append({"figure": key, "label": label, "old": a[key], "new": b[key]})
     fast_a, fast_b = a.get("fastest") or {}, b.get("fastest") or {}
-    rows.append({"figure": "fastest_working_days", "label": "最快 fastest working days",
-                 "old": fast_a.get("working_days"), "new": fast_b.get("working_days")})
+    rows.append(
+        {
+            "figure": "fastest_working_days",
+            "label": "最快 fastest working days",
+            "old": fast_a.get("working_days"),
+            "new": fast_b.get("working_days"),
+        }
+    )
     both = [(c, n) for c, n in cells if c.before.status == c.after.status == "matched"]
     pa = _averages([(c.before, n) for c, n in both])
     pb = _averages([(c.after, n) for c, n in both])

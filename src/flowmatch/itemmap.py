@@ -19,7 +19,15 @@ from pydantic import Field
 
 from .models import Id, Model, Text
 
-__all__ = ["AttributeMapping", "FlagMapping", "FlowchartChange", "ItemChange", "ItemMap", "check_against", "new_side_problems"]
+__all__ = [
+    "AttributeMapping",
+    "FlagMapping",
+    "FlowchartChange",
+    "ItemChange",
+    "ItemMap",
+    "check_against",
+    "new_side_problems",
+]
 
 ChangeKind = Literal["same", "renamed", "merged_into", "split_into", "abolished", "became_commitment", "new"]
 Property = Literal["limit", "materials", "fees", "intermediaries", "members", "department", "counted"]
@@ -30,7 +38,7 @@ class ItemChange(Model):
     into: list[Id] = Field([], description="merged_into: the one item; split_into: two or more")
     also: list[Property] = Field([], description="properties that changed beside the named change")
     note: str | None = None
-    source: list[Id] = []
+    source: list[Id] = Field(default_factory=list)
 
 
 class FlowchartChange(Model):
@@ -48,7 +56,7 @@ class AttributeMapping(Model):
 
     new: bool = False
     to: Id | None = None
-    values: dict[Id, Id] = {}
+    values: dict[Id, Id] = Field(default_factory=dict)
     note: str | None = None
 
 
@@ -56,18 +64,18 @@ class FlagMapping(Model):
     """A flag only the new rule-set has, and the old items it switches off when set."""
 
     new: bool = True
-    drops: list[Id] = []
+    drops: list[Id] = Field(default_factory=list)
     note: str | None = None
     source: list[Id] = Field(min_length=1)
 
 
 class ItemMap(Model):
     supersedes: Text = Field(description="the rule-set (directory name) the map starts from")
-    attributes: dict[Id, AttributeMapping] = {}
+    attributes: dict[Id, AttributeMapping] = Field(default_factory=dict)
     departments: dict[Id, Id] = Field({}, description="old department -> the department that took it over")
-    flags: dict[Id, FlagMapping] = {}
+    flags: dict[Id, FlagMapping] = Field(default_factory=dict)
     items: dict[Id, ItemChange]
-    flowcharts: dict[Id, FlowchartChange] = {}
+    flowcharts: dict[Id, FlowchartChange] = Field(default_factory=dict)
 
 
 def new_side_problems(
@@ -80,7 +88,7 @@ def new_side_problems(
     sources: set[str],
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems visible from the new rule-set alone, as (key path, message)."""
-    out: list[tuple[tuple[str | int, ...], str]] = []
+    out: list[tuple[tuple[str | int, ...], str]] = Field(default_factory=list)
     for old, new in item_map.departments.items():
         if new not in departments:
             out.append((("departments", old), f"unknown department {new!r} in this rule-set"))
@@ -134,10 +142,14 @@ def new_side_problems(
 
 
 def check_against(
-    item_map: ItemMap, old_items: set[str], old_flowcharts: set[str], old_attributes: set[str], old_departments: set[str]
+    item_map: ItemMap,
+    old_items: set[str],
+    old_flowcharts: set[str],
+    old_attributes: set[str],
+    old_departments: set[str],
 ) -> list[str]:
     """Problems visible only beside the old rule-set: unknown old ids, old items with no entry."""
-    out: list[str] = []
+    out: list[str] = Field(default_factory=list)
     for old in item_map.departments:
         if old not in old_departments:
             out.append(f"item map: department {old!r} is not in {item_map.supersedes}")

@@ -265,7 +265,8 @@ def _digest(root: Path) -> str:
 
     h.update(__version__.encode())
     here = Path(__file__).parent
-    for module in ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py", "itemmap.py"):  # the code that builds the cache
+    code = ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py", "itemmap.py")  # the code that builds the cache
+    for module in code:
         h.update((here / module).read_bytes())
     for path in _files(root):
         h.update(path.name.encode())
@@ -442,9 +443,9 @@ def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> Non
     item_map = c.model(map_doc, ItemMap, map_doc.data)
     if item_map is None:
         return
-    for path, message in new_side_problems(
-        item_map, set(ruleset.flags), set(ruleset.departments), set(ruleset.items), set(ruleset.flowcharts), set(ruleset.attributes), set(ruleset.manifest.sources)
-    ):
+    rs = ruleset
+    pools = (rs.flags, rs.departments, rs.items, rs.flowcharts, rs.attributes, rs.manifest.sources)
+    for path, message in new_side_problems(item_map, *(set(pool) for pool in pools)):
         c.problems.append(map_doc.problem(path, message))
     ruleset.item_map = item_map
 

@@ -141,7 +141,9 @@ def _caps(ruleset: RuleSet, spec: FourStage) -> list[Finding]:
             continue
         seen.add(key)
         for flags in ({}, everything):
-            days = counted_days(resolve(ruleset, sit.flowchart, variants=sit.variants, flags=flags), whole_process=whole)
+            days = counted_days(
+                resolve(ruleset, sit.flowchart, variants=sit.variants, flags=flags), whole_process=whole
+            )
             if days > cap.working_days + 1e-9:
                 out.append(
                     Finding(
