@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from flowmatch.catalogue import catalogue_problems, packaged_root, ruleset_for, rulesets, select_rules
 from flowmatch.checker import check
 from flowmatch.cli import main
-from flowmatch.diff import diff, under_each
+from flowmatch.diff import diff_rulesets as diff
+from flowmatch.diff import under_each
 from flowmatch.errors import InputError, RuleSetError
 from flowmatch.flows import resolve
 from flowmatch.ruleset import RuleSet, load_ruleset

@@ -82,7 +82,7 @@ def diff(old: str, new: str, as_json: bool, profile: tuple[str, ...], start: str
     needs no map: every edit is reported, with exactly the profiles it moves.
     """
     from .catalogue import ruleset_path
-    from .diff import diff as run
+    from .diff import diff_rulesets as run
     from .diff import under_each
     from .ruleset import load_ruleset
 

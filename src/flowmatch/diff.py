@@ -36,7 +36,7 @@ from .itemmap import ItemChange, ItemMap, check_against
 from .ruleset import RuleSet
 from .scheduler import schedule
 
-__all__ = ["DiffGroup", "DiffReport", "Outcome", "diff"]
+__all__ = ["DiffGroup", "DiffReport", "Outcome", "diff_rulesets", "under_each"]
 
 _SAME = ItemChange(change="same")
 
@@ -137,7 +137,7 @@ class DiffGroup:
 
 @dataclass
 class DiffReport:
-    """Result of :func:`diff`. ``ok`` when every change is explained by the item map."""
+    """Result of :func:`diff_rulesets`. ``ok`` when every change is explained by the item map."""
 
     old: str
     new: str
@@ -513,7 +513,7 @@ def _summary(old: RuleSet, new: RuleSet, cells: list[tuple[Change, int]]) -> lis
     return rows
 
 
-def diff(old: RuleSet, new: RuleSet, *, profile: Mapping[str, Any] | None = None) -> DiffReport:
+def diff_rulesets(old: RuleSet, new: RuleSet, *, profile: Mapping[str, Any] | None = None) -> DiffReport:
     """Compare two rule-sets over every profile both can answer; see the module docstring."""
     item_map = new.item_map if new.item_map is not None and new.item_map.supersedes == old.path.name else None
     problems: list[str] = []

@@ -88,7 +88,7 @@ def new_side_problems(
     sources: set[str],
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems visible from the new rule-set alone, as (key path, message)."""
-    out: list[tuple[tuple[str | int, ...], str]] = Field(default_factory=list)
+    out: list[tuple[tuple[str | int, ...], str]] = []
     for old, new in item_map.departments.items():
         if new not in departments:
             out.append((("departments", old), f"unknown department {new!r} in this rule-set"))
@@ -149,7 +149,7 @@ def check_against(
     old_departments: set[str],
 ) -> list[str]:
     """Problems visible only beside the old rule-set: unknown old ids, old items with no entry."""
-    out: list[str] = Field(default_factory=list)
+    out: list[str] = []
     for old in item_map.departments:
         if old not in old_departments:
             out.append(f"item map: department {old!r} is not in {item_map.supersedes}")
