@@ -307,3 +307,56 @@ def test_one_project_under_each_ruleset(old: RuleSet, new: RuleSet) -> None:
     )
     assert result.exit_code == 0
     assert "under each rule-set" in result.output and "F28" in result.output
+
+
+# --- the other faces on the 2019 rule-set ------------------------------------------------------
+def test_schedule_compare_under_both_rulesets() -> None:
+    result = _run(
+        "schedule",
+        "F10",
+        "--rules",
+        "harbin-2019",
+        "--compare",
+        "--against",
+        "harbin-2014",
+        "--start",
+        "2020-06-01",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"standard", "commitment", "rules:harbin-2014"}  # no pre-reform baseline in 2019
+    assert data["standard"]["flowchart"] == data["rules:harbin-2014"]["flowchart"] == "F10"
+    steps_2019 = {s["item"] for s in data["standard"]["steps"]}
+    steps_2014 = {s["item"] for s in data["rules:harbin-2014"]["steps"]}
+    assert "ZJ04" in steps_2014 and "ZJ04" not in steps_2019
+    text = _run("schedule", "F10", "--rules", "harbin-2019", "--compare", "--against", "harbin-2014").output
+    assert "under harbin-2014" in text and "under harbin-2019" in text
+
+
+def test_show_stats_and_guide_work_on_2019(tmp_path: Path) -> None:
+    assert _run("show", "F28", "--rules", "harbin-2019").exit_code == 0
+    stats = _run("stats", "--rules", "harbin-2019", "--json")
+    assert stats.exit_code == 0
+    published = {row["figure"]: row for row in json.loads(stats.output)["published"]}
+    assert published["cap_working_days"]["published"] == 120  # the 2019 manifest's own figures
+    assert "avg_steps" not in published
+    out = tmp_path / "notice.md"
+    result = _run(
+        "guide",
+        "--rules",
+        "harbin-2019",
+        "kind=building",
+        "land_nature=state_owned",
+        "investor=enterprise",
+        "acquisition=tender_auction_listing",
+        "regime=filing",
+        "building_use=industrial",
+        "risk_class=simple_low_risk",
+        "-o",
+        str(out),
+        "--format",
+        "md",
+    )
+    assert result.exit_code == 0, result.output
+    assert "F28 社会投资简易低风险工程" in out.read_text(encoding="utf-8")

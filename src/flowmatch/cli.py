@@ -533,6 +533,13 @@ def stats(rules: Path | None, as_json: bool) -> None:
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps take their committed duration.")
 @click.option("--compare", is_flag=True, help="Standard, commitment and pre-reform baseline side by side.")
 @click.option(
+    "--against",
+    "against",
+    multiple=True,
+    metavar="RULES",
+    help="With --compare: the same flowchart under another rule-set too (name or directory), e.g. harbin-2014.",
+)
+@click.option(
     "--calendar",
     "calendar_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -549,6 +556,7 @@ def schedule(
     start: str | None,
     commitment: bool,
     compare: bool,
+    against: tuple[str, ...],
     calendar_file: Path | None,
     assume_weekends: bool,
     flag_names: tuple[str, ...],
@@ -568,16 +576,15 @@ def schedule(
     variants = _variants(rs, fid, situation)
     flags = _flags(rs, flag_names)
     if compare:
-        results = [
-            run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags)
-            for mode in ("standard", "commitment", "baseline")
-        ]
-        for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        modes = ("standard", "commitment", "baseline") if rs.baseline is not None else ("standard", "commitment")
+        results = [run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags) for mode in modes]
+        others = _under_other_rules(against, fid, start, cal, variants, flag_names)
+        for warning in dict.fromkeys(w for r in [*results, *others.values()] for w in r.warnings):
             click.echo(f"warning: {warning}", err=True)
         if as_json:
-            _emit({r.mode: r.to_dict() for r in results})
+            _emit({**{r.mode: r.to_dict() for r in results}, **{f"rules:{k}": r.to_dict() for k, r in others.items()}})
         else:
-            _print_compare(rs, results)
+            _print_compare(rs, results, others)
         return
     result = run(
         fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants, flags=flags
@@ -590,7 +597,30 @@ def schedule(
         _print_schedule(rs, result)
 
 
-def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
+def _under_other_rules(
+    against: tuple[str, ...],
+    fid: str,
+    start: str | None,
+    cal: Any,
+    variants: dict[str, str],
+    flag_names: tuple[str, ...],
+) -> dict[str, Schedule]:
+    """The same flowchart (same situation variants, the flags that rule-set knows) under other rule-sets."""
+    from .catalogue import ruleset_path
+    from .ruleset import load_ruleset
+    from .scheduler import schedule as run
+
+    out: dict[str, Schedule] = {}
+    for name in against:
+        other = load_ruleset(ruleset_path(name))
+        known = {f: True for f in flag_names if f in other.flags}
+        flow = other.flowchart(fid)
+        kept = {k: v for k, v in variants.items() if k in flow.steps and v in flow.steps[k].variants}
+        out[other.path.name] = run(flow.id, start, cal, "standard", ruleset=other, variants=kept, flags=known)
+    return out
+
+
+def _print_compare(rs: RuleSet, results: list[Schedule], others: dict[str, Schedule] | None = None) -> None:
     from rich.table import Table
 
     table = Table(title=f"{results[0].flowchart} 与改革前对比 / compared with the pre-reform flow")
@@ -605,10 +635,14 @@ def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
     ):
         table.add_column(col)
     labels = {"standard": "标准 standard", "commitment": "告知承诺 commitment", "baseline": "改革前 baseline"}
-    for r in results:
+    rows = [(labels[r.mode], r) for r in results]
+    rows += [(f"按 {name} 规则 under {name}", r) for name, r in (others or {}).items()]
+    if others:
+        rows[0] = (f"按 {rs.path.name} 规则 under {rs.path.name}", results[0])
+    for label, r in rows:
         approval = sum(1 for s in r.steps if s.counted)
         table.add_row(
-            labels[r.mode],
+            label,
             f"{r.flowchart} {r.name}",
             str(approval),
             str(plain_days(r.working_days)),
