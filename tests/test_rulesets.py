@@ -357,6 +357,8 @@ def test_show_stats_and_guide_work_on_2019(tmp_path: Path) -> None:
         str(out),
         "--format",
         "md",
+        "--start",
+        "2020-06-01",
     )
     assert result.exit_code == 0, result.output
     assert "F28 社会投资简易低风险工程" in out.read_text(encoding="utf-8")
