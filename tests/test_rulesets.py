@@ -362,3 +362,17 @@ def test_show_stats_and_guide_work_on_2019(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "F28 社会投资简易低风险工程" in out.read_text(encoding="utf-8")
+
+
+def test_guide_batch_workers_use_the_ruleset_as_of_picks(tmp_path: Path) -> None:
+    batch = tmp_path / "projects.csv"
+    batch.write_text(
+        "id,kind,land_nature,investor,acquisition,regime,building_use,risk_class,start\n"
+        "p1,building,state_owned,enterprise,tender_auction_listing,filing,industrial,simple_low_risk,2020-06-01\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = _run("guide", "--as-of", "2020-06-01", "--batch", str(batch), "-o", str(out), "--format", "md")
+    assert result.exit_code == 0, result.output
+    (notice,) = out.glob("p1*")
+    assert "F28" in notice.read_text(encoding="utf-8")

@@ -479,7 +479,9 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
         raise InputError("--batch needs -o DIR, the directory for the notices")
     if output.exists() and not output.is_dir():
         raise InputError(f"{output} is a file; --batch needs -o DIR")
-    _load(rules)  # fail fast (exit 2) on a broken rule-set, before any worker starts
+    # fail fast (exit 2) on a broken rule-set, before any worker starts; the workers get the directory
+    # --rules NAME / --as-of picked (they have no command-line context of their own)
+    rules = _load(rules).path
     fmt = fmt or "html"
     rows_total = len(read_batch(batch))
     from rich.console import Console
