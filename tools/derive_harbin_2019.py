@@ -409,6 +409,7 @@ def main() -> None:
     sits = load("situations.yaml")
     slr = {"all": [SLR_REGION, SLR_ACQ, {"eq": {"risk_class": "simple_low_risk"}}]}
     for sit in sits["situations"].values():
+        sit["source"] = union(sit.get("source", []), ["reconstruction"])  # the 2014 partition, kept
         if sit["flowchart"] in ("F10", "F11", "F12", "F13"):
             sit["when"] = {"all": [sit["when"], {"not": slr}]}
     sits["situations"]["S34"] = {
