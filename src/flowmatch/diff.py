@@ -460,6 +460,16 @@ def _partitions(rs: RuleSet, attrs: list[str], union: _Union, leaf: Any) -> list
     return out
 
 
+def _asked(profile: dict[str, str], old: RuleSet, new: RuleSet) -> dict[str, str]:
+    """The example profile without the answers neither rule-set would ask for it."""
+    out = {}
+    for aid, value in profile.items():
+        asked = [rs.attributes[aid].asked_when for rs in (old, new) if aid in rs.attributes]
+        if any(cond is None or cond.holds(profile) is not False for cond in asked):
+            out[aid] = value
+    return out
+
+
 def _averages(outcomes: list[tuple[Outcome, int]]) -> dict[str, float]:
     matched = [(o, n) for o, n in outcomes if o.status == "matched"]
     total = sum(n for _, n in matched) or 1
@@ -556,7 +566,7 @@ def diff_rulesets(old: RuleSet, new: RuleSet, *, profile: Mapping[str, Any] | No
                     cells.append((change, count))
                     group = groups.get(change)
                     if group is None:
-                        example = union.space.profile((cell & -cell).bit_length() - 1)
+                        example = _asked(union.space.profile((cell & -cell).bit_length() - 1), old, new)
                         group = groups[change] = DiffGroup(change, 0, example)
                     group.profiles += count
     total = mask.bit_count()
