@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flowmatch.catalogue import catalogue_problems, packaged_root, ruleset_for, rulesets, select_rules
 from flowmatch.checker import check
@@ -26,6 +28,11 @@ from flowmatch.stages import counted_days
 @pytest.fixture(scope="module")
 def old() -> RuleSet:
     return load_ruleset(packaged_root() / "harbin-2014", cache=False)
+
+
+@pytest.fixture(scope="module")
+def coverage(old: RuleSet) -> dict[str, int]:
+    return check(old).coverage
 
 
 @pytest.fixture(scope="module")
@@ -376,3 +383,44 @@ def test_guide_batch_workers_use_the_ruleset_as_of_picks(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     (notice,) = out.glob("p1*")
     assert "F28" in notice.read_text(encoding="utf-8")
+
+
+def test_catalogue_finds_overlapping_and_unknown_succession(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    for name in ("harbin-2014", "harbin-2019"):
+        shutil.copytree(packaged_root() / name, root / name)
+    _edit(root / "harbin-2019" / "ruleset.yaml", lambda d: d.update(effective_from="2019-01-01", supersedes=["x"]))
+    problems = catalogue_problems(rulesets(root))
+    assert problems == [
+        "harbin-2019 supersedes unknown rule-set 'x'; known: harbin-2014, harbin-2019",
+        "harbin-2014 and harbin-2019 (harbin) are both in force from 2019-01-01",
+    ]
+
+
+_UNCONDITIONAL = sorted(
+    (fid, sid)
+    for fid, flow in load_ruleset(packaged_root() / "harbin-2014", cache=False).flowcharts.items()
+    for sid, step in flow.steps.items()
+    if step.when is None and not step.variants
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(target=st.sampled_from(_UNCONDITIONAL), days=st.integers(min_value=1, max_value=30))
+def test_diff_of_any_one_step_edit_reports_exactly_its_flowcharts_profiles(
+    old: RuleSet,
+    coverage: dict[str, int],
+    tmp_path_factory: pytest.TempPathFactory,
+    target: tuple[str, str],
+    days: int,
+) -> None:
+    fid, sid = target
+    copy = tmp_path_factory.mktemp("edit") / "harbin-2014"
+    shutil.copytree(packaged_root() / "harbin-2014", copy)
+    before = old.flowcharts[fid].steps[sid]
+    current = before.duration if before.duration is not None else old.items[before.item].promised
+    new_days = days if days != current else days + 1
+    _edit(copy / "flowcharts" / f"{fid}.yaml", lambda d: d["steps"][sid].update(duration=new_days))
+    report = diff(old, load_ruleset(copy, cache=False))
+    expected = sum(n for rid, n in coverage.items() if rid in old.situations and old.situations[rid].flowchart == fid)
+    assert report.changed == report.unexplained == expected
