@@ -167,3 +167,20 @@ def test_the_default_acceptance_day_is_the_first_working_day_from_today(cal: Wor
     assert acceptance_day(None, cal, today=D(2026, 12, 5)) == D(2026, 12, 7)  # Saturday → Monday
     assert acceptance_day(None, cal, today=D(2026, 9, 30)) == D(2026, 9, 30)
     assert acceptance_day(None, cal, today=D(2026, 10, 1)) == D(2026, 10, 8)
+
+
+def test_the_shipped_example_override_is_applied_day_by_day() -> None:
+    """The example file's days off and make-up days replace the estimate, and nothing it covers is
+    marked as an estimate any more."""
+    from flowmatch.calendar import EXAMPLE
+
+    example = load_overrides(EXAMPLE)
+    assert example.covers(2027) and example.estimated_from(D(2027, 1, 4)) == D(2028, 1, 1)
+    assert example.assumptions(D(2026, 12, 28), D(2027, 12, 31)) == []
+    assert example.is_workday(D(2027, 2, 20))  # a Saturday made a working day
+    assert not example.is_workday(D(2027, 2, 11))  # a Thursday given off
+    assert WorkCalendar().is_workday(D(2027, 2, 11)) and not WorkCalendar().is_workday(D(2027, 2, 20))
+    # hand count from Wednesday 2027-02-03: 4 Feb (Thu); 5, 8–11 Feb off; 12 (Fri), 15, 16, 17, 18, 19,
+    # then Saturday 20 Feb worked: the 8th working day
+    assert example.add(D(2027, 2, 3), 8) == D(2027, 2, 20)
+    assert WorkCalendar().add(D(2027, 2, 3), 8) == D(2027, 2, 19)  # estimate: 5–10 Feb off, 11 Feb worked

@@ -36,6 +36,7 @@ from typing import Literal
 from .errors import CalendarError, InputError
 
 __all__ = [
+    "EXAMPLE",
     "WorkCalendar",
     "acceptance_day",
     "load_overrides",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 Policy = Literal["estimate", "strict", "assume_weekends"]
+EXAMPLE = Path(__file__).parent / "calendars" / "example-2027.yaml"  # the override format, by example
 ESTIMATE_LAST_YEAR = 2099  # the lunar tables behind the estimate end here
 
 
