@@ -374,6 +374,37 @@ def _variants(rs: RuleSet, flowchart: str, situation: str | None) -> dict[str, s
     return dict(sit.variants)
 
 
+START_HELP = "Acceptance day (day 0), YYYY-MM-DD; it must be a working day (default: the first working day from today)."
+
+
+def start_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--start", default=None, metavar="YYYY-MM-DD", help=START_HELP)(f)
+
+
+def calendar_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--calendar``, ``--assume-weekends`` and ``--strict-calendar``: how years without a
+    published State Council holiday notice are counted (default: estimated and marked)."""
+    f = click.option(
+        "--strict-calendar",
+        is_flag=True,
+        help="Refuse dates in a year whose holiday notice is not yet published, instead of estimating them.",
+    )(f)
+    f = click.option(
+        "--assume-weekends",
+        is_flag=True,
+        help="In a year without a published holiday notice, count plain Mon–Fri (with a warning) instead of "
+        "estimating the statutory holidays.",
+    )(f)
+    return click.option(
+        "--calendar",
+        "calendar_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="A year's State Council holiday notice as YAML (years, holidays, workdays, source; see "
+        "docs/calendar.md); it replaces the estimate for the years it lists.",
+    )(f)
+
+
 flag_option = click.option(
     "--flag",
     "flag_names",
@@ -529,7 +560,7 @@ def stats(rules: Path | None, as_json: bool) -> None:
 @main.command()
 @common
 @click.argument("flowchart")
-@click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day (day 0).")
+@start_option
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps take their committed duration.")
 @click.option("--compare", is_flag=True, help="Standard, commitment and pre-reform baseline side by side.")
 @click.option(
@@ -539,14 +570,7 @@ def stats(rules: Path | None, as_json: bool) -> None:
     metavar="RULES",
     help="With --compare: the same flowchart under another rule-set too (name or directory), e.g. harbin-2014.",
 )
-@click.option(
-    "--calendar",
-    "calendar_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Holiday override YAML for years the official data does not cover.",
-)
-@click.option("--assume-weekends", is_flag=True, help="Past known calendar data, assume Mon–Fri (with a warning).")
+@calendar_options
 @flag_option
 @situation_option
 def schedule(
@@ -559,20 +583,21 @@ def schedule(
     against: tuple[str, ...],
     calendar_file: Path | None,
     assume_weekends: bool,
+    strict_calendar: bool,
     flag_names: tuple[str, ...],
     situation: str | None,
 ) -> None:
-    """Schedule a flowchart: stages, critical path, slack and working-day dates."""
-    from .calendar import WorkCalendar, load_overrides
+    """Schedule a flowchart: stages, critical path, slack and working-day dates.
+
+    Dates count from the acceptance day (default: the first working day from today); dates in a
+    year whose holiday notice is not yet published are estimated and marked 预计 (*)."""
+    from .calendar import acceptance_day, make_calendar
     from .scheduler import schedule as run
 
     rs = _load(rules)
     fid = rs.flowchart(flowchart).id
-    cal = (
-        load_overrides(calendar_file, assume_weekends=assume_weekends)
-        if calendar_file
-        else WorkCalendar(assume_weekends=assume_weekends)
-    )
+    cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    start = acceptance_day(start, cal).isoformat()
     variants = _variants(rs, fid, situation)
     flags = _flags(rs, flag_names)
     if compare:
@@ -648,7 +673,7 @@ def _print_compare(rs: RuleSet, results: list[Schedule], others: dict[str, Sched
             str(plain_days(r.working_days)),
             str(plain_days(r.elapsed_working_days)),
             str(r.start or "—"),
-            str(r.finish or "—"),
+            _date_text(r, r.finish) or "—",
         )
     _console().print(table)
 
@@ -662,7 +687,8 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
     )
     con.print(
         f"计时工作日 counted working days: [bold]{plain_days(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
-        f"{plain_days(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else "")
+        f"{plain_days(r.elapsed_working_days)}"
+        + (f"; {r.start} 受理 → 预计 {_date_text(r, r.finish)} 办结" if r.start else "")
     )
     table = Table(show_lines=False)
     for col in ("阶段", "步骤 step", "部门", "工作日", "ES", "EF", "浮动 slack", "开始 start", "结束 end"):
@@ -681,14 +707,26 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
                 str(plain_days(s.es)),
                 str(plain_days(s.ef)),
                 str(plain_days(s.slack)),
-                str(s.start or ""),
-                str(s.end or ""),
+                _date_text(r, s.start),
+                _date_text(r, s.end),
             )
     con.print(table)
     con.print("★ 关键路径 critical path: " + " → ".join(r.critical_path))
+    if r.estimated_from is not None:
+        con.print(
+            f"[yellow]* 预计 estimated: {r.estimated_from} 起的日期按法定节假日推算（当年放假安排尚未公布，未计调休），"
+            "以届时公布为准[/]"
+        )
     con.print(_gantt(r))
     if r.completion_steps:
         con.print("[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: " + "、".join(r.completion_steps) + "[/dim]")
+
+
+def _date_text(r: Schedule, day: Any) -> str:
+    """A schedule date for the terminal, starred when it rests on an estimated calendar year."""
+    if day is None:
+        return ""
+    return f"{day}*" if r.is_estimated(day) else str(day)
 
 
 def _gantt(r: Schedule, width: int = 60) -> str:

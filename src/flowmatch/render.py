@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from .calendar import WorkCalendar, number_text
@@ -40,6 +41,7 @@ from .scheduler import Schedule, ScheduledStep
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.runtime import Context
 
     from .matcher import MatchResult
 
@@ -99,6 +101,17 @@ def cn_date(d: dt.date | None, weekday: bool = False) -> str:
         return "—"
     text = f"{d.year}年{d.month}月{d.day}日"
     return f"{text}（周{WEEKDAYS[d.weekday()]}）" if weekday else text
+
+
+@pass_context
+def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
+    """A date of the plan, marked 预计 right beside it when it rests on a year whose holiday
+    arrangements are not yet published (the notice's ``estimated_from``)."""
+    text = cn_date(d, weekday)
+    since = ctx.get("estimated_from")
+    if d is not None and isinstance(since, dt.date) and d >= since:
+        return f"{text}（预计）"
+    return text
 
 
 def days_text(x: float) -> str:
@@ -296,9 +309,9 @@ def build_context(
     rs = ruleset or default_ruleset()
     _check_inputs(match, schedule)
     flow = _flow_for(match, schedule, rs)
-    cal = calendar
+    cal = calendar or schedule.calendar
     if cal is None and schedule.start is not None:
-        cal = WorkCalendar(assume_weekends=bool(schedule.warnings) or not WorkCalendar().covers(schedule.start.year))
+        cal = WorkCalendar()
     mats = consolidate(flow, rs, schedule=schedule, calendar=cal, on_file=on_file)
     by_number = {m.id: m for m in mats.to_prepare}
     names = {sid: s.name for sid, s in flow.steps.items()}
@@ -371,6 +384,9 @@ def build_context(
     centre = rs.manifest.service_centre
     committed = [v for v in steps if v.committed]
     warnings = notice_warnings(schedule, cal)
+    estimated_from = None
+    if schedule.start is not None and cal is not None and schedule.estimated_from is not None:
+        estimated_from = cal.estimated_from(schedule.start)
     return {
         "title": "建设项目审批一次性告知书",
         "header": {
@@ -413,6 +429,7 @@ def build_context(
         "commitments": [{"step": v.name, "department": v.department, "letter": v.commitment_letter,
                          "duration": v.commitment_duration} for v in committed],
         "warnings": warnings,
+        "estimated_from": estimated_from,
         "closing": CLOSING,
         "not_counted_basis": NOT_COUNTED_BASIS,
         "step_names": names,
@@ -425,11 +442,19 @@ def build_context(
 
 
 def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
-    """The schedule's warnings plus the calendar's assumptions over its dates (each once)."""
-    out = list(schedule.warnings)
+    """What the applicant must know about the dates: one plain-Chinese note per year whose
+    holiday arrangements are not yet published (no program options: the notice is for the
+    applicant), then any other warning of the schedule (each once)."""
+    out: list[str] = []
+    calendar_notes: set[str] = set()
     if calendar is not None and schedule.start is not None:
-        end = schedule.finish or schedule.start
-        out += calendar.assumptions(schedule.start, end)
+        dates = [d for s in schedule.steps for d in (s.start, s.end) if d is not None]
+        end = max([*dates, schedule.finish or schedule.start])
+        calendar_notes = set(calendar.assumptions(schedule.start, end))
+        for year in calendar.unpublished_years(schedule.start, end):
+            how = "按周一至周五为工作日估算" if calendar.assume_weekends else "按法定节假日推算（未计调休）"
+            out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
+    out += [w for w in schedule.warnings if w not in calendar_notes]
     return list(dict.fromkeys(out))
 
 
@@ -461,7 +486,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
     env.filters.update({
-        "cn_date": cn_date, "days": days_text, "num": number_text, "percent": percent,
+        "cn_date": _plan_date, "plain_date": cn_date, "days": days_text, "num": number_text, "percent": percent,
         "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
     })
     _ENVIRONMENTS[key] = env
