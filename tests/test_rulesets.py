@@ -424,3 +424,43 @@ def test_diff_of_any_one_step_edit_reports_exactly_its_flowcharts_profiles(
     report = diff(old, load_ruleset(copy, cache=False))
     expected = sum(n for rid, n in coverage.items() if rid in old.situations and old.situations[rid].flowchart == fid)
     assert report.changed == report.unexplained == expected
+
+
+def test_notice_shows_the_project_under_both_rulesets(tmp_path: Path) -> None:
+    project = [
+        "kind=building",
+        "land_nature=state_owned",
+        "investor=enterprise",
+        "acquisition=tender_auction_listing",
+        "regime=filing",
+        "building_use=industrial",
+        "risk_class=simple_low_risk",
+    ]
+    for fmt in ("md", "html"):
+        out = tmp_path / f"notice.{fmt}"
+        result = _run(
+            "guide",
+            "--rules",
+            "harbin-2019",
+            *project,
+            "--compare-rules",
+            "harbin-2014",
+            "--start",
+            "2020-06-01",
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+        )
+        assert result.exit_code == 0, result.output
+        text = out.read_text(encoding="utf-8")
+        assert "按不同规则集办理对照" in text
+        assert "F28 社会投资简易低风险工程（工业仓储）" in text and "F12 招拍挂、出让·工业仓储" in text
+    plain = tmp_path / "plain.md"
+    assert (
+        _run(
+            "guide", "--rules", "harbin-2019", *project, "--start", "2020-06-01", "--format", "md", "-o", str(plain)
+        ).exit_code
+        == 0
+    )
+    assert "按不同规则集办理对照" not in plain.read_text(encoding="utf-8")

@@ -120,6 +120,7 @@ def make_notice(
     templates: Path | None = None,
     calendar: WorkCalendar | None = None,
     generated: dt.date | None = None,
+    compare_with: Sequence[RuleSet] = (),
 ) -> tuple[str | bytes, dict[str, Any]]:
     """Match, schedule and render one notice; returns it and a summary. Raises on bad input."""
     from .calendar import WorkCalendar
@@ -141,8 +142,13 @@ def make_notice(
     check_on_file(flow, rs, on_file)
     day = parse_start(start, cal)
     plan = schedule(flow, day, cal, "commitment" if commitment else "standard", ruleset=rs)
+    compare: tuple[dict[str, Any], ...] = ()
+    if compare_with:  # "under the 2014 rules / under the 2019 rules" for this project
+        from .diff import under_each
+
+        compare = tuple(under_each([rs, *compare_with], profile, start=day, calendar=cal))
     output = render_guide(result, plan, fmt, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
-                          templates=templates, generated=generated, calendar=cal)
+                          templates=templates, generated=generated, calendar=cal, compare=compare)
     summary = {
         "situation": result.situation, "flowchart": result.flowchart, "working_days": plain_days(plan.working_days),
         "elapsed_working_days": plain_days(plan.elapsed_working_days), "start": day.isoformat(),
@@ -402,6 +408,8 @@ def run_batch(
 @click.option("--templates", type=click.Path(path_type=Path), default=None,
               help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).")
 @calendar_options
+@click.option("--compare-rules", "compare_rules", multiple=True, metavar="RULES",
+              help="Also show this project under another rule-set (name or directory), e.g. harbin-2014.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV or YAML of projects (an 'id' column names each file); -o is then a directory.")
@@ -409,12 +417,15 @@ def run_batch(
 def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
           start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
           on_file_yaml: Path | None, commitment: bool, templates: Path | None, calendar_file: Path | None,
-          assume_weekends: bool, strict_calendar: bool, force: bool, batch: Path | None, jobs: int | None) -> None:
+          assume_weekends: bool, strict_calendar: bool, compare_rules: tuple[str, ...], force: bool,
+          batch: Path | None, jobs: int | None) -> None:
     """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file.
 
     Dates count from the acceptance day (default: the first working day from today); dates in a
     year whose holiday notice is not yet published are estimated and marked 预计 on the notice."""
     if batch is not None:
+        if compare_rules:
+            raise InputError("--compare-rules is for one notice, not --batch")
         _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file,
                      assume_weekends, strict_calendar)
         return
@@ -440,9 +451,13 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
             raise InputError(f"directory {output.parent} does not exist")
     ids = read_on_file_yaml(on_file_yaml) if on_file_yaml else split_ids(on_file or "")
     cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    from .catalogue import ruleset_path
+    from .ruleset import load_ruleset
+
+    others = [load_ruleset(ruleset_path(r)) for r in compare_rules]
     data, summary = make_notice(rs, parse_pairs(list(pairs)), fmt, start=start, name=project_name,
                                 applicant=applicant, on_file=ids, commitment=commitment, templates=templates,
-                                calendar=cal)
+                                calendar=cal, compare_with=others)
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if to_stdout:

@@ -608,6 +608,7 @@ def render_guide(
     templates: str | os.PathLike[str] | None = None,
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
+    compare: Sequence[Mapping[str, Any]] = (),
 ) -> str | bytes:
     """The one-time notice for a matched project and its schedule.
 
@@ -616,6 +617,7 @@ def render_guide(
     Jinja templates overriding the packaged ones by name (run sandboxed).  ``on_file``: material
     ids already in the certificate database.  ``generated``: the notice date (default today).
     ``calendar``: the working-day calendar the schedule used (for 容缺 supply-by dates).
+    ``compare``: the project under other rule-sets too (rows of :func:`flowmatch.diff.under_each`).
     """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}", allowed=FORMATS)
@@ -629,7 +631,7 @@ def render_guide(
                             on_file=on_file, generated=generated, calendar=calendar,
                             pictures="mermaid" if format == "md" else "svg")
     kind = "md" if format == "md" else "html"
-    text = render_template(kind, {**context, "format": format}, tdir)
+    text = render_template(kind, {**context, "format": format, "rules_compare": list(compare)}, tdir)
     if format == "pdf":
         return _pdf(text)
     return text
