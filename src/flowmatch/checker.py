@@ -220,6 +220,8 @@ def _plural(count: int, word: str) -> str:
 
 def _locate(ruleset: RuleSet, finding: Finding) -> Finding:
     """Point a finding at the YAML it is about: its first rule or flowchart, else the situations file."""
+    if finding.where is not None:
+        return finding
     where = next((ruleset.locations[r] for r in finding.rules if r in ruleset.locations), None)
     if where is None and finding.kind == "gap":
         any_rule = next(iter(ruleset.situations), None)
@@ -311,7 +313,7 @@ def _step_materials(ruleset: RuleSet, flow: Flowchart, sid: str, config: dict[st
     step = flow.steps[sid]
     chosen = step.variants.get(config.get(sid, ""))
     item = ruleset.items[chosen.item if chosen else step.item]
-    out = list(item.materials)
+    out = [m for m in item.materials if m not in step.omits]
     for extra in (*(chosen.materials if chosen else ()), *step.materials):
         if extra not in out:
             out.append(extra)

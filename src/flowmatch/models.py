@@ -240,6 +240,7 @@ class Step(Model):
     members: list[Id] = []
     department: Id | None = Field(None, description="the body that handles it here (e.g. county level)")
     materials: list[Id] = Field([], description="materials this step asks beyond the item's")
+    omits: list[Id] = Field([], description="materials of the item this step does not ask (e.g. before approval)")
     provenance: dict[Literal["duration", "members", "department"], list[Id]] = {}
     note: str | None = None
 

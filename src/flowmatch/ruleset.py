@@ -636,8 +636,9 @@ def _cross_check(
                     known(doc, (*base, "variants", vid, "materials", i), mid, materials, "material")
             for i, member in enumerate(step.members):
                 known(doc, (*base, "members", i), member, departments, "department")
-            for i, mid in enumerate(step.materials):
-                known(doc, (*base, "materials", i), mid, materials, "material")
+            for key in ("materials", "omits"):
+                for i, mid in enumerate(getattr(step, key)):
+                    known(doc, (*base, key, i), mid, materials, "material")
             if step.when is not None:
                 check_cond(doc, (*base, "when"), step.when, True)
         cycle = _find_cycle(
