@@ -18,7 +18,7 @@ import networkx as nx
 from .conditions import Value
 from .flows import is_completion, step_prerequisites
 from .matcher import Matcher, matcher_for
-from .models import Flowchart
+from .models import Flowchart, Limit
 from .ruleset import RuleSet
 
 
@@ -200,6 +200,7 @@ def check(ruleset: RuleSet) -> CheckReport:
 
     flow_findings, checked = _flowcharts(ruleset)
     findings.extend(flow_findings)
+    findings.extend(_provenance_findings(ruleset))
     findings = [_locate(ruleset, f) for f in findings]
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
     return CheckReport(
@@ -392,8 +393,7 @@ def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
                         finding(
                             fid,
                             vid,
-                            f"{fid} violates {vid}: {inv.description} (step {sid} [{iid}] is handled by "
-                            f"{where_dept})",
+                            f"{fid} violates {vid}: {inv.description} (step {sid} [{iid}] is handled by {where_dept})",
                             _at(ruleset, fid, sid, "department" if dept else "item"),
                         )
                     allowed = inv.departments.get(iid)
@@ -476,3 +476,125 @@ def _issued_upstream(
                 )
             )
     return out
+
+
+# --- provenance and calibration bounds --------------------------------------------------------------
+TAG_RECONSTRUCTION = "reconstruction"
+TAG_CALIBRATED = "calibrated"
+
+
+def _days_bound(limit: Limit) -> float | None:
+    """The statutory limit as an upper bound in working days (calendar days bound working days too)."""
+    if limit.value is None:
+        return None
+    if limit.unit in ("working_day", "day"):
+        return limit.value
+    if limit.unit == "month":
+        return limit.value * 22
+    return None
+
+
+def _provenance_findings(ruleset: RuleSet) -> list[Finding]:
+    """Every item limit, member list and fee, and every step override, carries a source tag;
+    promised limits stay within the statutory limit and above any fixed minimum period."""
+    out: list[Finding] = []
+    loc = ruleset.locations
+
+    def missing(where: str | None, what: str) -> None:
+        out.append(Finding("provenance", what, where=where))
+
+    for iid, item in ruleset.items.items():
+        at = loc.get(f"item:{iid}")
+        needs = ["promised"]
+        if item.statutory.value is not None or item.statutory.unit == "on_the_spot":
+            needs.append("statutory")
+        if item.members:
+            needs.append("members")
+        if item.fees:
+            needs.append("fees")
+        for fact in needs:
+            if not item.provenance.get(fact):  # type: ignore[call-overload]
+                missing(loc.get(f"item:{iid}.{fact}", at), f"item {iid}: {fact} has no source tag (provenance.{fact})")
+        bound = _days_bound(item.statutory)
+        if item.counted and bound is not None and item.promised > bound:
+            out.append(
+                Finding(
+                    "calibration",
+                    f"item {iid}: promised {item.promised:g} exceeds the statutory limit "
+                    f"{item.statutory.value:g} ({item.statutory.unit})",
+                    where=loc.get(f"item:{iid}.promised", at),
+                )
+            )
+        minimum = item.statutory.minimum
+        if minimum is not None and item.promised < minimum:
+            out.append(
+                Finding(
+                    "calibration",
+                    f"item {iid}: promised {item.promised:g} is below the statutory minimum period {minimum:g}",
+                    where=loc.get(f"item:{iid}.promised", at),
+                )
+            )
+    for fid, flow in ruleset.flowcharts.items():
+        for sid, step in flow.steps.items():
+            for fact, present in (("duration", step.duration is not None), ("members", bool(step.members))):
+                if present and not step.provenance.get(fact):  # type: ignore[call-overload]
+                    missing(
+                        _at(ruleset, fid, sid, fact),
+                        f"{fid}: step {sid} overrides {fact} without a source tag (provenance.{fact})",
+                    )
+    for sid, sit in ruleset.situations.items():
+        if not sit.source:
+            missing(loc.get(sid), f"situation {sid} has no source")
+    return out
+
+
+@dataclass(frozen=True)
+class ProvenanceRow:
+    """One fact of the rule-set and the sources it rests on."""
+
+    what: str
+    fact: str
+    value: str
+    tags: tuple[str, ...]
+    where: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "fact": self.fact, "value": self.value, "tags": list(self.tags), "where": self.where}
+
+
+def provenance(
+    ruleset: RuleSet, *, only: tuple[str, ...] = (TAG_RECONSTRUCTION, TAG_CALIBRATED)
+) -> list[ProvenanceRow]:
+    """The facts whose sources include one of ``only`` (default: what rests on reconstruction or
+    calibration); an empty ``only`` lists every tagged fact."""
+    rows: list[ProvenanceRow] = []
+    loc = ruleset.locations
+
+    def add(what: str, fact: str, value: str, tags: list[str], where: str | None) -> None:
+        if not only or any(t in only for t in tags):
+            rows.append(ProvenanceRow(what, fact, value, tuple(tags), where))
+
+    for iid, item in ruleset.items.items():
+        at = loc.get(f"item:{iid}")
+        values = {
+            "statutory": f"{item.statutory.value:g} {item.statutory.unit}"
+            if item.statutory.value is not None
+            else item.statutory.unit,
+            "promised": f"{item.promised:g}",
+            "members": ", ".join(item.members),
+            "fees": "; ".join(f.name for f in item.fees),
+        }
+        for fact, tags in item.provenance.items():
+            add(f"{iid} {item.name}", fact, values[fact], tags, loc.get(f"item:{iid}.{fact}", at))
+    for fid, flow in ruleset.flowcharts.items():
+        for sid, step in flow.steps.items():
+            step_values = {
+                "duration": f"{step.duration:g}" if step.duration is not None else "",
+                "members": ", ".join(step.members),
+                "department": step.department or "",
+            }
+            for step_fact, tags in step.provenance.items():
+                add(f"{fid}.{sid}", step_fact, step_values[step_fact], tags, _at(ruleset, fid, sid, step_fact))
+    for sid, sit in ruleset.situations.items():
+        add(f"{sid} {sit.name}", "situation", sit.flowchart, sit.source, loc.get(sid))
+    return rows

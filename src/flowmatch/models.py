@@ -64,6 +64,7 @@ class PublishedFigure(Model):
     tolerance_kind: Literal["absolute", "relative", "exact"] = "exact"
     source: Id
     note: str | None = None
+    gap: str | None = Field(None, description="why the rule-set, with the statutory order right, misses this figure")
 
 
 class Manifest(Model):
@@ -73,6 +74,7 @@ class Manifest(Model):
     version: Text
     effective_date: dt.date
     description: str | None = None
+    disclaimer: str | None = Field(None, description="one line printed on every notice")
     sources: dict[Id, Source]
     service_centre: ServiceCentre
     categories: dict[Id, Category]
