@@ -200,7 +200,7 @@ def check(ruleset: RuleSet) -> CheckReport:
 
     flow_findings, checked = _flowcharts(ruleset)
     findings.extend(flow_findings)
-    findings.extend(_provenance_findings(ruleset))
+    findings.extend(_provenance_findings(ruleset, any(inv.provenance for inv in ruleset.invariants.values())))
     findings = [_locate(ruleset, f) for f in findings]
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
     return CheckReport(
@@ -494,7 +494,7 @@ def _days_bound(limit: Limit) -> float | None:
     return None
 
 
-def _provenance_findings(ruleset: RuleSet) -> list[Finding]:
+def _provenance_findings(ruleset: RuleSet, tags_required: bool) -> list[Finding]:
     """Every item limit, member list and fee, and every step override, carries a source tag;
     promised limits stay within the statutory limit and above any fixed minimum period."""
     out: list[Finding] = []
@@ -512,7 +512,7 @@ def _provenance_findings(ruleset: RuleSet) -> list[Finding]:
             needs.append("members")
         if item.fees:
             needs.append("fees")
-        for fact in needs:
+        for fact in needs if tags_required else ():
             if not item.provenance.get(fact):  # type: ignore[call-overload]
                 missing(loc.get(f"item:{iid}.{fact}", at), f"item {iid}: {fact} has no source tag (provenance.{fact})")
         bound = _days_bound(item.statutory)
@@ -534,7 +534,7 @@ def _provenance_findings(ruleset: RuleSet) -> list[Finding]:
                     where=loc.get(f"item:{iid}.promised", at),
                 )
             )
-    for fid, flow in ruleset.flowcharts.items():
+    for fid, flow in ruleset.flowcharts.items() if tags_required else ():
         for sid, step in flow.steps.items():
             for fact, present in (("duration", step.duration is not None), ("members", bool(step.members))):
                 if present and not step.provenance.get(fact):  # type: ignore[call-overload]
@@ -542,7 +542,7 @@ def _provenance_findings(ruleset: RuleSet) -> list[Finding]:
                         _at(ruleset, fid, sid, fact),
                         f"{fid}: step {sid} overrides {fact} without a source tag (provenance.{fact})",
                     )
-    for sid, sit in ruleset.situations.items():
+    for sid, sit in ruleset.situations.items() if tags_required else ():
         if not sit.source:
             missing(loc.get(sid), f"situation {sid} has no source")
     return out

@@ -272,4 +272,7 @@ class Invariant(Model):
         False, description="a material a step asks that the flowchart issues must be issued by an ancestor step"
     )
     merged_absent: bool = Field(False, description="no step uses an item merged into another (merged_into)")
+    provenance: bool = Field(
+        False, description="every item limit, member list and fee, and every step override, carries a source tag"
+    )
     source: list[Id] = []
