@@ -45,10 +45,19 @@ def _located(found: list[Finding], file: str) -> None:
 def test_packaged_ruleset_passes_every_invariant(ruleset: RuleSet) -> None:
     report = check(ruleset)
     assert report.ok, [f.message for f in report.findings][:5]
-    declared = {"materials_issued_upstream", "merged_items_absent", "land_document_before_works_permit",
-                "fire_filing_after_permit", "eia_before_project_approval", "collective_land_county_level",
-                "occupational_hazard_by_work_safety", "transfer_requires_land_use_permit", "facts_carry_sources",
-                "site_selection_before_approval", "quality_supervision_after_drawing_review"}
+    declared = {
+        "materials_issued_upstream",
+        "merged_items_absent",
+        "land_document_before_works_permit",
+        "fire_filing_after_permit",
+        "eia_before_project_approval",
+        "collective_land_county_level",
+        "occupational_hazard_by_work_safety",
+        "transfer_requires_land_use_permit",
+        "facts_carry_sources",
+        "site_selection_before_approval",
+        "quality_supervision_after_drawing_review",
+    }
     assert declared <= set(ruleset.invariants)
 
 
@@ -58,8 +67,11 @@ def test_a_material_asked_before_the_step_that_issues_it(rules_copy: Path) -> No
     _save(path, data)
     found = _findings(rules_copy, "materials_issued_upstream")
     _located(found, "flowcharts/F01.yaml")
-    assert any("step works_planning_permit [GH02] asks for land_title_doc" in f.message
-               and "step allocation_decision [GT05] issues but is not upstream" in f.message for f in found)
+    assert any(
+        "step works_planning_permit [GH02] asks for land_title_doc" in f.message
+        and "step allocation_decision [GT05] issues but is not upstream" in f.message
+        for f in found
+    )
     # The same cut breaks the statutory order of 城乡规划法 §40 too.
     assert _findings(rules_copy, "land_document_before_works_permit")
 
@@ -138,8 +150,10 @@ def test_every_fact_carries_a_source_and_promised_limits_stay_within_the_law(rul
     report = check(load_ruleset(rules_copy, cache=False))
     tags = [f for f in report.findings if f.kind == "provenance"]
     bounds = [f for f in report.findings if f.kind == "calibration"]
-    assert {f.message for f in tags} == {"item GT04: promised has no source tag (provenance.promised)",
-                                         "item GT04: statutory has no source tag (provenance.statutory)"}
+    assert {f.message for f in tags} == {
+        "item GT04: promised has no source tag (provenance.promised)",
+        "item GT04: statutory has no source tag (provenance.statutory)",
+    }
     assert [f.message for f in bounds] == ["item GH02: promised 25 exceeds the statutory limit 20 (working_day)"]
     for f in (*tags, *bounds):
         assert f.where is not None and f.where.startswith("harbin-2014/items.yaml:")

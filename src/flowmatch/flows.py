@@ -192,9 +192,7 @@ def resolve(
         duration = variant.duration if variant and variant.duration is not None else None
         if duration is None:
             duration = step.duration if step.duration is not None and variant is None else item.promised
-        materials = [
-            m for m in item.materials if m not in step.omits and _may_apply(ruleset.materials[m].when, facts)
-        ]
+        materials = [m for m in item.materials if m not in step.omits and _may_apply(ruleset.materials[m].when, facts)]
         for extra in (*(variant.materials if variant else ()), *step.materials):
             if extra not in materials:
                 materials.append(extra)
