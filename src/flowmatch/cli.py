@@ -494,14 +494,25 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
 # --- check / stats ---------------------------------------------------------------------------------
 @main.command()
 @common
-def check(rules: Path | None, as_json: bool) -> None:
+@click.option(
+    "--provenance",
+    "show_provenance",
+    is_flag=True,
+    help="Also list every fact that rests on reconstruction or calibration, with file:line.",
+)
+def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
     """Prove every project maps to exactly one situation or not-applicable rule; check flowcharts."""
     from .checker import check as run_check
+    from .checker import provenance
 
     rs = _load(rules)
     report = run_check(rs)
+    rows = provenance(rs) if show_provenance else []
     if as_json:
-        _emit(report.to_dict())
+        data = report.to_dict()
+        if show_provenance:
+            data["provenance"] = [r.to_dict() for r in rows]
+        _emit(data)
     else:
         con = _console()
         con.print(
@@ -520,22 +531,35 @@ def check(rules: Path | None, as_json: bool) -> None:
             ex = f"  e.g. {' '.join(f'{k}={v}' for k, v in f.example.items())}" if f.example else ""
             where = f"{f.where}: " if f.where else ""
             con.print(f"{where}[red]{f.kind}[/]: {f.message}{ex}")
+        if show_provenance:
+            con.print(f"重建或校准的数据 / facts resting on reconstruction or calibration: {len(rows)}")
+            for r in rows:
+                con.print(f"{r.where or ''}: {r.what} · {r.fact} = {r.value} [{', '.join(r.tags)}]", markup=False)
     sys.exit(0 if report.ok else 1)
 
 
 @main.command()
 @common
-def stats(rules: Path | None, as_json: bool) -> None:
-    """Compute the published figures (SPEC §5) from the rule data and compare."""
-    from .stats import compare
+@click.option(
+    "--calibration",
+    "show_calibration",
+    is_flag=True,
+    help="Also list every calibrated promised limit beside its statutory limit.",
+)
+def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
+    """Compute the published figures (SPEC §5) from the rule data and compare.
+
+    Exit 1 when a figure is out of tolerance and the manifest gives no reason (``gap``) for it."""
+    from .stats import calibration, compare, unexplained
     from .stats import stats as compute
 
     rs = _load(rules)
     figures = compute(rs)
     rows = compare(rs, figures)
-    failed = [r for r in rows if r["ok"] is False]
+    failed = unexplained(rows)
+    calibrated = calibration(rs) if show_calibration else []
     if as_json:
-        _emit({**figures, "published": rows})
+        _emit({**figures, "published": rows, **({"calibration": calibrated} if show_calibration else {})})
         sys.exit(1 if failed else 0)
     from rich.table import Table
 
@@ -544,15 +568,45 @@ def stats(rules: Path | None, as_json: bool) -> None:
     for col in ("指标 figure", "公布 published", "计算 computed", "容差 tolerance", ""):
         table.add_column(col)
     for r in rows:
-        mark = "[green]✓[/]" if r["ok"] else ("[red]✗ 超出容差[/]" if r["ok"] is False else "[dim]仅对照[/dim]")
+        if r["ok"]:
+            mark = "[green]✓[/]"
+        elif r["ok"] is None:
+            mark = "[dim]仅对照[/dim]"
+        else:
+            mark = "[yellow]✗ 差距（见说明）[/]" if r.get("gap") else "[red]✗ 超出容差[/]"
         table.add_row(r["figure"], str(r["published"]), str(r["computed"]), r.get("tolerance", ""), mark)
     con.print(table)
+    for r in rows:
+        if r.get("gap"):
+            con.print(f"差距 gap · {r['figure']}: {r['gap']}", markup=False)
     per = Table(title="各流程图 per flowchart")
     for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
         per.add_column(col)
     for f in figures["per_flowchart"]:
         per.add_row(f["flowchart"], f["name"], str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
     con.print(per)
+    if show_calibration:
+        cal = Table(title="校准的承诺时限 calibrated promised limits (working days)")
+        for col in ("事项 item", "名称", "承诺 promised", "法定 statutory", "最短 minimum", "流程图 flowcharts"):
+            cal.add_column(col)
+        units = {
+            "working_day": "个工作日",
+            "day": "日",
+            "month": "个月",
+            "on_the_spot": "即时办结",
+            "none": "无法定时限",
+        }
+        for c in calibrated:
+            statutory = f"{c['statutory'] if c['statutory'] is not None else ''}{units[c['statutory_unit']]}"
+            cal.add_row(
+                c["item"],
+                c["name"],
+                str(c["promised"]),
+                statutory,
+                "" if c["minimum"] is None else str(c["minimum"]),
+                " ".join(c["flowcharts"]),
+            )
+        con.print(cal)
     sys.exit(1 if failed else 0)
 
 

@@ -64,6 +64,7 @@ class PublishedFigure(Model):
     tolerance_kind: Literal["absolute", "relative", "exact"] = "exact"
     source: Id
     note: str | None = None
+    gap: str | None = Field(None, description="why the rule-set, with the statutory order right, misses this figure")
 
 
 class Stage(Model):
@@ -105,6 +106,7 @@ class Manifest(Model):
     supersedes: list[Text] = Field([], description="names (directory names) of the rule-sets this one replaces")
     four_stage: FourStage | None = None
     description: str | None = None
+    disclaimer: str | None = Field(None, description="one line printed on every notice")
     sources: dict[Id, Source]
     service_centre: ServiceCentre
     categories: dict[Id, Category]
@@ -194,7 +196,12 @@ class Material(Model):
 class Limit(Model):
     value: float | None = Field(None, ge=0)
     unit: Literal["working_day", "day", "month", "on_the_spot", "none"]
+    minimum: float | None = Field(None, ge=0, description="a fixed minimum period (publicity, objection) in days")
     note: str | None = None
+
+
+PROVENANCE_FACTS = ("statutory", "promised", "members", "fees")
+"""The facts of an item that carry a source tag (``provenance``)."""
 
 
 class Fee(Model):
@@ -202,6 +209,9 @@ class Fee(Model):
     basis: Text
     standard: Text
     administrative: bool = True
+    kind: Literal["administrative", "fund", "land_price", "tax", "service"] | None = Field(
+        None, description="行政事业性收费 / 政府性基金 / 土地价款 / 税 / 经营服务性收费"
+    )
     status: str | None = None
 
 
@@ -237,6 +247,10 @@ class Item(Model):
     materials: list[Id] = []
     produces: list[Id] = []
     source: list[Id] = []
+    provenance: dict[Literal["statutory", "promised", "members", "fees"], list[Id]] = Field(
+        {}, description="source tags per fact: a source id, `reconstruction` or `calibrated`"
+    )
+    merged_into: Id | None = Field(None, description="the 2014 reform folded this item into another")
     note: str | None = None
 
 
@@ -244,6 +258,7 @@ class Item(Model):
 class Variant(Model):
     item: Id
     duration: float | None = Field(None, ge=0)
+    depends_on: list[Id] = Field([], description="extra prerequisites when this variant is chosen")
     materials: list[Id] = []
 
 
@@ -257,7 +272,10 @@ class Step(Model):
     when: Condition | None = None
     variants: dict[Id, Variant] = {}
     members: list[Id] = []
+    department: Id | None = Field(None, description="the body that handles it here (e.g. county level)")
     materials: list[Id] = Field([], description="materials this step asks beyond the item's")
+    omits: list[Id] = Field([], description="materials of the item this step does not ask (e.g. before approval)")
+    provenance: dict[Literal["duration", "members", "department"], list[Id]] = {}
     note: str | None = None
 
 
@@ -276,7 +294,17 @@ class Invariant(Model):
     id: Id = ""
     description: Text
     categories: list[Id] = Field([], description="empty = every flowchart")
+    if_present: list[Id] = Field([], description="applies only to flowcharts with one of these items")
     precedes: dict[Literal["first", "then"], list[Id]] | None = None
     requires_any: list[Id] = []
     forbids: list[Id] = []
+    forbids_departments: list[Id] = Field([], description="no step may be handled by these departments")
+    departments: dict[Id, list[Id]] = Field({}, description="item -> the departments allowed to handle it")
+    issued_upstream: bool = Field(
+        False, description="a material a step asks that the flowchart issues must be issued by an ancestor step"
+    )
+    merged_absent: bool = Field(False, description="no step uses an item merged into another (merged_into)")
+    provenance: bool = Field(
+        False, description="every item limit, member list and fee, and every step override, carries a source tag"
+    )
     source: list[Id] = []

@@ -35,7 +35,7 @@ from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .materials import MaterialList, consolidate
-from .models import Limit
+from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
 
@@ -116,6 +116,25 @@ def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
 
 def days_text(x: float) -> str:
     return "即时办结" if x == 0 else f"{number_text(x)}个工作日"
+
+
+def within_text(x: float) -> str:
+    """A duration that templates follow with a verb (``…办结``): 0 reads 当场, not 即时办结."""
+    return "当场" if x == 0 else f"{number_text(x)}个工作日"
+
+
+FEE_KIND_LABELS = {
+    "administrative": "行政事业性收费",
+    "fund": "政府性基金",
+    "land_price": "土地出让价款（非收费）",
+    "tax": "税（非收费）",
+    "service": "经营服务性收费",
+}
+
+
+def fee_kind_label(fee: Fee) -> str:
+    kind = fee.kind or ("administrative" if fee.administrative else "service")
+    return FEE_KIND_LABELS[kind]
 
 
 def limit_text(limit: Limit) -> str:
@@ -251,7 +270,7 @@ def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int,
         slack=sched.slack if sched else 0.0, start=sched.start if sched else None, end=sched.end if sched else None,
         es=sched.elapsed_es if sched else None, ef=sched.elapsed_ef if sched else None,
         fees=tuple({"name": f.name, "basis": f.basis, "standard": f.standard, "administrative": f.administrative,
-                    "status": f.status} for f in item.fees),
+                    "kind_label": fee_kind_label(f), "status": f.status} for f in item.fees),
         result=item.result, legal_basis=tuple(item.legal_basis), commitment_available=step.commitment is not None,
         committed=committed, commitment_duration=step.commitment.duration if step.commitment else None,
         commitment_letter=step.commitment.letter if step.commitment and committed else None,
@@ -394,7 +413,7 @@ def build_context(
             "situation": {"id": match.situation, "name": sit.name if sit else match.name},
             "flowchart": {"id": chart.id, "name": chart.name, "name_en": chart.name_en,
                           "description": chart.description},
-            "category": category.label if category else None,
+            "category": category.label.removesuffix("类") if category else None,
             "answers": [{"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
                         for a in match.selected_by],
             "flags": [{"id": f, "label": rs.flags[f].label} for f, on in match.flags.items() if on and f in rs.flags],
@@ -403,6 +422,7 @@ def build_context(
             "generated": generated,
             "centre": {"name": centre.name, "address": centre.address, "window": centre.window, "hours": centre.hours,
                        "phone": centre.phone, "hotline": centre.hotline, "note": centre.note},
+            "disclaimer": rs.manifest.disclaimer,
             "mode": schedule.mode,
         },
         "overview": {
@@ -486,7 +506,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
     env.filters.update({
-        "cn_date": _plan_date, "plain_date": cn_date, "days": days_text, "num": number_text, "percent": percent,
+        "cn_date": _plan_date, "plain_date": cn_date, "days": within_text, "num": number_text, "percent": percent,
         "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
     })
     _ENVIRONMENTS[key] = env

@@ -53,7 +53,7 @@ from .yamlsrc import Document, Key, YamlError, read
 __all__ = ["RuleSet", "default_rules_path", "default_ruleset", "load_ruleset"]
 
 PACKAGED_RULESET = "harbin-2014"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -409,6 +409,22 @@ def _load(root: Path) -> RuleSet:
                 locations[rid] = f"{sit_doc.file}:{line}:{col}"
     for fid, doc in flow_docs.items():
         locations[fid] = f"{doc.file}:1:1"
+        flow_data = doc.data.get("steps") if isinstance(doc.data, dict) else None
+        for sid in flow_data if isinstance(flow_data, dict) else ():
+            for key in ((), ("item",), ("depends_on",), ("duration",), ("members",), ("department",)):
+                if key == () or (*("steps", sid), *key) in doc.marks:
+                    line, col = doc.where(("steps", sid, *key))
+                    locations[".".join((fid, sid, *key))] = f"{doc.file}:{line}:{col}"
+    for name, prefix, pool in (("items.yaml", "item", items), ("invariants.yaml", "invariant", invariants)):
+        try:
+            pool_doc = _doc_for(c, name)
+        except KeyError:
+            continue
+        for rid in pool:
+            for key in ((), ("promised",), ("statutory",), ("members",), ("fees",), ("department",)):
+                if key == () or (rid, *key) in pool_doc.marks:
+                    line, col = pool_doc.where((rid, *key))
+                    locations[".".join((f"{prefix}:{rid}", *key))] = f"{pool_doc.file}:{line}:{col}"
     ruleset = RuleSet(root, manifest, attributes, flags, situations, not_applicable, departments, items, materials,
                       flowcharts, baseline, invariants, locations=locations)
     # With a broken attributes file the conditions cannot be checked, but every other reference
@@ -576,6 +592,11 @@ def _cross_check(
                     known(item_doc, (iid, key, i), mid, materials, "material")
             for i, src in enumerate(item.source):
                 known(item_doc, (iid, "source", i), src, sources, "source")
+            for fact, tags in item.provenance.items():
+                for i, src in enumerate(tags):
+                    known(item_doc, (iid, "provenance", fact, i), src, sources, "source")
+            if item.merged_into is not None:
+                known(item_doc, (iid, "merged_into"), item.merged_into, items, "item")
     except KeyError:
         pass
     try:
@@ -592,9 +613,17 @@ def _cross_check(
         for vid, inv in invariants.items():
             for i, cat in enumerate(inv.categories):
                 known(inv_doc, (vid, "categories", i), cat, manifest.categories, "category")
-            for key in ("requires_any", "forbids"):
+            for key in ("requires_any", "forbids", "if_present"):
                 for i, iid in enumerate(getattr(inv, key)):
                     known(inv_doc, (vid, key, i), iid, items, "item")
+            for i, dept in enumerate(inv.forbids_departments):
+                known(inv_doc, (vid, "forbids_departments", i), dept, departments, "department")
+            for iid, depts in inv.departments.items():
+                known(inv_doc, (vid, "departments", iid), iid, items, "item")
+                for i, dept in enumerate(depts):
+                    known(inv_doc, (vid, "departments", iid, i), dept, departments, "department")
+            for i, src in enumerate(inv.source):
+                known(inv_doc, (vid, "source", i), src, sources, "source")
             for part, ids in (inv.precedes or {}).items():
                 for i, iid in enumerate(ids):
                     known(inv_doc, (vid, "precedes", part, i), iid, items, "item")
@@ -625,18 +654,38 @@ def _cross_check(
                     c.problems.append(doc.problem((*base, "depends_on", i), "a step cannot depend on itself"))
                 else:
                     known(doc, (*base, "depends_on", i), dep, flow.steps, "step")
+            if step.department is not None:
+                known(doc, (*base, "department"), step.department, departments, "department")
+            for step_fact, tags in step.provenance.items():
+                for i, src in enumerate(tags):
+                    known(doc, (*base, "provenance", step_fact, i), src, sources, "source")
             for vid, var in step.variants.items():
                 known(doc, (*base, "variants", vid, "item"), var.item, items, "item")
+                for i, dep in enumerate(var.depends_on):
+                    if dep == sid:
+                        c.problems.append(
+                            doc.problem((*base, "variants", vid, "depends_on", i), "a step cannot depend on itself")
+                        )
+                    else:
+                        known(doc, (*base, "variants", vid, "depends_on", i), dep, flow.steps, "step")
                 for i, mid in enumerate(var.materials):
                     known(doc, (*base, "variants", vid, "materials", i), mid, materials, "material")
             for i, member in enumerate(step.members):
                 known(doc, (*base, "members", i), member, departments, "department")
-            for i, mid in enumerate(step.materials):
-                known(doc, (*base, "materials", i), mid, materials, "material")
+            for key in ("materials", "omits"):
+                for i, mid in enumerate(getattr(step, key)):
+                    known(doc, (*base, key, i), mid, materials, "material")
             if step.when is not None:
                 check_cond(doc, (*base, "when"), step.when, True)
         cycle = _find_cycle(
-            {sid: [d for d in s.depends_on if d in flow.steps and d != sid] for sid, s in flow.steps.items()}
+            {
+                sid: [
+                    d
+                    for d in (*s.depends_on, *(d for v in s.variants.values() for d in v.depends_on))
+                    if d in flow.steps and d != sid
+                ]
+                for sid, s in flow.steps.items()
+            }
         )
         if cycle:
             text = " → ".join([*cycle, cycle[0]])
