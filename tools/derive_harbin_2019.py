@@ -112,7 +112,8 @@ def items() -> dict[str, Any]:
         members=union(old["ZJ02"].get("members", []), ["xf", "rfb", "qxj"]),
         materials=union(
             *[m["materials"] for m in merged_zj02],
-            drop=products | {"drawing_review_certificate", "design_contract_filing"},
+            # the civil-defence approval reaches the joint review from 人防 itself (a member), not from the applicant
+            drop=products | {"drawing_review_certificate", "design_contract_filing", "civil_defence_approval"},
         ),
         produces=union(*[m["produces"] for m in merged_zj02]),
         commitment=None,
@@ -132,6 +133,7 @@ def items() -> dict[str, Any]:
         intermediaries=by_kind([x for m in merged_zj07 for x in m.get("intermediaries", [])]),
         fees=[x for m in merged_zj07 for x in m.get("fees", [])],
         source=["harbin2019", "guoban2019"],
+        provenance={**old["ZJ07"].get("provenance", {}), "members": ["guoban2019", "reconstruction"]},
         note="2019年起质量监督登记、安全监督备案并入施工许可一并办理；取消建设资金已落实证明（哈尔滨市2019年实施方案）",
     )
     for iid in COMMITMENT:
@@ -155,6 +157,7 @@ def items() -> dict[str, Any]:
         "legal_basis": ["国务院办公厅关于全面开展工程建设项目审批制度改革的实施意见（国办发〔2019〕11号）"],
         "result": "核查意见（承诺不实的依法撤销审批并纳入信用记录）",
         "source": ["guoban2019", "seed004"],
+        "provenance": {"promised": ["reconstruction"]},
         "note": "以告知承诺方式办理的事项，在施工期间和竣工验收前由原审批部门核查；不计入审批时限",
     }
     return new
@@ -194,20 +197,43 @@ def flowchart(fid: str, flow: dict[str, Any]) -> dict[str, Any]:
                 out.append(d)
         return out
 
+    def live_deps_of(dep: str) -> list[str]:
+        return live_deps(dep, set()) if dep in drop else [dep]
+
+    descendants: dict[str, set[str]] = {}
+
+    def below(sid: str) -> set[str]:
+        if sid not in descendants:
+            out: set[str] = set()
+            for other, st in steps.items():
+                if sid in st.get("depends_on", []):
+                    out |= {other} | below(other)
+            descendants[sid] = out
+        return descendants[sid]
+
     for sid, target in drop.items():
-        if target is not None:
-            extra = [d for d in live_deps(sid, set()) if d != target]
+        # the target inherits the prerequisites of an always-present step, never one of its own successors;
+        # a conditional step's prerequisites (e.g. the civil-defence approval before the basement's drawing
+        # review) bind the joint review only when the condition holds, which one step cannot say: left out
+        if target is not None and steps[sid].get("when") is None:
+            extra = [d for d in live_deps(sid, set()) if d != target and d not in below(target)]
             steps[target]["depends_on"] = union(steps[target].get("depends_on", []), extra)
     for sid, s in steps.items():
         if sid in drop:
             continue
         s["depends_on"] = [d for d in live_deps(sid, set()) if d != sid]
+        if "department" in s:
+            s["department"] = dept(s["department"])
+        for var in s.get("variants", {}).values():
+            if "depends_on" in var:
+                var["depends_on"] = union(*[live_deps_of(d) for d in var["depends_on"]])
     for sid in drop:
         del steps[sid]
     committed = []
     for sid, s in steps.items():
         if s["item"] in COMMITMENT:
             s["duration"] = 0
+            s.setdefault("provenance", {})["duration"] = ["guoban2019"]
             committed.append(sid)
         if s["item"] in REGION_ASSESSED and "in_assessed_area" not in str(s.get("when")):
             s["when"] = step_when(s.get("when"), {"not": {"eq": {"in_assessed_area": True}}})
@@ -221,6 +247,7 @@ def flowchart(fid: str, flow: dict[str, Any]) -> dict[str, Any]:
             s["depends_on"] = []
     if fid == "F26":  # 一家牵头: the stage-1 lead receives the pipeline project's filing (reconstruction)
         steps["project"]["members"] = ["zrzy"]
+        steps["project"].setdefault("provenance", {})["members"] = ["shifen2019", "reconstruction"]
         steps["project"]["note"] = (
             steps["project"].get("note") or ""
         ) + "；第一阶段由自然资源和规划局牵头受理，发改部门并联备案"
@@ -231,6 +258,9 @@ def flowchart(fid: str, flow: dict[str, Any]) -> dict[str, Any]:
             "depends_on": committed + ([permit] if permit and permit not in committed else []),
             "note": "核查以告知承诺方式办理的：" + "、".join(committed),
         }
+        if flow.get("category") == "collective_land":  # county level, like the rest of these flows
+            steps["commitment_verification"]["department"] = "xjs"
+            steps["commitment_verification"]["provenance"] = {"department": ["reconstruction"]}
     flow["source"] = union(flow["source"], ["harbin2019", "reconstruction"])
     return flow
 
@@ -256,7 +286,12 @@ SLR_FLOW = {
             "depends_on": ["land_use_permit"],
             "note": "工程建设许可与施工许可阶段合并办理",
         },
-        "construction_waste": {"item": "CG03", "depends_on": ["works_planning_permit"], "duration": 0},
+        "construction_waste": {
+            "item": "CG03",
+            "depends_on": ["works_planning_permit"],
+            "duration": 0,
+            "provenance": {"duration": ["guoban2019"]},
+        },
         "works_tender": {
             "item": "ZJ03",
             "depends_on": ["works_planning_permit"],
@@ -381,11 +416,31 @@ def item_map(old_items: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def sync_sources() -> None:
+    """The 2019 manifest cites every 2014 source (carried-over facts keep their tags) and its own,
+    which start at `shifen2019`; only the 2014 block between `sources:` and there is rewritten."""
+    old = (OLD / "ruleset.yaml").read_text(encoding="utf-8")
+    block = old[old.index("\nsources:\n") + len("\nsources:\n") : old.index("\nservice_centre:")] + "\n"
+    own = {"reconstruction"}  # defined among the 2019 sources with a 2019 wording
+    kept, skip = [], False
+    for line in block.splitlines(keepends=True):
+        if line.startswith("  ") and not line.startswith("    "):
+            skip = line.strip().rstrip(":") in own
+        if not skip:
+            kept.append(line)
+    path = NEW / "ruleset.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\nsources:\n") + len("\nsources:\n")
+    end = text.index("  shifen2019:")
+    path.write_text(text[:start] + "".join(kept) + text[end:], encoding="utf-8")
+
+
 def main() -> None:
     if NEW.exists():
         for sub in ("flowcharts",):
             shutil.rmtree(NEW / sub, ignore_errors=True)
     NEW.mkdir(exist_ok=True)
+    sync_sources()
     head = "# Derived from rules/harbin-2014 by tools/derive_harbin_2019.py, then kept by hand; see itemmap.yaml.\n"
 
     attrs = load("attributes.yaml")
@@ -457,14 +512,23 @@ def main() -> None:
             v["description"] += "（2019年起选址意见书与用地预审合并，合并后的事项不再禁止）"
             if not v["forbids"]:
                 continue
-        if "precedes" in v:
-            first = union([MERGED.get(i, i) for i in v["precedes"]["first"] if i not in ABOLISHED])
-            then = union([MERGED.get(i, i) for i in v["precedes"]["then"] if i not in ABOLISHED])
-            if {"ZJ07"} == set(then):
-                first = [i for i in first if i != "ZJ07"]
+        if "precedes" in v:  # an order between items that merged away no longer applies
+            gone = ABOLISHED | set(MERGED)
+            first = [i for i in v["precedes"]["first"] if i not in gone]
+            then = [i for i in v["precedes"]["then"] if i not in gone]
             if not first or not then:
                 continue
             v["precedes"] = {"first": first, "then": then}
+        if "if_present" in v:
+            v["if_present"] = union([MERGED.get(i, i) for i in v["if_present"] if i not in ABOLISHED])
+        if "forbids_departments" in v:
+            v["forbids_departments"] = union([dept(d) or d for d in v["forbids_departments"]])
+        if "departments" in v:
+            v["departments"] = {
+                MERGED.get(i, i): union([dept(d) or d for d in ds])
+                for i, ds in v["departments"].items()
+                if i not in ABOLISHED
+            }
         if "categories" in v and "tender_auction_listing" in v["categories"]:
             v["categories"] = v["categories"] + ["simple_low_risk"]
         if "requires_any" in v and not v["requires_any"]:
