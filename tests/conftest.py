@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
+from chromium_support import find_chromium
 from flowmatch.ruleset import RuleSet, default_rules_path, load_ruleset
 
 CASES = Path(__file__).parent / "cases"
+
+# CI runs a fixed-seed profile (HYPOTHESIS_PROFILE=ci, set by .ci/run) so a run is reproducible;
+# developers get fresh random examples each run, which is how the matcher bug of issue 11 was found.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +37,12 @@ def rules_copy(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOWMATCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of the system Chromium for Playwright; the test skips (with the reason) when there is none."""
+    found = find_chromium()
+    if found is None:
+        pytest.skip("no system Chromium: install Debian's chromium or set FLOWMATCH_CHROMIUM to the browser")
+    return found

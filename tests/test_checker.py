@@ -111,4 +111,9 @@ def test_invariants_fail_loudly_on_a_broken_flowchart(rules_copy: Path, ruleset:
     report = check(load_ruleset(rules_copy, cache=False))
     broken = [f for f in report.findings if f.kind == "invariant" and f.rules[0] == flow]
     assert broken, "breaking the permit's prerequisites must violate an invariant"
-    assert all(f"must come before {permit}" in f.message for f in broken)
+    order = [f for f in broken if "must come before" in f.message]
+    assert order and all(f"must come before {permit}" in f.message for f in order)
+    # The rest are the same cut seen from the materials side: the permit (and the steps after it)
+    # now ask for documents (planning permit, drawing-review certificate) no upstream step issued.
+    assert all(" violates materials_issued_upstream: " in f.message for f in broken if f not in order)
+    assert all(f.where and f"flowcharts/{flow}.yaml:" in f.where for f in broken)

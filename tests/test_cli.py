@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from flowmatch.calendar import WorkCalendar, load_overrides, next_workday
 from flowmatch.cli import main
 from flowmatch.ruleset import RuleSet
 
@@ -150,17 +153,60 @@ def test_schedule_json_and_compare() -> None:
     assert "改革前 baseline" in out and "告知承诺 commitment" in out
 
 
-def test_schedule_past_calendar_data_is_a_clear_error() -> None:
-    code, _, err = run("schedule", "F01", "--start", "2026-12-01")
+def test_schedule_past_calendar_data_is_a_clear_error_when_strict() -> None:
+    code, _, err = run("schedule", "F01", "--start", "2026-12-01", "--strict-calendar")
     assert code == 1
     assert err.startswith("error: no official working-day data for 2027")
 
 
-def test_schedule_with_calendar_override(tmp_path: Path) -> None:
-    cal = tmp_path / "2027.yaml"
-    cal.write_text("years: [2027]\nholidays: [2027-01-01]\n", encoding="utf-8")
-    code, out, _ = run("schedule", "F01", "--start", "2026-12-01", "--calendar", str(cal), "--json")
-    assert code == 0 and json.loads(out)["finish"].startswith("2027-")
+def test_schedule_past_calendar_data_is_estimated_and_marked() -> None:
+    code, out, err = run("schedule", "F01", "--start", "2026-12-01", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["finish"].startswith("2027-") and data["finish_estimated"] is True and data["estimated"] is True
+    assert data["estimated_from"].startswith("2027-")
+    assert all(s["estimated"] == (s["end"] >= data["estimated_from"]) for s in data["steps"])
+    assert "warning: 2027年节假日安排尚未公布" in err
+    code, out, _ = run("schedule", "F01", "--start", "2026-12-01")
+    assert code == 0 and "* 预计 estimated:" in out
+
+
+def test_schedule_with_calendar_override_applies_its_holidays_and_make_up_days(tmp_path: Path) -> None:
+    """The override's days replace the estimate: a holiday moves the finish later, a make-up
+    Sunday earlier, and nothing is marked as estimated."""
+    def finish(*extra: str) -> tuple[str, bool]:
+        code, out, _ = run("schedule", "F22", "--start", "2026-12-21", "--json", *extra)
+        assert code == 0
+        data = json.loads(out)
+        return data["finish"], data["finish_estimated"]
+
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("years: [2027]\n", encoding="utf-8")  # no days off at all in 2027
+    moved = tmp_path / "moved.yaml"
+    moved.write_text("years: [2027]\nholidays: [2027-01-04, 2027-01-05]\nworkdays: [2027-01-03]\n", encoding="utf-8")
+    base, base_estimated = finish("--calendar", str(plain))
+    assert not base_estimated and base > "2027-01-05"
+    shifted, shifted_estimated = finish("--calendar", str(moved))
+    assert not shifted_estimated
+    # two weekdays off, one Sunday worked: the finish moves by exactly one working day
+    base_day = dt.date.fromisoformat(base)
+    expected = next_workday(base_day + dt.timedelta(days=1), load_overrides(plain))
+    assert dt.date.fromisoformat(shifted) == expected
+    estimated, is_estimated = finish()
+    assert is_estimated and estimated >= base  # the estimate keeps New Year's Day off
+
+
+def test_schedule_start_on_a_day_off_is_refused_with_the_next_working_day() -> None:
+    code, _, err = run("schedule", "F10", "--start", "2026-03-01")  # a Sunday
+    assert code == 2
+    assert "next working day: 2026-03-02" in err
+
+
+def test_schedule_without_start_dates_from_the_first_working_day_from_today() -> None:
+    code, out, _ = run("schedule", "F10", "--json")
+    assert code == 0
+    today = dt.date.today()
+    assert json.loads(out)["start"] == next_workday(today, WorkCalendar()).isoformat()
 
 
 def test_stats_json_lands_on_the_published_figures() -> None:
@@ -177,10 +223,52 @@ def test_stats_json_lands_on_the_published_figures() -> None:
         "baseline",
         "reduction",
     } <= set(data)
+    # Every figure lands within tolerance, or the manifest says why it cannot (issue 12: the
+    # statutory order comes first; the gap is reported, never closed by dropping a required edge).
     failed = [r for r in data["published"] if r["ok"] is False]
-    assert failed == []
+    assert all(r["gap"] for r in failed), failed
+    assert {r["figure"] for r in failed} <= {"avg_steps", "avg_working_days", "reduction_steps",
+                                             "reduction_working_days"}
     assert code == 0
     assert data["fastest"]["flowchart"] == "F22" and data["fastest"]["working_days"] == 19
+
+
+def test_stats_fails_on_a_figure_out_of_tolerance_without_a_stated_gap(tmp_path: Path) -> None:
+    import shutil
+
+    from flowmatch.ruleset import default_rules_path
+
+    rules = tmp_path / "harbin-2014"
+    shutil.copytree(default_rules_path(), rules)
+    manifest = rules / "ruleset.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    start = text.index("  avg_working_days: {")
+    end = text.index("}", start)
+    manifest.write_text(text[:start] + "  avg_working_days: {value: 32.3, tolerance: 1.5, tolerance_kind: absolute, "
+                        "source: seed003" + text[end:], encoding="utf-8")
+    code, out, _ = run("stats", "--rules", str(rules))
+    assert code == 1 and "✗ 超出容差" in out
+    code, out, _ = run("stats")
+    assert code == 0 and "✗ 差距（见说明）" in out and "差距 gap · avg_working_days:" in out
+
+
+def test_stats_calibration_lists_each_calibrated_limit() -> None:
+    code, out, _ = run("stats", "--calibration", "--json")
+    rows = json.loads(out)["calibration"]
+    assert code == 0 and {"ZJ02", "FG04", "HB01"} <= {r["item"] for r in rows}
+    drawing = next(r for r in rows if r["item"] == "ZJ02")
+    assert (drawing["promised"], drawing["statutory"], drawing["statutory_unit"]) == (7, 15, "working_day")
+    code, out, _ = run("stats", "--calibration")
+    assert code == 0 and "校准的承诺时限 calibrated promised limits" in out
+
+
+def test_check_provenance_lists_reconstructed_facts_with_file_and_line() -> None:
+    code, out, _ = run("check", "--provenance")
+    assert code == 0
+    assert "重建或校准的数据 / facts resting on reconstruction or calibration:" in out
+    assert re.search(r"harbin-2014/items\.yaml:\d+:\d+: LH01 .* · members = .*\[seed003, reconstruction\]", out)
+    data = json.loads(run("check", "--provenance", "--json")[1])
+    assert data["ok"] and any(r["tags"] == ["calibrated"] for r in data["provenance"])
 
 
 def test_list_json_and_bad_category() -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from flowmatch import cli_guide
+from flowmatch.calendar import WorkCalendar, next_workday
 from flowmatch.cli import main
 from notice_toy import F10_PROFILE, write_toy_rules
 
@@ -116,12 +119,29 @@ def test_start_must_be_a_working_day(rules: Path, tmp_path: Path) -> None:
 
 
 def test_calendar_beyond_known_years(rules: Path, tmp_path: Path) -> None:
-    code, _, stderr = run(rules, *PAIRS, "--start", "2027-03-01", "-o", str(tmp_path / "x.html"))
+    # default: estimated, and every estimated date marked beside it, with no program options shown
+    code, _, stderr = run(rules, *PAIRS, "--start", "2026-12-14", "-o", str(tmp_path / "x.md"))
+    assert code == 0, stderr
+    notice = (tmp_path / "x.md").read_text(encoding="utf-8")
+    assert "注意：2027年节假日安排尚未公布，本告知书中标注“预计”的日期按法定节假日推算（未计调休）" in notice
+    assert "2026年12月14日（周一）（预计）" not in notice  # the acceptance day itself is not an estimate
+    assert re.search(r"2027年\d+月\d+日（周.）（预计）", notice)
+    assert not re.search(r"--[a-z]", notice)  # no program options on what the applicant reads
+    # strict: the old refusal
+    code, _, stderr = run(rules, *PAIRS, "--start", "2027-03-01", "--strict-calendar", "-o", str(tmp_path / "s.md"))
     assert code == 1 and "error: no official working-day data for 2027" in stderr
     code, _, stderr = run(rules, *PAIRS, "--start", "2027-03-01", "--assume-weekends", "-o", str(tmp_path / "y.md"))
     assert code == 0
-    assert "warning: 2027年无官方节假日数据" in stderr
-    assert "注意：2027年无官方节假日数据" in (tmp_path / "y.md").read_text(encoding="utf-8")
+    assert "warning: 2027年节假日安排尚未公布" in stderr
+    assert "注意：2027年节假日安排尚未公布，本告知书中标注“预计”的日期按周一至周五为工作日估算" in (
+        tmp_path / "y.md"
+    ).read_text(encoding="utf-8")
+
+
+def test_guide_without_start_is_dated_from_the_first_working_day(rules: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = run(rules, *PAIRS, "--json", "-o", str(tmp_path / "n.md"))
+    assert code == 0, stderr
+    assert json.loads(stdout)["start"] == next_workday(dt.date.today(), WorkCalendar()).isoformat()
 
 
 def test_on_file_spares_materials(rules: Path) -> None:

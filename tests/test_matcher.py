@@ -153,6 +153,27 @@ def test_adding_an_answer_never_contradicts_a_match(ruleset: RuleSet, data: st.D
     assert extra in second.ignored
 
 
+@pytest.mark.parametrize(
+    ("profile", "extra"),
+    [
+        # NA01 is decided without the investor; answering it walks the tree to a leaf that asked it
+        ({"kind": "building", "land_nature": "state_owned", "acquisition": "collective_use"}, ("investor", "government")),
+        # S03 does not read the management question that S01/S02 need
+        ({"kind": "building", "land_nature": "state_owned", "investor": "government", "acquisition": "allocation_own"},
+         ("management", "self_built")),
+    ],
+)
+def test_an_answer_the_rule_does_not_read_is_ignored_either_way(
+    matcher: Matcher, profile: dict[str, str], extra: tuple[str, str]
+) -> None:
+    first = matcher.match(profile)
+    second = matcher.match({**profile, extra[0]: extra[1]})
+    assert first.status in {"matched", "not_applicable"}
+    assert (second.status, second.situation, second.rule) == (first.status, first.situation, first.rule)
+    assert extra[0] in second.ignored
+    assert extra[0] not in {a.attribute for a in second.selected_by}
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     profile=st.dictionaries(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chromium_support import CHROMIUM_ARGS
 from flowmatch import pictures, render
 from flowmatch.calendar import WorkCalendar
 from flowmatch.errors import InputError, RenderError
@@ -140,7 +141,21 @@ def test_assumed_weekends_are_stated_on_the_notice(toy: RuleSet) -> None:
     md = render_guide(result, plan, "md", ruleset=toy, generated=GENERATED,
                       calendar=WorkCalendar(assume_weekends=True))
     assert isinstance(md, str)
-    assert "> 注意：2027年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）" in md
+    assert "> 注意：2027年节假日安排尚未公布，本告知书中标注“预计”的日期按周一至周五为工作日估算" in md
+    assert "--assume-weekends" not in md  # the notice is for the applicant: no program options
+
+
+def test_estimated_dates_are_marked_beside_each_date(toy: RuleSet) -> None:
+    result, plan = _plan(toy, F10_PROFILE, start=dt.date(2026, 12, 14))
+    assert plan.estimated_from is not None
+    md = render_guide(result, plan, "md", ruleset=toy, generated=GENERATED)
+    html = render_guide(result, plan, "html", ruleset=toy, generated=GENERATED)
+    assert isinstance(md, str) and isinstance(html, str)
+    for text in (md, html):
+        assert "2027年节假日安排尚未公布，本告知书中标注“预计”的日期按法定节假日推算（未计调休）" in text
+        assert "2026年12月14日（周一）（预计）" not in text
+        marked = re.findall(r"(\d{4})年\d+月\d+日(?:（周.）)?（预计）", text)
+        assert marked and set(marked) == {"2027"}
 
 
 # --- escaping, errors, templates -------------------------------------------------------------------
@@ -339,23 +354,18 @@ def test_regenerate_golden_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 # --- browser: print an HTML notice to PDF with the system Chromium ----------------------------------
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
-
-
 @pytest.mark.browser
-def test_browser_prints_the_notice_to_pdf(toy: RuleSet, f10: tuple[MatchResult, Schedule], tmp_path: Path) -> None:
+def test_browser_prints_the_notice_to_pdf(
+    toy: RuleSet, f10: tuple[MatchResult, Schedule], tmp_path: Path, chromium: str
+) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
     if shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None:
         pytest.skip("pdftotext/pdfinfo (poppler-utils) are not installed")
     page_html = tmp_path / "notice.html"
     page_html.write_text(_html(toy, f10, project_name="浏览器打印测试项目"), encoding="utf-8")
     pdf = tmp_path / "notice.pdf"
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(page_html.as_uri())

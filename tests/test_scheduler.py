@@ -94,7 +94,7 @@ def test_schedule_agrees_with_an_independent_pass_over_show_json(ruleset: RuleSe
     runner = CliRunner()
     for fid in ruleset.flowcharts:
         shown = json.loads(runner.invoke(main, ["show", fid, "--json"]).output)
-        sched = json.loads(runner.invoke(main, ["schedule", fid, "--json"]).output)
+        sched = json.loads(runner.invoke(main, ["schedule", fid, "--json"]).stdout)
         steps = [s for s in shown["steps"] if not s["completion"]]
         ef: dict[str, float] = {}
         elapsed: dict[str, float] = {}
@@ -136,9 +136,13 @@ def test_baseline_mode_schedules_the_pre_reform_flow(ruleset: RuleSet) -> None:
     assert base.working_days > schedule("F10", ruleset=ruleset).working_days
 
 
-def test_year_boundary_without_data_errors(ruleset: RuleSet) -> None:
+def test_year_boundary_without_data(ruleset: RuleSet) -> None:
     with pytest.raises(CalendarError, match="no official working-day data for 2027"):
-        schedule("F01", dt.date(2026, 12, 1), WorkCalendar(), ruleset=ruleset)
+        schedule("F01", dt.date(2026, 12, 1), WorkCalendar(strict=True), ruleset=ruleset)
+    estimated = schedule("F01", dt.date(2026, 12, 1), WorkCalendar(), ruleset=ruleset)
+    assert estimated.finish is not None and estimated.finish.year == 2027
+    assert estimated.estimated_from is not None and estimated.estimated_from.year == 2027
+    assert estimated.warnings and "2027年节假日安排尚未公布" in estimated.warnings[0]
     relaxed = WorkCalendar(assume_weekends=True)
     s = schedule("F01", dt.date(2026, 12, 1), relaxed, ruleset=ruleset)
     assert s.finish is not None and s.finish.year == 2027

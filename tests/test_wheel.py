@@ -27,6 +27,8 @@ def test_wheel_contains_rules_and_guides(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "flowmatch/rules/harbin-2014/ruleset.yaml" in names
     assert "flowmatch/rules/harbin-2014/flowcharts/F10.yaml" in names
+    assert "flowmatch/rules/harbin-2019/itemmap.yaml" in names
+    assert "flowmatch/rules/harbin-2019/flowcharts/F28.yaml" in names
     assert any(n.startswith("flowmatch/guides/") for n in names)
     # case tracking migrates its database on first use: the Alembic scripts must ship
     assert "flowmatch/tracking/migrations/env.py" in names

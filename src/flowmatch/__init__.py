@@ -17,6 +17,13 @@ _EXPORTS = {
     "CaseStatus": "tracking",
     "CaseStore": "tracking",
     "CheckReport": "checker",
+    "DiffReport": "diff",
+    "RuleSetInfo": "catalogue",
+    "diff_rulesets": "diff",
+    "load_as_of": "catalogue",
+    "ruleset_for": "catalogue",
+    "rulesets": "catalogue",
+    "under_each": "diff",
     "FlowmatchError": "errors",
     "InputError": "errors",
     "MatchResult": "matcher",
@@ -62,7 +69,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .calendar import WorkCalendar
+    from .catalogue import RuleSetInfo, load_as_of, ruleset_for, rulesets
     from .checker import CheckReport, check
+    from .diff import DiffReport, diff_rulesets, under_each
     from .errors import (
         CalendarError,
         FlowmatchError,

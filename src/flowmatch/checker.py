@@ -16,8 +16,9 @@ from typing import Any
 import networkx as nx
 
 from .conditions import Value
-from .flows import flow_graph, is_completion
+from .flows import is_completion, step_prerequisites
 from .matcher import Matcher, matcher_for
+from .models import Flowchart, Limit
 from .ruleset import RuleSet
 
 
@@ -199,6 +200,10 @@ def check(ruleset: RuleSet) -> CheckReport:
 
     flow_findings, checked = _flowcharts(ruleset)
     findings.extend(flow_findings)
+    findings.extend(_provenance_findings(ruleset, any(inv.provenance for inv in ruleset.invariants.values())))
+    from .stages import four_stage_findings  # the 2019 four-stage invariants, when the manifest declares them
+
+    findings.extend(four_stage_findings(ruleset))
     findings = [_locate(ruleset, f) for f in findings]
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
     return CheckReport(
@@ -219,6 +224,8 @@ def _plural(count: int, word: str) -> str:
 
 def _locate(ruleset: RuleSet, finding: Finding) -> Finding:
     """Point a finding at the YAML it is about: its first rule or flowchart, else the situations file."""
+    if finding.where is not None:
+        return finding
     where = next((ruleset.locations[r] for r in finding.rules if r in ruleset.locations), None)
     if where is None and finding.kind == "gap":
         any_rule = next(iter(ruleset.situations), None)
@@ -277,15 +284,67 @@ def _asked_when(ruleset: RuleSet, matcher: Matcher) -> list[Finding]:
     return out
 
 
+def _configurations(flow: Flowchart) -> list[dict[str, str]]:
+    """Every choice of step variants (the default counts as one choice), capped for safety."""
+    configs: list[dict[str, str]] = [{}]
+    for sid, step in flow.steps.items():
+        if step.variants:
+            configs = [{**c, **({sid: v} if v else {})} for c in configs for v in ("", *step.variants)]
+            if len(configs) > 256:
+                break
+    return configs
+
+
+def _step_items(flow: Flowchart, config: dict[str, str]) -> dict[str, str]:
+    """step id -> the item it uses under a variant configuration."""
+    out = {}
+    for sid, step in flow.steps.items():
+        chosen = config.get(sid)
+        out[sid] = step.variants[chosen].item if chosen in step.variants else step.item
+    return out
+
+
+def _config_graph(flow: Flowchart, config: dict[str, str]) -> nx.DiGraph[str]:
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph.add_nodes_from(flow.steps)
+    for sid in flow.steps:
+        for dep in step_prerequisites(flow, sid, config.get(sid, "")):
+            graph.add_edge(dep, sid)
+    return graph
+
+
+def _step_materials(ruleset: RuleSet, flow: Flowchart, sid: str, config: dict[str, str]) -> list[str]:
+    step = flow.steps[sid]
+    chosen = step.variants.get(config.get(sid, ""))
+    item = ruleset.items[chosen.item if chosen else step.item]
+    out = [m for m in item.materials if m not in step.omits]
+    for extra in (*(chosen.materials if chosen else ()), *step.materials):
+        if extra not in out:
+            out.append(extra)
+    return out
+
+
+def _at(ruleset: RuleSet, fid: str, sid: str, key: str = "depends_on") -> str | None:
+    locations = ruleset.locations
+    return locations.get(f"{fid}.{sid}.{key}") or locations.get(f"{fid}.{sid}") or locations.get(fid)
+
+
+def _config_text(config: dict[str, str]) -> str:
+    return f" (variant {', '.join(f'{k}={v}' for k, v in sorted(config.items()))})" if config else ""
+
+
 def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
     out: list[Finding] = []
     checked = 0
     flows = dict(ruleset.flowcharts)
+
+    def finding(fid: str, vid: str, message: str, where: str | None) -> None:
+        out.append(Finding("invariant", message, None, (fid, vid), where=where))
+
     for fid, flow in flows.items():
         if not flow.steps:
             out.append(Finding("flowchart", f"flowchart {fid} has no steps", None, (fid,)))
             continue
-        graph = flow_graph(ruleset, flow)
         for sid in flow.steps:
             if is_completion(ruleset, flow, sid):
                 continue
@@ -297,6 +356,7 @@ def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
                             f"{fid}: pre-construction step {sid} depends on completion step {dep}",
                             None,
                             (fid,),
+                            where=_at(ruleset, fid, sid),
                         )
                     )
         items: dict[str, list[str]] = {}
@@ -304,42 +364,240 @@ def _flowcharts(ruleset: RuleSet) -> tuple[list[Finding], int]:
             items.setdefault(step.item, []).append(sid)
             for variant in step.variants.values():
                 items.setdefault(variant.item, []).append(sid)
+        configs = [(c, _step_items(flow, c), _config_graph(flow, c)) for c in _configurations(flow)]
         for vid, inv in ruleset.invariants.items():
             if inv.categories and flow.category not in inv.categories:
                 continue
+            if inv.if_present and not any(i in items for i in inv.if_present):
+                continue
             checked += 1
             if inv.requires_any and not any(i in items for i in inv.requires_any):
-                out.append(
-                    Finding(
-                        "invariant",
-                        f"{fid} violates {vid}: {inv.description} (needs one of {', '.join(inv.requires_any)})",
-                        None,
-                        (fid, vid),
-                    )
+                finding(
+                    fid,
+                    vid,
+                    f"{fid} violates {vid}: {inv.description} (needs one of {', '.join(inv.requires_any)})",
+                    ruleset.locations.get(fid),
                 )
             for banned in inv.forbids:
                 if banned in items:
-                    out.append(
-                        Finding(
-                            "invariant",
-                            f"{fid} violates {vid}: {inv.description} (step {items[banned][0]} uses {banned})",
-                            None,
-                            (fid, vid),
-                        )
+                    sid = items[banned][0]
+                    finding(
+                        fid,
+                        vid,
+                        f"{fid} violates {vid}: {inv.description} (step {sid} uses {banned})",
+                        _at(ruleset, fid, sid, "item"),
                     )
-            if inv.precedes:
-                for first in inv.precedes.get("first", []):
-                    for then in inv.precedes.get("then", []):
-                        for a in items.get(first, []):
-                            for b in items.get(then, []):
-                                if a != b and not nx.has_path(graph, a, b):
-                                    out.append(
-                                        Finding(
-                                            "invariant",
+            for sid, step in flow.steps.items():
+                used = [step.item, *(v.item for v in step.variants.values())]
+                dept = step.department
+                for iid in dict.fromkeys(used):
+                    where_dept = dept or ruleset.items[iid].department
+                    if where_dept in inv.forbids_departments:
+                        finding(
+                            fid,
+                            vid,
+                            f"{fid} violates {vid}: {inv.description} (step {sid} [{iid}] is handled by {where_dept})",
+                            _at(ruleset, fid, sid, "department" if dept else "item"),
+                        )
+                    allowed = inv.departments.get(iid)
+                    if allowed and where_dept not in allowed:
+                        finding(
+                            fid,
+                            vid,
+                            f"{fid} violates {vid}: {inv.description} (step {sid} [{iid}] is handled by "
+                            f"{where_dept}; allowed: {', '.join(allowed)})",
+                            _at(ruleset, fid, sid, "department" if dept else "item"),
+                        )
+                    if inv.merged_absent and ruleset.items[iid].merged_into is not None:
+                        finding(
+                            fid,
+                            vid,
+                            f"{fid} violates {vid}: {inv.description} (step {sid} uses {iid}, merged into "
+                            f"{ruleset.items[iid].merged_into})",
+                            _at(ruleset, fid, sid, "item"),
+                        )
+            seen: set[Any] = set()
+            for config, step_items, graph in configs:
+                by_item: dict[str, list[str]] = {}
+                for sid, iid in step_items.items():
+                    by_item.setdefault(iid, []).append(sid)
+                if inv.precedes:
+                    for first in inv.precedes.get("first", []):
+                        for then in inv.precedes.get("then", []):
+                            for a in by_item.get(first, []):
+                                for b in by_item.get(then, []):
+                                    if a != b and not nx.has_path(graph, a, b) and (a, b) not in seen:
+                                        seen.add((a, b))
+                                        finding(
+                                            fid,
+                                            vid,
                                             f"{fid} violates {vid}: {inv.description} "
-                                            f"(step {a} [{first}] must come before {b} [{then}])",
-                                            None,
-                                            (fid, vid),
+                                            f"(step {a} [{first}] must come before {b} [{then}])"
+                                            f"{_config_text(config)}",
+                                            _at(ruleset, fid, b),
                                         )
-                                    )
+                if inv.issued_upstream:
+                    out.extend(_issued_upstream(ruleset, fid, vid, config, step_items, graph, seen))
     return out, checked
+
+
+def _issued_upstream(
+    ruleset: RuleSet,
+    fid: str,
+    vid: str,
+    config: dict[str, str],
+    step_items: dict[str, str],
+    graph: nx.DiGraph[str],
+    seen: set[Any],
+) -> list[Finding]:
+    """A material a step asks that another step of the flowchart issues must come from an ancestor,
+    unless it is 容缺 (supplied later, by a deadline the notice prints)."""
+    flow = ruleset.flowcharts[fid]
+    producers: dict[str, list[str]] = {}
+    for sid, iid in step_items.items():
+        for mid in ruleset.items[iid].produces:
+            producers.setdefault(mid, []).append(sid)
+    out = []
+    for sid in flow.steps:
+        ancestors = nx.ancestors(graph, sid)
+        for mid in _step_materials(ruleset, flow, sid, config):
+            issuers = [p for p in producers.get(mid, ()) if p != sid]
+            if not issuers or ancestors.intersection(issuers) or ruleset.materials[mid].deficiency is not None:
+                continue
+            if (sid, mid) in seen:
+                continue
+            seen.add((sid, mid))
+            out.append(
+                Finding(
+                    "invariant",
+                    f"{fid} violates {vid}: step {sid} [{step_items[sid]}] asks for {mid} "
+                    f"({ruleset.materials[mid].name}), which step {issuers[0]} [{step_items[issuers[0]]}] issues "
+                    f"but is not upstream{_config_text(config)}",
+                    None,
+                    (fid, vid),
+                    where=_at(ruleset, fid, sid),
+                )
+            )
+    return out
+
+
+# --- provenance and calibration bounds --------------------------------------------------------------
+TAG_RECONSTRUCTION = "reconstruction"
+TAG_CALIBRATED = "calibrated"
+
+
+def _days_bound(limit: Limit) -> float | None:
+    """The statutory limit as an upper bound in working days (calendar days bound working days too)."""
+    if limit.value is None:
+        return None
+    if limit.unit in ("working_day", "day"):
+        return limit.value
+    if limit.unit == "month":
+        return limit.value * 22
+    return None
+
+
+def _provenance_findings(ruleset: RuleSet, tags_required: bool) -> list[Finding]:
+    """Every item limit, member list and fee, and every step override, carries a source tag;
+    promised limits stay within the statutory limit and above any fixed minimum period."""
+    out: list[Finding] = []
+    loc = ruleset.locations
+
+    def missing(where: str | None, what: str) -> None:
+        out.append(Finding("provenance", what, where=where))
+
+    for iid, item in ruleset.items.items():
+        at = loc.get(f"item:{iid}")
+        needs = ["promised"]
+        if item.statutory.value is not None or item.statutory.unit == "on_the_spot":
+            needs.append("statutory")
+        if item.members:
+            needs.append("members")
+        if item.fees:
+            needs.append("fees")
+        for fact in needs if tags_required else ():
+            if not item.provenance.get(fact):  # type: ignore[call-overload]
+                missing(loc.get(f"item:{iid}.{fact}", at), f"item {iid}: {fact} has no source tag (provenance.{fact})")
+        bound = _days_bound(item.statutory)
+        if item.counted and bound is not None and item.promised > bound:
+            out.append(
+                Finding(
+                    "calibration",
+                    f"item {iid}: promised {item.promised:g} exceeds the statutory limit "
+                    f"{item.statutory.value:g} ({item.statutory.unit})",
+                    where=loc.get(f"item:{iid}.promised", at),
+                )
+            )
+        minimum = item.statutory.minimum
+        if minimum is not None and item.promised < minimum:
+            out.append(
+                Finding(
+                    "calibration",
+                    f"item {iid}: promised {item.promised:g} is below the statutory minimum period {minimum:g}",
+                    where=loc.get(f"item:{iid}.promised", at),
+                )
+            )
+    for fid, flow in ruleset.flowcharts.items() if tags_required else ():
+        for sid, step in flow.steps.items():
+            for fact, present in (("duration", step.duration is not None), ("members", bool(step.members))):
+                if present and not step.provenance.get(fact):  # type: ignore[call-overload]
+                    missing(
+                        _at(ruleset, fid, sid, fact),
+                        f"{fid}: step {sid} overrides {fact} without a source tag (provenance.{fact})",
+                    )
+    for sid, sit in ruleset.situations.items() if tags_required else ():
+        if not sit.source:
+            missing(loc.get(sid), f"situation {sid} has no source")
+    return out
+
+
+@dataclass(frozen=True)
+class ProvenanceRow:
+    """One fact of the rule-set and the sources it rests on."""
+
+    what: str
+    fact: str
+    value: str
+    tags: tuple[str, ...]
+    where: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "fact": self.fact, "value": self.value, "tags": list(self.tags), "where": self.where}
+
+
+def provenance(
+    ruleset: RuleSet, *, only: tuple[str, ...] = (TAG_RECONSTRUCTION, TAG_CALIBRATED)
+) -> list[ProvenanceRow]:
+    """The facts whose sources include one of ``only`` (default: what rests on reconstruction or
+    calibration); an empty ``only`` lists every tagged fact."""
+    rows: list[ProvenanceRow] = []
+    loc = ruleset.locations
+
+    def add(what: str, fact: str, value: str, tags: list[str], where: str | None) -> None:
+        if not only or any(t in only for t in tags):
+            rows.append(ProvenanceRow(what, fact, value, tuple(tags), where))
+
+    for iid, item in ruleset.items.items():
+        at = loc.get(f"item:{iid}")
+        values = {
+            "statutory": f"{item.statutory.value:g} {item.statutory.unit}"
+            if item.statutory.value is not None
+            else item.statutory.unit,
+            "promised": f"{item.promised:g}",
+            "members": ", ".join(item.members),
+            "fees": "; ".join(f.name for f in item.fees),
+        }
+        for fact, tags in item.provenance.items():
+            add(f"{iid} {item.name}", fact, values[fact], tags, loc.get(f"item:{iid}.{fact}", at))
+    for fid, flow in ruleset.flowcharts.items():
+        for sid, step in flow.steps.items():
+            step_values = {
+                "duration": f"{step.duration:g}" if step.duration is not None else "",
+                "members": ", ".join(step.members),
+                "department": step.department or "",
+            }
+            for step_fact, tags in step.provenance.items():
+                add(f"{fid}.{sid}", step_fact, step_values[step_fact], tags, _at(ruleset, fid, sid, step_fact))
+    for sid, sit in ruleset.situations.items():
+        add(f"{sid} {sit.name}", "situation", sit.flowchart, sit.source, loc.get(sid))
+    return rows

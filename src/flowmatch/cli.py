@@ -40,6 +40,8 @@ LAZY_COMMANDS = {
     "search": "flowmatch.cli_find:search",
     "ask": "flowmatch.cli_find:ask",
     "serve": "flowmatch.cli_find:serve",
+    "diff": "flowmatch.cli_diff:diff",
+    "rulesets": "flowmatch.cli_diff:rulesets",
     "case": "flowmatch.cli_case:case",
     "audit": "flowmatch.cli_case:audit",
 }
@@ -84,18 +86,41 @@ def _console() -> Any:
 
 
 def _load(rules: Path | None) -> RuleSet:
+    """The rule-set ``--rules`` (a directory or a packaged name) and ``--as-of`` pick."""
     from .ruleset import default_ruleset, load_ruleset
 
-    return load_ruleset(rules) if rules is not None else default_ruleset()
+    ctx = click.get_current_context(silent=True)
+    as_of = ctx.meta.get(AS_OF) if ctx is not None else None
+    if rules is None and as_of is None:
+        return default_ruleset()
+    from .catalogue import select_rules
+
+    path = select_rules(rules, as_of)
+    return load_ruleset(path) if path is not None else default_ruleset()
+
+
+AS_OF = "flowmatch.as_of"
+
+
+def _remember_as_of(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[AS_OF] = value
 
 
 def common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(func)
     func = click.option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        expose_value=False,
+        callback=_remember_as_of,
+        help="Use the rule-set in force on this date (see `flowmatch rulesets`).",
+    )(func)
+    func = click.option(
         "--rules",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Rule-set directory (default: the packaged Harbin-2014 rule-set).",
+        help="Rule-set directory or packaged name, e.g. harbin-2019 (default: harbin-2014).",
     )(func)
     return func
 
@@ -351,6 +376,37 @@ def _variants(rs: RuleSet, flowchart: str, situation: str | None) -> dict[str, s
     return dict(sit.variants)
 
 
+START_HELP = "Acceptance day (day 0), YYYY-MM-DD; it must be a working day (default: the first working day from today)."
+
+
+def start_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--start", default=None, metavar="YYYY-MM-DD", help=START_HELP)(f)
+
+
+def calendar_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--calendar``, ``--assume-weekends`` and ``--strict-calendar``: how years without a
+    published State Council holiday notice are counted (default: estimated and marked)."""
+    f = click.option(
+        "--strict-calendar",
+        is_flag=True,
+        help="Refuse dates in a year whose holiday notice is not yet published, instead of estimating them.",
+    )(f)
+    f = click.option(
+        "--assume-weekends",
+        is_flag=True,
+        help="In a year without a published holiday notice, count plain Mon–Fri (with a warning) instead of "
+        "estimating the statutory holidays.",
+    )(f)
+    return click.option(
+        "--calendar",
+        "calendar_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="A year's State Council holiday notice as YAML (years, holidays, workdays, source; see "
+        "docs/calendar.md); it replaces the estimate for the years it lists.",
+    )(f)
+
+
 flag_option = click.option(
     "--flag",
     "flag_names",
@@ -440,14 +496,25 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
 # --- check / stats ---------------------------------------------------------------------------------
 @main.command()
 @common
-def check(rules: Path | None, as_json: bool) -> None:
+@click.option(
+    "--provenance",
+    "show_provenance",
+    is_flag=True,
+    help="Also list every fact that rests on reconstruction or calibration, with file:line.",
+)
+def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
     """Prove every project maps to exactly one situation or not-applicable rule; check flowcharts."""
     from .checker import check as run_check
+    from .checker import provenance
 
     rs = _load(rules)
     report = run_check(rs)
+    rows = provenance(rs) if show_provenance else []
     if as_json:
-        _emit(report.to_dict())
+        data = report.to_dict()
+        if show_provenance:
+            data["provenance"] = [r.to_dict() for r in rows]
+        _emit(data)
     else:
         con = _console()
         con.print(
@@ -466,22 +533,35 @@ def check(rules: Path | None, as_json: bool) -> None:
             ex = f"  e.g. {' '.join(f'{k}={v}' for k, v in f.example.items())}" if f.example else ""
             where = f"{f.where}: " if f.where else ""
             con.print(f"{where}[red]{f.kind}[/]: {f.message}{ex}")
+        if show_provenance:
+            con.print(f"重建或校准的数据 / facts resting on reconstruction or calibration: {len(rows)}")
+            for r in rows:
+                con.print(f"{r.where or ''}: {r.what} · {r.fact} = {r.value} [{', '.join(r.tags)}]", markup=False)
     sys.exit(0 if report.ok else 1)
 
 
 @main.command()
 @common
-def stats(rules: Path | None, as_json: bool) -> None:
-    """Compute the published figures (SPEC §5) from the rule data and compare."""
-    from .stats import compare
+@click.option(
+    "--calibration",
+    "show_calibration",
+    is_flag=True,
+    help="Also list every calibrated promised limit beside its statutory limit.",
+)
+def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
+    """Compute the published figures (SPEC §5) from the rule data and compare.
+
+    Exit 1 when a figure is out of tolerance and the manifest gives no reason (``gap``) for it."""
+    from .stats import calibration, compare, unexplained
     from .stats import stats as compute
 
     rs = _load(rules)
     figures = compute(rs)
     rows = compare(rs, figures)
-    failed = [r for r in rows if r["ok"] is False]
+    failed = unexplained(rows)
+    calibrated = calibration(rs) if show_calibration else []
     if as_json:
-        _emit({**figures, "published": rows})
+        _emit({**figures, "published": rows, **({"calibration": calibrated} if show_calibration else {})})
         sys.exit(1 if failed else 0)
     from rich.table import Table
 
@@ -490,15 +570,45 @@ def stats(rules: Path | None, as_json: bool) -> None:
     for col in ("指标 figure", "公布 published", "计算 computed", "容差 tolerance", ""):
         table.add_column(col)
     for r in rows:
-        mark = "[green]✓[/]" if r["ok"] else ("[red]✗ 超出容差[/]" if r["ok"] is False else "[dim]仅对照[/dim]")
+        if r["ok"]:
+            mark = "[green]✓[/]"
+        elif r["ok"] is None:
+            mark = "[dim]仅对照[/dim]"
+        else:
+            mark = "[yellow]✗ 差距（见说明）[/]" if r.get("gap") else "[red]✗ 超出容差[/]"
         table.add_row(r["figure"], str(r["published"]), str(r["computed"]), r.get("tolerance", ""), mark)
     con.print(table)
+    for r in rows:
+        if r.get("gap"):
+            con.print(f"差距 gap · {r['figure']}: {r['gap']}", markup=False)
     per = Table(title="各流程图 per flowchart")
     for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
         per.add_column(col)
     for f in figures["per_flowchart"]:
         per.add_row(f["flowchart"], f["name"], str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
     con.print(per)
+    if show_calibration:
+        cal = Table(title="校准的承诺时限 calibrated promised limits (working days)")
+        for col in ("事项 item", "名称", "承诺 promised", "法定 statutory", "最短 minimum", "流程图 flowcharts"):
+            cal.add_column(col)
+        units = {
+            "working_day": "个工作日",
+            "day": "日",
+            "month": "个月",
+            "on_the_spot": "即时办结",
+            "none": "无法定时限",
+        }
+        for c in calibrated:
+            statutory = f"{c['statutory'] if c['statutory'] is not None else ''}{units[c['statutory_unit']]}"
+            cal.add_row(
+                c["item"],
+                c["name"],
+                str(c["promised"]),
+                statutory,
+                "" if c["minimum"] is None else str(c["minimum"]),
+                " ".join(c["flowcharts"]),
+            )
+        con.print(cal)
     sys.exit(1 if failed else 0)
 
 
@@ -506,17 +616,17 @@ def stats(rules: Path | None, as_json: bool) -> None:
 @main.command()
 @common
 @click.argument("flowchart")
-@click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day (day 0).")
+@start_option
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps take their committed duration.")
 @click.option("--compare", is_flag=True, help="Standard, commitment and pre-reform baseline side by side.")
 @click.option(
-    "--calendar",
-    "calendar_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Holiday override YAML for years the official data does not cover.",
+    "--against",
+    "against",
+    multiple=True,
+    metavar="RULES",
+    help="With --compare: the same flowchart under another rule-set too (name or directory), e.g. harbin-2014.",
 )
-@click.option("--assume-weekends", is_flag=True, help="Past known calendar data, assume Mon–Fri (with a warning).")
+@calendar_options
 @flag_option
 @situation_option
 def schedule(
@@ -526,35 +636,36 @@ def schedule(
     start: str | None,
     commitment: bool,
     compare: bool,
+    against: tuple[str, ...],
     calendar_file: Path | None,
     assume_weekends: bool,
+    strict_calendar: bool,
     flag_names: tuple[str, ...],
     situation: str | None,
 ) -> None:
-    """Schedule a flowchart: stages, critical path, slack and working-day dates."""
-    from .calendar import WorkCalendar, load_overrides
+    """Schedule a flowchart: stages, critical path, slack and working-day dates.
+
+    Dates count from the acceptance day (default: the first working day from today); dates in a
+    year whose holiday notice is not yet published are estimated and marked 预计 (*)."""
+    from .calendar import acceptance_day, make_calendar
     from .scheduler import schedule as run
 
     rs = _load(rules)
     fid = rs.flowchart(flowchart).id
-    cal = (
-        load_overrides(calendar_file, assume_weekends=assume_weekends)
-        if calendar_file
-        else WorkCalendar(assume_weekends=assume_weekends)
-    )
+    cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    start = acceptance_day(start, cal).isoformat()
     variants = _variants(rs, fid, situation)
     flags = _flags(rs, flag_names)
     if compare:
-        results = [
-            run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags)
-            for mode in ("standard", "commitment", "baseline")
-        ]
-        for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        modes = ("standard", "commitment", "baseline") if rs.baseline is not None else ("standard", "commitment")
+        results = [run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags) for mode in modes]
+        others = _under_other_rules(against, fid, start, cal, variants, flag_names)
+        for warning in dict.fromkeys(w for r in [*results, *others.values()] for w in r.warnings):
             click.echo(f"warning: {warning}", err=True)
         if as_json:
-            _emit({r.mode: r.to_dict() for r in results})
+            _emit({**{r.mode: r.to_dict() for r in results}, **{f"rules:{k}": r.to_dict() for k, r in others.items()}})
         else:
-            _print_compare(rs, results)
+            _print_compare(rs, results, others)
         return
     result = run(
         fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants, flags=flags
@@ -567,7 +678,30 @@ def schedule(
         _print_schedule(rs, result)
 
 
-def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
+def _under_other_rules(
+    against: tuple[str, ...],
+    fid: str,
+    start: str | None,
+    cal: Any,
+    variants: dict[str, str],
+    flag_names: tuple[str, ...],
+) -> dict[str, Schedule]:
+    """The same flowchart (same situation variants, the flags that rule-set knows) under other rule-sets."""
+    from .catalogue import ruleset_path
+    from .ruleset import load_ruleset
+    from .scheduler import schedule as run
+
+    out: dict[str, Schedule] = {}
+    for name in against:
+        other = load_ruleset(ruleset_path(name))
+        known = {f: True for f in flag_names if f in other.flags}
+        flow = other.flowchart(fid)
+        kept = {k: v for k, v in variants.items() if k in flow.steps and v in flow.steps[k].variants}
+        out[other.path.name] = run(flow.id, start, cal, "standard", ruleset=other, variants=kept, flags=known)
+    return out
+
+
+def _print_compare(rs: RuleSet, results: list[Schedule], others: dict[str, Schedule] | None = None) -> None:
     from rich.table import Table
 
     table = Table(title=f"{results[0].flowchart} 与改革前对比 / compared with the pre-reform flow")
@@ -582,16 +716,20 @@ def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
     ):
         table.add_column(col)
     labels = {"standard": "标准 standard", "commitment": "告知承诺 commitment", "baseline": "改革前 baseline"}
-    for r in results:
+    rows = [(labels[r.mode], r) for r in results]
+    rows += [(f"按 {name} 规则 under {name}", r) for name, r in (others or {}).items()]
+    if others:
+        rows[0] = (f"按 {rs.path.name} 规则 under {rs.path.name}", results[0])
+    for label, r in rows:
         approval = sum(1 for s in r.steps if s.counted)
         table.add_row(
-            labels[r.mode],
+            label,
             f"{r.flowchart} {r.name}",
             str(approval),
             str(plain_days(r.working_days)),
             str(plain_days(r.elapsed_working_days)),
             str(r.start or "—"),
-            str(r.finish or "—"),
+            _date_text(r, r.finish) or "—",
         )
     _console().print(table)
 
@@ -605,7 +743,8 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
     )
     con.print(
         f"计时工作日 counted working days: [bold]{plain_days(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
-        f"{plain_days(r.elapsed_working_days)}" + (f"; {r.start} 受理 → 预计 {r.finish} 办结" if r.start else "")
+        f"{plain_days(r.elapsed_working_days)}"
+        + (f"; {r.start} 受理 → 预计 {_date_text(r, r.finish)} 办结" if r.start else "")
     )
     table = Table(show_lines=False)
     for col in ("阶段", "步骤 step", "部门", "工作日", "ES", "EF", "浮动 slack", "开始 start", "结束 end"):
@@ -624,14 +763,26 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
                 str(plain_days(s.es)),
                 str(plain_days(s.ef)),
                 str(plain_days(s.slack)),
-                str(s.start or ""),
-                str(s.end or ""),
+                _date_text(r, s.start),
+                _date_text(r, s.end),
             )
     con.print(table)
     con.print("★ 关键路径 critical path: " + " → ".join(r.critical_path))
+    if r.estimated_from is not None:
+        con.print(
+            f"[yellow]* 预计 estimated: {r.estimated_from} 起的日期按法定节假日推算（当年放假安排尚未公布，未计调休），"
+            "以届时公布为准[/]"
+        )
     con.print(_gantt(r))
     if r.completion_steps:
         con.print("[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: " + "、".join(r.completion_steps) + "[/dim]")
+
+
+def _date_text(r: Schedule, day: Any) -> str:
+    """A schedule date for the terminal, starred when it rests on an estimated calendar year."""
+    if day is None:
+        return ""
+    return f"{day}*" if r.is_estimated(day) else str(day)
 
 
 def _gantt(r: Schedule, width: int = 60) -> str:

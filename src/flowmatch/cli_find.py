@@ -12,7 +12,6 @@ JSON, ``-`` for standard input) for scripts.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from importlib.util import find_spec
@@ -21,10 +20,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from .cli import _emit, _load, common
+from .cli import _emit, _load, calendar_options, common, start_option
 from .errors import FlowmatchError, InputError
 
 if TYPE_CHECKING:
+    from .calendar import WorkCalendar
     from .ruleset import RuleSet
     from .search import Hit
     from .wizard import Outcome, Question
@@ -101,31 +101,36 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
 @click.option("--format", "notice_format", type=click.Choice(NOTICE_FORMATS), default=None,
               help="Notice format (default: from the --notice suffix, else html).")
 @click.option("--name", "project_name", default=None, help="Project name printed on the notice.")
-@click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day for the notice's dates.")
+@start_option
+@calendar_options
 @click.option("--plain", is_flag=True, help="Typed answers instead of arrow-key menus.")
 def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path: Path | None,
-        notice_format: str | None, project_name: str | None, start: str | None, plain: bool) -> None:
+        notice_format: str | None, project_name: str | None, start: str | None, calendar_file: Path | None,
+        assume_weekends: bool, strict_calendar: bool, plain: bool) -> None:
     """Answer a few questions and get the project's approval flow (智能问答).
 
     Only questions that can still change the answer are asked, best first.  Choose 不确定 when
     unsure: you then get every flowchart still possible, with best and worst working days.
     """
+    from .calendar import acceptance_day, make_calendar
     from .wizard import Outcome, next_question
 
     rs = _load(rules)
-    if start is not None:
-        _parse_date(start)
+    cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    start = acceptance_day(start, cal).isoformat()  # refused now, before any question, when it is not a working day
     if answers_file is not None:
         answers = _read_answers(answers_file)
         step = next_question(answers, rs)
         if isinstance(step, Outcome):
-            _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False)
+            _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False,
+                    calendar=cal)
         else:
             _incomplete(rs, step, answers, as_json)
     interactive = not plain and sys.stdin.isatty() and sys.stdout.isatty() and find_spec("questionary") is not None
     prompt: Callable[[Question, bool], str] = _menu if interactive else _typed_prompt(sys.stdin)
     outcome, answers = _converse(rs, prompt)
-    _finish(rs, outcome, answers, as_json, notice_path, notice_format, project_name, start, offer=interactive)
+    _finish(rs, outcome, answers, as_json, notice_path, notice_format, project_name, start, offer=interactive,
+            calendar=cal)
 
 
 def _read_answers(name: str) -> dict[str, Any]:
@@ -256,14 +261,15 @@ def _option_for(question: Question, text: str) -> str | None:
 
 
 def _finish(rs: RuleSet, outcome: Outcome, answers: Mapping[str, Any], as_json: bool, notice_path: Path | None,
-            notice_format: str | None, project_name: str | None, start: str | None, *, offer: bool) -> None:
+            notice_format: str | None, project_name: str | None, start: str | None, *, offer: bool,
+            calendar: WorkCalendar | None = None) -> None:
     written = None
     if offer and outcome.status == "matched" and notice_path is None:
         notice_path, project_name = _offer_notice(outcome, project_name)
     if notice_path is not None:
         if outcome.status != "matched":
             raise InputError(f"a notice needs a matched project; this one is {outcome.status}")
-        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start)
+        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start, calendar=calendar)
     if as_json:
         _emit({**outcome.to_dict(), "answers": dict(answers), "notice": str(written) if written else None})
     else:
@@ -290,8 +296,11 @@ def _offer_notice(outcome: Outcome, project_name: str | None) -> tuple[Path | No
 
 
 def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str | None, project_name: str | None,
-                 start: str | None) -> Path:
-    """Render the outcome's one-time notice with :mod:`flowmatch.render` and write it."""
+                 start: str | None, *, calendar: WorkCalendar | None = None) -> Path:
+    """Render the outcome's one-time notice with :mod:`flowmatch.render` and write it, dated from
+    the acceptance day (default: the first working day from today)."""
+    from .calendar import WorkCalendar, acceptance_day
+
     if find_spec("flowmatch.render") is None:
         raise FlowmatchError("writing the notice needs flowmatch.render, which this installation lacks")
     from .render import render_guide
@@ -299,7 +308,8 @@ def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str |
 
     fmt = notice_format or {".md": "md", ".pdf": "pdf"}.get(path.suffix.lower(), "html")
     assert outcome.result is not None
-    schedule = plan(outcome, _parse_date(start) if start else None, rs)
+    cal = calendar or WorkCalendar()
+    schedule = plan(outcome, acceptance_day(start, cal), rs, calendar=cal)
     data = render_guide(outcome.result, schedule, fmt, ruleset=rs, project_name=project_name)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.tmp")
@@ -309,13 +319,6 @@ def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str |
     except OSError as exc:
         raise FlowmatchError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     return path
-
-
-def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"start date {text!r} is not a date; allowed: YYYY-MM-DD") from None
 
 
 def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
@@ -375,7 +378,9 @@ def missing_web_extra() -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
-def serve(rules: Path | None, host: str, port: int) -> None:
+@calendar_options
+def serve(rules: Path | None, host: str, port: int, calendar_file: Path | None, assume_weekends: bool,
+          strict_calendar: bool) -> None:
     """Serve the web questionnaire, search and browse pages (needs the [web] extra)."""
     missing = missing_web_extra()
     if missing:
@@ -383,13 +388,15 @@ def serve(rules: Path | None, host: str, port: int) -> None:
                              f"(missing: {', '.join(missing)})")
     import uvicorn
 
+    from .calendar import make_calendar
     from .web import create_app
 
     rs = _load(rules)
+    cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
     loopback = host in LOOPBACK or host.startswith("127.")
     if not loopback:
         click.echo(f"warning: serving on {host}: the questionnaire is reachable from other machines", err=True)
-    app = create_app(rs, allowed_hosts=[*LOOPBACK, "[::1]", host] if loopback else None)
+    app = create_app(rs, allowed_hosts=[*LOOPBACK, "[::1]", host] if loopback else None, calendar=cal)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)

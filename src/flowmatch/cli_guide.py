@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .calendar import number_text, plain_days
-from .cli import _emit, _load, common
+from .cli import _emit, _load, calendar_options, common, start_option
 from .errors import FlowmatchError, InputError
 
 if TYPE_CHECKING:
@@ -74,24 +74,10 @@ def read_on_file_yaml(path: Path) -> list[str]:
 
 
 def parse_start(text: str | None, calendar: WorkCalendar, today: dt.date | None = None) -> dt.date:
-    """The acceptance day: ``text`` as YYYY-MM-DD, or the first working day from today."""
-    if text:
-        try:
-            day = dt.date.fromisoformat(text.strip())
-        except ValueError:
-            raise InputError(f"start date {text!r} is not a date; allowed: YYYY-MM-DD") from None
-        if not calendar.is_workday(day):
-            raise InputError(f"start date {day.isoformat()} is not a working day; the acceptance day must be one "
-                             f"(next working day: {_next_workday(day, calendar).isoformat()})")
-        return day
-    return _next_workday(today or dt.date.today(), calendar)
+    """The acceptance day (:func:`flowmatch.calendar.acceptance_day`, the one rule everywhere)."""
+    from .calendar import acceptance_day
 
-
-def _next_workday(day: dt.date, calendar: WorkCalendar) -> dt.date:
-    """``day`` if it is a working day, else the first working day after it."""
-    while not calendar.is_workday(day):
-        day += dt.timedelta(days=1)
-    return day
+    return acceptance_day(text, calendar, today=today)
 
 
 def _parse_bool(value: Any, what: str) -> bool:
@@ -134,6 +120,7 @@ def make_notice(
     templates: Path | None = None,
     calendar: WorkCalendar | None = None,
     generated: dt.date | None = None,
+    compare_with: Sequence[RuleSet] = (),
 ) -> tuple[str | bytes, dict[str, Any]]:
     """Match, schedule and render one notice; returns it and a summary. Raises on bad input."""
     from .calendar import WorkCalendar
@@ -155,8 +142,13 @@ def make_notice(
     check_on_file(flow, rs, on_file)
     day = parse_start(start, cal)
     plan = schedule(flow, day, cal, "commitment" if commitment else "standard", ruleset=rs)
+    compare: tuple[dict[str, Any], ...] = ()
+    if compare_with:  # "under the 2014 rules / under the 2019 rules" for this project
+        from .diff import under_each
+
+        compare = tuple(under_each([rs, *compare_with], profile, start=day, calendar=cal))
     output = render_guide(result, plan, fmt, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
-                          templates=templates, generated=generated, calendar=cal)
+                          templates=templates, generated=generated, calendar=cal, compare=compare)
     summary = {
         "situation": result.situation, "flowchart": result.flowchart, "working_days": plain_days(plan.working_days),
         "elapsed_working_days": plain_days(plan.elapsed_working_days), "start": day.isoformat(),
@@ -292,19 +284,18 @@ def read_batch(path: Path) -> list[Row]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(rules: str | None, calendar_file: str | None, assume_weekends: bool) -> None:
+def _init_worker(rules: str | None, calendar_file: str | None, assume_weekends: bool, strict: bool = False) -> None:
     """Load the rule-set (and calendar) once per worker process."""
-    from .calendar import WorkCalendar, load_overrides
+    from .calendar import make_calendar
 
     _WORKER["rs"] = _load(Path(rules) if rules else None)
-    _WORKER["cal"] = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
-                      else WorkCalendar(assume_weekends=assume_weekends))
+    _WORKER["cal"] = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict)
 
 
-def _init_pool_worker(rules: str | None, calendar_file: str | None, assume_weekends: bool) -> None:
+def _init_pool_worker(rules: str | None, calendar_file: str | None, assume_weekends: bool, strict: bool) -> None:
     """A worker process ignores Ctrl-C: the parent lets it finish its notice, then stops the batch."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(rules, calendar_file, assume_weekends)
+    _init_worker(rules, calendar_file, assume_weekends, strict)
 
 
 def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | None,
@@ -346,6 +337,7 @@ def run_batch(
     templates: Path | None = None,
     calendar_file: Path | None = None,
     assume_weekends: bool = False,
+    strict_calendar: bool = False,
     generated: dt.date | None = None,
     progress: Any = None,
 ) -> BatchReport:
@@ -361,7 +353,8 @@ def run_batch(
     jobs = jobs or min(2, os.cpu_count() or 1)
     report = BatchReport()
     args = (str(out_dir), fmt, force, str(templates) if templates else None, generated)
-    init = (str(rules) if rules else None, str(calendar_file) if calendar_file else None, assume_weekends)
+    init = (str(rules) if rules else None, str(calendar_file) if calendar_file else None, assume_weekends,
+            strict_calendar)
 
     def record(result: dict[str, Any]) -> None:
         {"written": report.written, "skipped": report.skipped, "failed": report.failed}[result["status"]].append(result)
@@ -404,7 +397,7 @@ def run_batch(
               help="html (default; or from the -o extension), md or pdf (needs the [pdf] extra and a CJK font).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
-@click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day (default: the next working day).")
+@start_option
 @click.option("--name", "project_name", default=None, help="Project name printed on the notice.")
 @click.option("--applicant", default=None, help="Applicant printed on the notice.")
 @click.option("--on-file", "on_file", default=None, metavar="M1,M2",
@@ -414,9 +407,9 @@ def run_batch(
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps on a signed commitment letter.")
 @click.option("--templates", type=click.Path(path_type=Path), default=None,
               help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).")
-@click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Holiday override YAML for years the official data does not cover.")
-@click.option("--assume-weekends", is_flag=True, help="Past known calendar data, assume Mon–Fri (with a warning).")
+@calendar_options
+@click.option("--compare-rules", "compare_rules", multiple=True, metavar="RULES",
+              help="Also show this project under another rule-set (name or directory), e.g. harbin-2014.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV or YAML of projects (an 'id' column names each file); -o is then a directory.")
@@ -424,12 +417,19 @@ def run_batch(
 def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
           start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
           on_file_yaml: Path | None, commitment: bool, templates: Path | None, calendar_file: Path | None,
-          assume_weekends: bool, force: bool, batch: Path | None, jobs: int | None) -> None:
-    """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file."""
+          assume_weekends: bool, strict_calendar: bool, compare_rules: tuple[str, ...], force: bool,
+          batch: Path | None, jobs: int | None) -> None:
+    """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file.
+
+    Dates count from the acceptance day (default: the first working day from today); dates in a
+    year whose holiday notice is not yet published are estimated and marked 预计 on the notice."""
     if batch is not None:
-        _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file, assume_weekends)
+        if compare_rules:
+            raise InputError("--compare-rules is for one notice, not --batch")
+        _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file,
+                     assume_weekends, strict_calendar)
         return
-    from .calendar import WorkCalendar, load_overrides
+    from .calendar import make_calendar
     from .matcher import parse_pairs
 
     rs = _load(rules)
@@ -450,11 +450,14 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
         if not output.parent.exists():
             raise InputError(f"directory {output.parent} does not exist")
     ids = read_on_file_yaml(on_file_yaml) if on_file_yaml else split_ids(on_file or "")
-    cal = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
-           else WorkCalendar(assume_weekends=assume_weekends))
+    cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    from .catalogue import ruleset_path
+    from .ruleset import load_ruleset
+
+    others = [load_ruleset(ruleset_path(r)) for r in compare_rules]
     data, summary = make_notice(rs, parse_pairs(list(pairs)), fmt, start=start, name=project_name,
                                 applicant=applicant, on_file=ids, commitment=commitment, templates=templates,
-                                calendar=cal)
+                                calendar=cal, compare_with=others)
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if to_stdout:
@@ -472,14 +475,16 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
 
 def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
                  batch: Path, jobs: int | None, force: bool, templates: Path | None, calendar_file: Path | None,
-                 assume_weekends: bool) -> None:
+                 assume_weekends: bool, strict_calendar: bool) -> None:
     if pairs:
         raise InputError("--batch reads the projects from the file; give no ATTRIBUTE=VALUE pairs")
     if output is None:
         raise InputError("--batch needs -o DIR, the directory for the notices")
     if output.exists() and not output.is_dir():
         raise InputError(f"{output} is a file; --batch needs -o DIR")
-    _load(rules)  # fail fast (exit 2) on a broken rule-set, before any worker starts
+    # fail fast (exit 2) on a broken rule-set, before any worker starts; the workers get the directory
+    # --rules NAME / --as-of picked (they have no command-line context of their own)
+    rules = _load(rules).path
     fmt = fmt or "html"
     rows_total = len(read_batch(batch))
     from rich.console import Console
@@ -495,7 +500,8 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
             bar.update(task, advance=1, description=f"{result['id']}: {result['status']}")
 
         report = run_batch(batch, output, fmt, rules=rules, jobs=jobs, force=force, templates=templates,
-                           calendar_file=calendar_file, assume_weekends=assume_weekends, progress=advance)
+                           calendar_file=calendar_file, assume_weekends=assume_weekends,
+                           strict_calendar=strict_calendar, progress=advance)
     if as_json:
         _emit(report.to_dict())
     else:

@@ -90,11 +90,25 @@ def flow_graph(ruleset: RuleSet, flow: Flowchart) -> nx.DiGraph[str]:
     if found is None:
         found = nx.DiGraph()
         found.add_nodes_from(flow.steps)
-        for sid, step in flow.steps.items():
-            for dep in step.depends_on:
+        for sid in flow.steps:
+            for dep in step_prerequisites(flow, sid):
                 found.add_edge(dep, sid)
         ruleset._memo[key] = found
     return found
+
+
+def step_prerequisites(flow: Flowchart, step_id: str, variant: str | None = None) -> tuple[str, ...]:
+    """A step's prerequisites: its own, plus those of ``variant`` (or of every variant when None —
+    the over-approximation used for the unresolved graph)."""
+    step = flow.steps[step_id]
+    if variant is None:
+        chosen = list(step.variants.values())
+    else:
+        chosen = [step.variants[variant]] if variant in step.variants else []
+    out = list(step.depends_on)
+    for v in chosen:
+        out.extend(d for d in v.depends_on if d not in out)
+    return tuple(out)
 
 
 def is_completion(ruleset: RuleSet, flow: Flowchart, step_id: str) -> bool:
@@ -145,6 +159,7 @@ def resolve(
     facts = _facts(ruleset, flags, profile)
     on: dict[str, bool] = {sid: _applies(s.when, facts) for sid, s in flow.steps.items()}
     effective: dict[str, tuple[str, ...]] = {}
+    prereqs = {sid: step_prerequisites(flow, sid, variants.get(sid) or "") for sid in flow.steps}
 
     def deps_of(sid: str) -> tuple[str, ...]:
         """Prerequisites with switched-off steps replaced by their own (iteratively: chains of
@@ -152,7 +167,7 @@ def resolve(
         pending = [sid]
         while pending:
             current = pending[-1]
-            waiting = [d for d in flow.steps[current].depends_on if not on[d] and d not in effective]
+            waiting = [d for d in prereqs[current] if not on[d] and d not in effective]
             if waiting:
                 pending.extend(waiting)
                 continue
@@ -160,7 +175,7 @@ def resolve(
             if current in effective:
                 continue
             out: list[str] = []
-            for dep in flow.steps[current].depends_on:
+            for dep in prereqs[current]:
                 for d in (dep,) if on[dep] else effective[dep]:
                     if d not in out:
                         out.append(d)
@@ -177,7 +192,7 @@ def resolve(
         duration = variant.duration if variant and variant.duration is not None else None
         if duration is None:
             duration = step.duration if step.duration is not None and variant is None else item.promised
-        materials = [m for m in item.materials if _may_apply(ruleset.materials[m].when, facts)]
+        materials = [m for m in item.materials if m not in step.omits and _may_apply(ruleset.materials[m].when, facts)]
         for extra in (*(variant.materials if variant else ()), *step.materials):
             if extra not in materials:
                 materials.append(extra)
@@ -185,7 +200,7 @@ def resolve(
             id=sid,
             item=item,
             name=step.name or item.name,
-            department=item.department,
+            department=step.department or item.department,
             members=tuple(step.members or item.members),
             duration=float(duration),
             counted=step.counted if step.counted is not None else item.counted,

@@ -291,8 +291,16 @@ class Matcher:
 
     def _leaf(self, node: Node, answers: Mapping[str, str], flags: dict[str, bool]) -> MatchResult:
         if node.memo is None:
-            free = tuple(a for a in self._order if a not in node.assignment)
-            node.memo = (self._leaf_result(node), free, {})
+            # The result rests on the answers its rule reads, not on every answer the tree path
+            # asked: the same profile must give the same result (and the same ignored answers)
+            # whether or not the unread questions were answered (see the ``decided`` path above).
+            if len(node.rules) != 1:
+                self._leaf_result(node)  # raises: the rule-set gives no rule or several here
+            (rid,) = node.rules
+            reads = self._reads[rid]
+            base = self.result_for(rid, {a: v for a, v in node.assignment.items() if a in reads})
+            free = tuple(a for a in self._order if a not in reads)
+            node.memo = (base, free, {})
             self._leaves_seen.append(node)
         base, free, seen = node.memo
         if flags:

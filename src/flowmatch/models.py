@@ -65,6 +65,34 @@ class PublishedFigure(Model):
     tolerance_kind: Literal["absolute", "relative", "exact"] = "exact"
     source: Id
     note: str | None = None
+    gap: str | None = Field(None, description="why the rule-set, with the statutory order right, misses this figure")
+
+
+class Stage(Model):
+    """One national stage (国办发〔2019〕11号): one lead department accepts and distributes."""
+
+    name: Text
+    name_en: Text
+    lead: Id
+
+
+class Cap(Model):
+    """A time cap a source states for a whole flow, in counted working days."""
+
+    working_days: float = Field(gt=0)
+    scope: Literal["pre_construction", "whole_process"] = "whole_process"
+    source: Id
+    note: str | None = None
+
+
+class FourStage(Model):
+    """The 2019 four-stage form: what ``flowmatch check`` proves per stage (only when declared)."""
+
+    stages: dict[int, Stage]
+    cap: Cap
+    joint_drawing_review: Id = Field(description="the one item that folds fire, civil-defence and other reviews")
+    commitment_verification: Id = Field(description="the item that verifies 告知承诺 items after the permit")
+    source: list[Id] = []
 
 
 class Tracking(Model):
@@ -81,7 +109,13 @@ class Manifest(Model):
     region: Text
     version: Text
     effective_date: dt.date
+    jurisdiction: Id | None = Field(None, description="rule-sets of one jurisdiction succeed each other in time")
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = Field(None, description="last day in force (inclusive); empty = still in force")
+    supersedes: list[Text] = Field([], description="names (directory names) of the rule-sets this one replaces")
+    four_stage: FourStage | None = None
     description: str | None = None
+    disclaimer: str | None = Field(None, description="one line printed on every notice")
     sources: dict[Id, Source]
     service_centre: ServiceCentre
     categories: dict[Id, Category]
@@ -172,7 +206,12 @@ class Material(Model):
 class Limit(Model):
     value: float | None = Field(None, ge=0)
     unit: Literal["working_day", "day", "month", "on_the_spot", "none"]
+    minimum: float | None = Field(None, ge=0, description="a fixed minimum period (publicity, objection) in days")
     note: str | None = None
+
+
+PROVENANCE_FACTS = ("statutory", "promised", "members", "fees")
+"""The facts of an item that carry a source tag (``provenance``)."""
 
 
 class Fee(Model):
@@ -180,6 +219,9 @@ class Fee(Model):
     basis: Text
     standard: Text
     administrative: bool = True
+    kind: Literal["administrative", "fund", "land_price", "tax", "service"] | None = Field(
+        None, description="行政事业性收费 / 政府性基金 / 土地价款 / 税 / 经营服务性收费"
+    )
     status: str | None = None
 
 
@@ -215,6 +257,10 @@ class Item(Model):
     materials: list[Id] = []
     produces: list[Id] = []
     source: list[Id] = []
+    provenance: dict[Literal["statutory", "promised", "members", "fees"], list[Id]] = Field(
+        {}, description="source tags per fact: a source id, `reconstruction` or `calibrated`"
+    )
+    merged_into: Id | None = Field(None, description="the 2014 reform folded this item into another")
     note: str | None = None
 
 
@@ -222,6 +268,7 @@ class Item(Model):
 class Variant(Model):
     item: Id
     duration: float | None = Field(None, ge=0)
+    depends_on: list[Id] = Field([], description="extra prerequisites when this variant is chosen")
     materials: list[Id] = []
 
 
@@ -235,7 +282,10 @@ class Step(Model):
     when: Condition | None = None
     variants: dict[Id, Variant] = {}
     members: list[Id] = []
+    department: Id | None = Field(None, description="the body that handles it here (e.g. county level)")
     materials: list[Id] = Field([], description="materials this step asks beyond the item's")
+    omits: list[Id] = Field([], description="materials of the item this step does not ask (e.g. before approval)")
+    provenance: dict[Literal["duration", "members", "department"], list[Id]] = {}
     note: str | None = None
 
 
@@ -254,7 +304,17 @@ class Invariant(Model):
     id: Id = ""
     description: Text
     categories: list[Id] = Field([], description="empty = every flowchart")
+    if_present: list[Id] = Field([], description="applies only to flowcharts with one of these items")
     precedes: dict[Literal["first", "then"], list[Id]] | None = None
     requires_any: list[Id] = []
     forbids: list[Id] = []
+    forbids_departments: list[Id] = Field([], description="no step may be handled by these departments")
+    departments: dict[Id, list[Id]] = Field({}, description="item -> the departments allowed to handle it")
+    issued_upstream: bool = Field(
+        False, description="a material a step asks that the flowchart issues must be issued by an ancestor step"
+    )
+    merged_absent: bool = Field(False, description="no step uses an item merged into another (merged_into)")
+    provenance: bool = Field(
+        False, description="every item limit, member list and fee, and every step override, carries a source tag"
+    )
     source: list[Id] = []

@@ -28,18 +28,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .materials import MaterialList, consolidate
-from .models import Limit
+from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.runtime import Context
 
     from .matcher import MatchResult
 
@@ -101,8 +103,38 @@ def cn_date(d: dt.date | None, weekday: bool = False) -> str:
     return f"{text}（周{WEEKDAYS[d.weekday()]}）" if weekday else text
 
 
+@pass_context
+def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
+    """A date of the plan, marked 预计 right beside it when it rests on a year whose holiday
+    arrangements are not yet published (the notice's ``estimated_from``)."""
+    text = cn_date(d, weekday)
+    since = ctx.get("estimated_from")
+    if d is not None and isinstance(since, dt.date) and d >= since:
+        return f"{text}（预计）"
+    return text
+
+
 def days_text(x: float) -> str:
     return "即时办结" if x == 0 else f"{number_text(x)}个工作日"
+
+
+def within_text(x: float) -> str:
+    """A duration that templates follow with a verb (``…办结``): 0 reads 当场, not 即时办结."""
+    return "当场" if x == 0 else f"{number_text(x)}个工作日"
+
+
+FEE_KIND_LABELS = {
+    "administrative": "行政事业性收费",
+    "fund": "政府性基金",
+    "land_price": "土地出让价款（非收费）",
+    "tax": "税（非收费）",
+    "service": "经营服务性收费",
+}
+
+
+def fee_kind_label(fee: Fee) -> str:
+    kind = fee.kind or ("administrative" if fee.administrative else "service")
+    return FEE_KIND_LABELS[kind]
 
 
 def limit_text(limit: Limit) -> str:
@@ -238,7 +270,7 @@ def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int,
         slack=sched.slack if sched else 0.0, start=sched.start if sched else None, end=sched.end if sched else None,
         es=sched.elapsed_es if sched else None, ef=sched.elapsed_ef if sched else None,
         fees=tuple({"name": f.name, "basis": f.basis, "standard": f.standard, "administrative": f.administrative,
-                    "status": f.status} for f in item.fees),
+                    "kind_label": fee_kind_label(f), "status": f.status} for f in item.fees),
         result=item.result, legal_basis=tuple(item.legal_basis), commitment_available=step.commitment is not None,
         committed=committed, commitment_duration=step.commitment.duration if step.commitment else None,
         commitment_letter=step.commitment.letter if step.commitment and committed else None,
@@ -296,9 +328,9 @@ def build_context(
     rs = ruleset or default_ruleset()
     _check_inputs(match, schedule)
     flow = _flow_for(match, schedule, rs)
-    cal = calendar
+    cal = calendar or schedule.calendar
     if cal is None and schedule.start is not None:
-        cal = WorkCalendar(assume_weekends=bool(schedule.warnings) or not WorkCalendar().covers(schedule.start.year))
+        cal = WorkCalendar()
     mats = consolidate(flow, rs, schedule=schedule, calendar=cal, on_file=on_file)
     by_number = {m.id: m for m in mats.to_prepare}
     names = {sid: s.name for sid, s in flow.steps.items()}
@@ -371,6 +403,9 @@ def build_context(
     centre = rs.manifest.service_centre
     committed = [v for v in steps if v.committed]
     warnings = notice_warnings(schedule, cal)
+    estimated_from = None
+    if schedule.start is not None and cal is not None and schedule.estimated_from is not None:
+        estimated_from = cal.estimated_from(schedule.start)
     return {
         "title": "建设项目审批一次性告知书",
         "header": {
@@ -378,7 +413,7 @@ def build_context(
             "situation": {"id": match.situation, "name": sit.name if sit else match.name},
             "flowchart": {"id": chart.id, "name": chart.name, "name_en": chart.name_en,
                           "description": chart.description},
-            "category": category.label if category else None,
+            "category": category.label.removesuffix("类") if category else None,
             "answers": [{"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
                         for a in match.selected_by],
             "flags": [{"id": f, "label": rs.flags[f].label} for f, on in match.flags.items() if on and f in rs.flags],
@@ -387,6 +422,7 @@ def build_context(
             "generated": generated,
             "centre": {"name": centre.name, "address": centre.address, "window": centre.window, "hours": centre.hours,
                        "phone": centre.phone, "hotline": centre.hotline, "note": centre.note},
+            "disclaimer": rs.manifest.disclaimer,
             "mode": schedule.mode,
         },
         "overview": {
@@ -413,6 +449,7 @@ def build_context(
         "commitments": [{"step": v.name, "department": v.department, "letter": v.commitment_letter,
                          "duration": v.commitment_duration} for v in committed],
         "warnings": warnings,
+        "estimated_from": estimated_from,
         "closing": CLOSING,
         "not_counted_basis": NOT_COUNTED_BASIS,
         "step_names": names,
@@ -425,11 +462,19 @@ def build_context(
 
 
 def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
-    """The schedule's warnings plus the calendar's assumptions over its dates (each once)."""
-    out = list(schedule.warnings)
+    """What the applicant must know about the dates: one plain-Chinese note per year whose
+    holiday arrangements are not yet published (no program options: the notice is for the
+    applicant), then any other warning of the schedule (each once)."""
+    out: list[str] = []
+    calendar_notes: set[str] = set()
     if calendar is not None and schedule.start is not None:
-        end = schedule.finish or schedule.start
-        out += calendar.assumptions(schedule.start, end)
+        dates = [d for s in schedule.steps for d in (s.start, s.end) if d is not None]
+        end = max([*dates, schedule.finish or schedule.start])
+        calendar_notes = set(calendar.assumptions(schedule.start, end))
+        for year in calendar.unpublished_years(schedule.start, end):
+            how = "按周一至周五为工作日估算" if calendar.assume_weekends else "按法定节假日推算（未计调休）"
+            out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
+    out += [w for w in schedule.warnings if w not in calendar_notes]
     return list(dict.fromkeys(out))
 
 
@@ -461,7 +506,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
     env.filters.update({
-        "cn_date": cn_date, "days": days_text, "num": number_text, "percent": percent,
+        "cn_date": _plan_date, "plain_date": cn_date, "days": within_text, "num": number_text, "percent": percent,
         "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
     })
     _ENVIRONMENTS[key] = env
@@ -583,6 +628,7 @@ def render_guide(
     templates: str | os.PathLike[str] | None = None,
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
+    compare: Sequence[Mapping[str, Any]] = (),
 ) -> str | bytes:
     """The one-time notice for a matched project and its schedule.
 
@@ -591,6 +637,7 @@ def render_guide(
     Jinja templates overriding the packaged ones by name (run sandboxed).  ``on_file``: material
     ids already in the certificate database.  ``generated``: the notice date (default today).
     ``calendar``: the working-day calendar the schedule used (for 容缺 supply-by dates).
+    ``compare``: the project under other rule-sets too (rows of :func:`flowmatch.diff.under_each`).
     """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}", allowed=FORMATS)
@@ -604,7 +651,7 @@ def render_guide(
                             on_file=on_file, generated=generated, calendar=calendar,
                             pictures="mermaid" if format == "md" else "svg")
     kind = "md" if format == "md" else "html"
-    text = render_template(kind, {**context, "format": format}, tdir)
+    text = render_template(kind, {**context, "format": format, "rules_compare": list(compare)}, tdir)
     if format == "pdf":
         return _pdf(text)
     return text

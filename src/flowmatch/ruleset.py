@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from . import conditions
 from .conditions import Cond
 from .errors import Problem, RuleSetError, UnknownFlowchartError
+from .itemmap import ItemMap, new_side_problems
 from .models import (
     Attribute,
     AttributesFile,
@@ -52,7 +53,7 @@ from .yamlsrc import Document, Key, YamlError, read
 __all__ = ["RuleSet", "default_rules_path", "default_ruleset", "load_ruleset"]
 
 PACKAGED_RULESET = "harbin-2014"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -93,6 +94,8 @@ class RuleSet:
     locations: dict[str, str] = field(default_factory=dict)
     """``file:line:col`` of each situation, not-applicable rule and flowchart, for check findings."""
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    item_map: ItemMap | None = None
+    """How this rule-set's items descend from the one it supersedes (``itemmap.yaml``), if given."""
 
     @property
     def name(self) -> str:
@@ -248,6 +251,7 @@ def _files(root: Path) -> list[Path]:
             "materials.yaml",
             "invariants.yaml",
             "baseline.yaml",
+            "itemmap.yaml",
         )
     ]
     flow_dir = root / "flowcharts"
@@ -261,7 +265,8 @@ def _digest(root: Path) -> str:
 
     h.update(__version__.encode())
     here = Path(__file__).parent
-    for module in ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py"):  # the code that builds the cache
+    code = ("models.py", "conditions.py", "ruleset.py", "yamlsrc.py", "itemmap.py")  # the code that builds the cache
+    for module in code:
         h.update((here / module).read_bytes())
     for path in _files(root):
         h.update(path.name.encode())
@@ -404,14 +409,61 @@ def _load(root: Path) -> RuleSet:
                 locations[rid] = f"{sit_doc.file}:{line}:{col}"
     for fid, doc in flow_docs.items():
         locations[fid] = f"{doc.file}:1:1"
+        flow_data = doc.data.get("steps") if isinstance(doc.data, dict) else None
+        for sid in flow_data if isinstance(flow_data, dict) else ():
+            for key in ((), ("item",), ("depends_on",), ("duration",), ("members",), ("department",)):
+                if key == () or (*("steps", sid), *key) in doc.marks:
+                    line, col = doc.where(("steps", sid, *key))
+                    locations[".".join((fid, sid, *key))] = f"{doc.file}:{line}:{col}"
+    for name, prefix, pool in (("items.yaml", "item", items), ("invariants.yaml", "invariant", invariants)):
+        try:
+            pool_doc = _doc_for(c, name)
+        except KeyError:
+            continue
+        for rid in pool:
+            for key in ((), ("promised",), ("statutory",), ("members",), ("fees",), ("department",)):
+                if key == () or (rid, *key) in pool_doc.marks:
+                    line, col = pool_doc.where((rid, *key))
+                    locations[".".join((f"{prefix}:{rid}", *key))] = f"{pool_doc.file}:{line}:{col}"
     ruleset = RuleSet(root, manifest, attributes, flags, situations, not_applicable, departments, items, materials,
                       flowcharts, baseline, invariants, locations=locations)
     # With a broken attributes file the conditions cannot be checked, but every other reference
     # still is: one broken file must not hide unrelated problems.
     _cross_check(c, ruleset, flow_docs, conditions_checkable=attrs_file is not None)
+    _four_stage_and_item_map(c, ruleset, root)
     if c.problems:
         raise RuleSetError(c.problems)
     return ruleset
+
+
+def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> None:
+    """The manifest's ``four_stage`` references and the optional ``itemmap.yaml`` (new side)."""
+    spec = ruleset.manifest.four_stage
+    if spec is not None:
+        doc = _doc_for(c, "ruleset.yaml")
+        base: Key = ("four_stage",)
+        for number, stage in spec.stages.items():
+            if number not in (1, 2, 3, 4):
+                c.problems.append(doc.problem((*base, "stages", number), "stages are the national stages 1, 2, 3, 4"))
+            if stage.lead not in ruleset.departments:
+                c.problems.append(doc.problem((*base, "stages", number, "lead"), f"unknown department {stage.lead!r}"))
+        for key in ("joint_drawing_review", "commitment_verification"):
+            if getattr(spec, key) not in ruleset.items:
+                c.problems.append(doc.problem((*base, key), f"unknown item {getattr(spec, key)!r}"))
+        for key, src in (("source", s) for s in [*spec.source, spec.cap.source]):
+            if src not in ruleset.manifest.sources:
+                c.problems.append(doc.problem((*base, key), f"unknown source {src!r}"))
+    map_doc = c.read(root / "itemmap.yaml", required=False)
+    if map_doc is None:
+        return
+    item_map = c.model(map_doc, ItemMap, map_doc.data)
+    if item_map is None:
+        return
+    rs = ruleset
+    pools = (rs.flags, rs.departments, rs.items, rs.flowcharts, rs.attributes, rs.manifest.sources)
+    for path, message in new_side_problems(item_map, *(set(pool) for pool in pools)):
+        c.problems.append(map_doc.problem(path, message))
+    ruleset.item_map = item_map
 
 
 def _flowchart(c: _Collector, doc: Document, fid: str) -> Flowchart | None:
@@ -540,6 +592,11 @@ def _cross_check(
                     known(item_doc, (iid, key, i), mid, materials, "material")
             for i, src in enumerate(item.source):
                 known(item_doc, (iid, "source", i), src, sources, "source")
+            for fact, tags in item.provenance.items():
+                for i, src in enumerate(tags):
+                    known(item_doc, (iid, "provenance", fact, i), src, sources, "source")
+            if item.merged_into is not None:
+                known(item_doc, (iid, "merged_into"), item.merged_into, items, "item")
     except KeyError:
         pass
     try:
@@ -556,9 +613,17 @@ def _cross_check(
         for vid, inv in invariants.items():
             for i, cat in enumerate(inv.categories):
                 known(inv_doc, (vid, "categories", i), cat, manifest.categories, "category")
-            for key in ("requires_any", "forbids"):
+            for key in ("requires_any", "forbids", "if_present"):
                 for i, iid in enumerate(getattr(inv, key)):
                     known(inv_doc, (vid, key, i), iid, items, "item")
+            for i, dept in enumerate(inv.forbids_departments):
+                known(inv_doc, (vid, "forbids_departments", i), dept, departments, "department")
+            for iid, depts in inv.departments.items():
+                known(inv_doc, (vid, "departments", iid), iid, items, "item")
+                for i, dept in enumerate(depts):
+                    known(inv_doc, (vid, "departments", iid, i), dept, departments, "department")
+            for i, src in enumerate(inv.source):
+                known(inv_doc, (vid, "source", i), src, sources, "source")
             for part, ids in (inv.precedes or {}).items():
                 for i, iid in enumerate(ids):
                     known(inv_doc, (vid, "precedes", part, i), iid, items, "item")
@@ -589,18 +654,38 @@ def _cross_check(
                     c.problems.append(doc.problem((*base, "depends_on", i), "a step cannot depend on itself"))
                 else:
                     known(doc, (*base, "depends_on", i), dep, flow.steps, "step")
+            if step.department is not None:
+                known(doc, (*base, "department"), step.department, departments, "department")
+            for step_fact, tags in step.provenance.items():
+                for i, src in enumerate(tags):
+                    known(doc, (*base, "provenance", step_fact, i), src, sources, "source")
             for vid, var in step.variants.items():
                 known(doc, (*base, "variants", vid, "item"), var.item, items, "item")
+                for i, dep in enumerate(var.depends_on):
+                    if dep == sid:
+                        c.problems.append(
+                            doc.problem((*base, "variants", vid, "depends_on", i), "a step cannot depend on itself")
+                        )
+                    else:
+                        known(doc, (*base, "variants", vid, "depends_on", i), dep, flow.steps, "step")
                 for i, mid in enumerate(var.materials):
                     known(doc, (*base, "variants", vid, "materials", i), mid, materials, "material")
             for i, member in enumerate(step.members):
                 known(doc, (*base, "members", i), member, departments, "department")
-            for i, mid in enumerate(step.materials):
-                known(doc, (*base, "materials", i), mid, materials, "material")
+            for key in ("materials", "omits"):
+                for i, mid in enumerate(getattr(step, key)):
+                    known(doc, (*base, key, i), mid, materials, "material")
             if step.when is not None:
                 check_cond(doc, (*base, "when"), step.when, True)
         cycle = _find_cycle(
-            {sid: [d for d in s.depends_on if d in flow.steps and d != sid] for sid, s in flow.steps.items()}
+            {
+                sid: [
+                    d
+                    for d in (*s.depends_on, *(d for v in s.variants.values() for d in v.depends_on))
+                    if d in flow.steps and d != sid
+                ]
+                for sid, s in flow.steps.items()
+            }
         )
         if cycle:
             text = " → ".join([*cycle, cycle[0]])

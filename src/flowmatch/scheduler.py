@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from .calendar import WorkCalendar, plain_days
+from .calendar import WorkCalendar, acceptance_day, plain_days
 from .errors import InputError
 from .flows import ResolvedFlow, resolve
 from .ruleset import RuleSet, default_ruleset
@@ -77,6 +78,11 @@ class ScheduledStep:
             "depends_on": list(self.depends_on),
         }
 
+    def estimated(self, since: dt.date | None) -> bool:
+        """Whether a date of this step rests on an estimated calendar year (``since``: the
+        schedule's :attr:`Schedule.estimated_from`)."""
+        return since is not None and self.end is not None and self.end >= since
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -96,6 +102,15 @@ class Schedule:
     counted_finish: dt.date | None
     warnings: tuple[str, ...] = ()
     flow: ResolvedFlow | None = field(default=None, repr=False, compare=False)
+    # the first date of this schedule that rests on an estimated (or assumed) calendar year
+    estimated_from: dt.date | None = None
+    # the calendar the dates were counted on (a notice counts its other dates on the same one)
+    calendar: WorkCalendar | None = field(default=None, repr=False, compare=False)
+
+    def is_estimated(self, day: dt.date | None) -> bool:
+        """Whether ``day`` (a date of this schedule) is an estimate rather than a count on
+        published holiday data."""
+        return day is not None and self.estimated_from is not None and day >= self.estimated_from
 
     def step(self, step_id: str) -> ScheduledStep:
         for s in self.steps:
@@ -113,11 +128,15 @@ class Schedule:
             "elapsed_working_days": plain_days(self.elapsed_working_days),
             "critical_path": list(self.critical_path),
             "stages": [list(s) for s in self.stages],
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": [{**s.to_dict(), "estimated": s.estimated(self.estimated_from)} for s in self.steps],
             "completion_steps": list(self.completion_steps),
             "start": _iso(self.start),
             "finish": _iso(self.finish),
+            "finish_estimated": self.is_estimated(self.finish),
             "counted_finish": _iso(self.counted_finish),
+            "counted_finish_estimated": self.is_estimated(self.counted_finish),
+            "estimated": self.estimated_from is not None,
+            "estimated_from": _iso(self.estimated_from),
             "warnings": list(self.warnings),
         }
 
@@ -172,6 +191,7 @@ def critical_path_method(preds: Sequence[Sequence[int]], weights: Sequence[float
 
 _WALK_LIMIT = 10_000.0  # working days; beyond this (or for odd values) let WorkCalendar.add judge each one
 _WALK_STARTS = 256  # start dates remembered per calendar
+_WALKS_LOCK = threading.Lock()
 # calendar -> start -> (date of the k-th working day by k, date by offset as asked)
 _WALKS: weakref.WeakKeyDictionary[WorkCalendar, dict[dt.date, tuple[dict[int, dt.date], dict[float, dt.date]]]] = (
     weakref.WeakKeyDictionary()
@@ -185,35 +205,36 @@ def _dates(cal: WorkCalendar, start: dt.date, offsets: Sequence[float]) -> list[
     ``add(add(start, j), k - j)`` for any known j < k: each new count continues from the nearest
     count already known for this calendar and start (kept, like the calendar's own per-day cache,
     for the calendar's lifetime).  Days are visited in the same order as before, so the same errors
-    and warnings arise; odd offsets (NaN, infinite, negative, huge) go to ``cal.add`` one by one.
+    arise; odd offsets (NaN, infinite, negative, huge) go to ``cal.add`` one by one.
     """
-    try:
-        walks = _WALKS.get(cal)
-        if walks is None:
-            walks = _WALKS[cal] = {}
-    except TypeError:  # a calendar-like object that cannot be weakly referenced: no memory
-        walks = {}
-    known = walks.get(start)
-    if known is not None:
+    with _WALKS_LOCK:  # one calendar may be shared by many threads (a web server's workers)
         try:
-            by_offset = known[1]
-            return [by_offset[x] for x in offsets]
-        except KeyError:
-            pass
-    if not all(0.0 <= x <= _WALK_LIMIT for x in offsets):
-        return [cal.add(start, x) for x in offsets]
-    if known is None:
-        if len(walks) >= _WALK_STARTS:
-            walks.clear()
-        known = walks[start] = ({}, {})
-    by_count, by_offset = known
-    counts = [math.ceil(x - 1e-9) for x in offsets]
-    for k in sorted(set(counts).difference(by_count)):
-        below = max((j for j in by_count if j < k), default=None)
-        by_count[k] = cal.add(start, k) if below is None else cal.add(by_count[below], k - below)
-    out = [by_count[k] for k in counts]
-    by_offset.update(zip(offsets, out, strict=True))
-    return out
+            walks = _WALKS.get(cal)
+            if walks is None:
+                walks = _WALKS[cal] = {}
+        except TypeError:  # a calendar-like object that cannot be weakly referenced: no memory
+            walks = {}
+        known = walks.get(start)
+        if known is not None:
+            try:
+                by_offset = known[1]
+                return [by_offset[x] for x in offsets]
+            except KeyError:
+                pass
+        if not all(0.0 <= x <= _WALK_LIMIT for x in offsets):
+            return [cal.add(start, x) for x in offsets]
+        if known is None:
+            if len(walks) >= _WALK_STARTS:
+                walks.clear()
+            known = walks[start] = ({}, {})
+        by_count, by_offset = known
+        counts = [math.ceil(x - 1e-9) for x in offsets]
+        for k in sorted(set(counts).difference(by_count)):
+            below = max((j for j in by_count if j < k), default=None)
+            by_count[k] = cal.add(start, k) if below is None else cal.add(by_count[below], k - below)
+        out = [by_count[k] for k in counts]
+        by_offset.update(zip(offsets, out, strict=True))
+        return out
 
 
 @dataclass(frozen=True)
@@ -340,13 +361,12 @@ def schedule(
     """
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}", allowed=MODES)
-    if isinstance(start, str):
-        try:
-            start = dt.date.fromisoformat(start)
-        except ValueError:
-            raise InputError(f"start date {start!r} is not a date; allowed: YYYY-MM-DD") from None
-    elif isinstance(start, dt.datetime):
-        start = start.date()
+    if calendar is not None and not isinstance(calendar, WorkCalendar):
+        raise InputError(f"calendar must be a WorkCalendar, got {type(calendar).__name__}")
+    cal = calendar if calendar is not None else (WorkCalendar() if start is not None else None)
+    if start is not None:
+        assert cal is not None
+        start = acceptance_day(start, cal)  # the one rule: a working day, or refused with the next one
     if isinstance(flowchart, ResolvedFlow):
         flow = flowchart
         rs = ruleset
@@ -359,16 +379,19 @@ def schedule(
             raise InputError("baseline mode with a resolved flow needs the rule-set")
         flow = resolve(rs, "baseline")
     plan = _plan(flow, mode == "commitment")
-    cal = calendar if calendar is not None else (WorkCalendar() if start is not None else None)
     steps = plan.steps
-    finish = counted_finish = None
+    finish = counted_finish = estimated_from = None
+    warnings: tuple[str, ...] = ()
     if cal is not None and isinstance(start, dt.date):
         dates = _dates(cal, start, plan.offsets)
         steps = tuple([_dated(s, dates[2 * i], dates[2 * i + 1]) for i, s in enumerate(plan.steps)])
         finish, counted_finish = dates[-2], dates[-1]
-    # every schedule names the assumptions its own dates rest on (a shared calendar records each once)
-    last = max(d for d in (finish, counted_finish) if d is not None) if finish is not None else None
-    warnings = tuple(cal.assumptions(start, last)) if cal is not None and isinstance(start, dt.date) and last else ()
+        # every schedule names the estimates its own dates rest on, and the first estimated date
+        last = max(dates, default=start)
+        warnings = tuple(cal.assumptions(start, last))
+        boundary = cal.estimated_from(start)
+        if boundary is not None and last >= boundary:
+            estimated_from = min(d for d in dates if d >= boundary)
     return Schedule(
         flowchart=flow.id,
         name=flow.flowchart.name,
@@ -384,6 +407,8 @@ def schedule(
         counted_finish=counted_finish,
         warnings=warnings,
         flow=flow,
+        estimated_from=estimated_from,
+        calendar=cal if isinstance(start, dt.date) else None,
     )
 
 

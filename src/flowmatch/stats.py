@@ -177,6 +177,40 @@ def compare(ruleset: RuleSet, figures: dict[str, Any]) -> list[dict[str, Any]]:
                 "ok": ok,
                 "source": pub.source,
                 "note": pub.note,
+                "gap": pub.gap if not ok else None,
+            }
+        )
+    return rows
+
+
+def unexplained(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Figures out of tolerance that the manifest does not explain with a ``gap``: these fail."""
+    return [r for r in rows if r["ok"] is False and not r.get("gap")]
+
+
+def calibration(ruleset: RuleSet) -> list[dict[str, Any]]:
+    """Every promised limit tagged ``calibrated``, beside its statutory limit and the flowcharts using it."""
+    used: dict[str, list[str]] = {}
+    for fid, flow in ruleset.flowcharts.items():
+        for step in flow.steps.values():
+            for iid in (step.item, *(v.item for v in step.variants.values())):
+                if fid not in used.setdefault(iid, []):
+                    used[iid].append(fid)
+    rows = []
+    for iid, item in ruleset.items.items():
+        if "calibrated" not in item.provenance.get("promised", []):
+            continue
+        st = item.statutory
+        rows.append(
+            {
+                "item": iid,
+                "name": item.name,
+                "promised": plain_days(item.promised),
+                "statutory": plain_days(st.value) if st.value is not None else None,
+                "statutory_unit": st.unit,
+                "statutory_sources": list(item.provenance.get("statutory", [])),
+                "minimum": st.minimum,
+                "flowcharts": used.get(iid, []),
             }
         )
     return rows

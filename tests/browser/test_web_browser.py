@@ -8,7 +8,6 @@ directory (printed with ``-s``).  Skipped cleanly when Playwright or /usr/bin/ch
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time
@@ -18,11 +17,10 @@ from typing import Any
 
 import pytest
 
+from chromium_support import CHROMIUM_ARGS
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
 
 PROJECTS = {
     "S10": {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
@@ -60,12 +58,10 @@ def server(ruleset: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(chromium: str) -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

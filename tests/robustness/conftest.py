@@ -1,14 +1,14 @@
 """Fixtures of the robustness suite and the end-of-run counts that SECURITY.md quotes.
 
 At the end of a run the counters are printed in the terminal summary and written as JSON to
-``$FLOWMATCH_ROBUSTNESS_REPORT`` (default: ``flowmatch-robustness-counts.json`` in the temp dir).
+``$FLOWMATCH_ROBUSTNESS_REPORT`` when that is set (nothing is written outside the run's own
+temporary directory otherwise).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_sep("-", "robustness counts")
     details = "; ".join(f"{k}: {n}" for k, n in sorted(COUNTS.items()))
     terminalreporter.write_line(f"fuzz examples run: {fuzz}; {details}")
-    target = Path(os.environ.get("FLOWMATCH_ROBUSTNESS_REPORT")
-                  or Path(tempfile.gettempdir()) / "flowmatch-robustness-counts.json")
+    where = os.environ.get("FLOWMATCH_ROBUSTNESS_REPORT")
+    if not where:
+        return
+    target = Path(where)
     target.write_text(json.dumps({"fuzz_examples": fuzz, **dict(sorted(COUNTS.items()))}, indent=2) + "\n",
                       encoding="utf-8")
     terminalreporter.write_line(f"written to {target}")

@@ -316,9 +316,10 @@ def test_schedule_raises_only_typed_errors(flowchart: str, start: Any, mode: str
     cal = calendar or WorkCalendar()
     assert plan.finish is not None
     for year in _years_after(plan.start, plan.finish):
-        if not cal.covers(year):  # never a silent Mon–Fri guess
-            assert cal.assume_weekends
-            assert any(f"no holiday data for {year}" in w for w in plan.warnings)
+        if not cal.covers(year):  # never a silent guess: assumed or estimated, always said and marked
+            said = "no holiday data for" if cal.assume_weekends else "holiday arrangements are not yet published"
+            assert any(f"{year}" in w and said in w for w in plan.warnings)
+            assert plan.is_estimated(plan.finish)
     for step in plan.steps:
         if step.end is not None and step.duration > 0:
             assert cal.is_workday(step.end)
@@ -351,9 +352,11 @@ def test_calendar_never_silently_assumes_mon_to_fri(start: dt.date, days: float,
     if end > day0:
         assert cal.is_workday(end)
     for year in _years_after(day0, end):
-        if not cal.covers(year):  # never a silent Mon–Fri guess
-            assert assume
-            assert any(f"no holiday data for {year}" in w for w in cal.warnings)
+        if not cal.covers(year):  # never a silent guess: assumed or estimated, always said and marked
+            said = "no holiday data for" if assume else "holiday arrangements are not yet published"
+            assert any(f"{year}" in w and said in w for w in cal.assumptions(day0, end))
+            boundary = cal.estimated_from(day0)
+            assert boundary is not None and end >= boundary
 
 
 # --- YAML reader --------------------------------------------------------------------------------------------

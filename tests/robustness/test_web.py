@@ -90,12 +90,31 @@ def test_bad_notice_requests_get_a_friendly_400(client: Any, query: str) -> None
     _assert_friendly(response)
 
 
-def test_notice_past_the_calendar_is_a_friendly_400(client: Any) -> None:
+def test_notice_past_the_calendar_is_a_friendly_400_on_the_same_form(client: Any) -> None:
     pytest.importorskip("flowmatch.render")
-    response = client.get("/notice?kind=road&start=2099-03-02")
+    response = client.get("/notice?kind=road&start=2100-03-01&name=东二环")
     assert response.status_code == 400
     _assert_friendly(response)
-    assert "2099" in response.text
+    assert "2100" in response.text
+    assert 'id="notice-problems"' in response.text  # on the result page's notice form ...
+    assert 'value="2100-03-01"' in response.text and 'value="东二环"' in response.text  # ... answers kept
+    assert 'name="kind" value="road"' in response.text
+    assert "tampered" not in response.text and "篡改" not in response.text and "--" not in response.text
+
+
+def test_notice_in_december_is_dated_with_2027_marked_as_estimates(client: Any) -> None:
+    pytest.importorskip("flowmatch.render")
+    response = client.get("/notice?kind=road&start=2026-12-28")
+    assert response.status_code == 200
+    assert "2027年节假日安排尚未公布" in response.text and "（预计）" in response.text
+
+
+def test_notice_on_a_day_off_suggests_the_next_working_day(client: Any) -> None:
+    pytest.importorskip("flowmatch.render")
+    response = client.get("/notice?kind=road&start=2026-10-01")
+    assert response.status_code == 400
+    assert "2026-10-01 不是工作日" in response.text and "2026-10-08" in response.text
+    assert 'value="2026-10-01"' in response.text
 
 
 # --- escaping of what is echoed back --------------------------------------------------------------------------

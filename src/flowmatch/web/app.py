@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
+from ..calendar import WorkCalendar
 from ..ruleset import RuleSet, default_ruleset
 from .pages import NOTICE_CSP, Pages, environment
 
@@ -45,11 +46,13 @@ class FlowmatchApp:
     """The ASGI application: size and host checks and security headers around the Starlette app,
     outermost, so that they cover every response — 404s, 500s and static files included."""
 
-    def __init__(self, ruleset: RuleSet, allowed_hosts: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, ruleset: RuleSet, allowed_hosts: Sequence[str] | None = None, calendar: WorkCalendar | None = None
+    ) -> None:
         self.ruleset = ruleset
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
         self.env = environment()
-        self.pages = Pages(ruleset, self.env)
+        self.pages = Pages(ruleset, self.env, calendar)
         self.starlette = self.pages.app()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,10 +109,16 @@ def _secured(send: Send) -> Send:
     return wrapped
 
 
-def create_app(ruleset: RuleSet | None = None, *, allowed_hosts: Sequence[str] | None = None) -> FlowmatchApp:
+def create_app(
+    ruleset: RuleSet | None = None,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
+    calendar: WorkCalendar | None = None,
+) -> FlowmatchApp:
     """The ASGI app for a rule-set (default: the packaged one).
 
     ``allowed_hosts``: when given, requests whose Host header names another host are refused
-    (``flowmatch serve`` passes the loopback names when it binds to loopback).
+    (``flowmatch serve`` passes the loopback names when it binds to loopback).  ``calendar``: the
+    working-day calendar of the notices' dates (default: official data, estimated past it).
     """
-    return FlowmatchApp(ruleset or default_ruleset(), allowed_hosts)
+    return FlowmatchApp(ruleset or default_ruleset(), allowed_hosts, calendar)

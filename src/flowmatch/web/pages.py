@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..calendar import WorkCalendar, acceptance_day, next_workday
 from ..errors import CalendarError, FlowmatchError, InputError, RenderError
 from ..matcher import Invalid
 from ..ruleset import RuleSet
@@ -128,9 +129,10 @@ def environment() -> Environment:
 class Pages:
     """The routes. Each handler validates its query, makes one library call and renders."""
 
-    def __init__(self, ruleset: RuleSet, env: Environment) -> None:
+    def __init__(self, ruleset: RuleSet, env: Environment, calendar: WorkCalendar | None = None) -> None:
         self.rs = ruleset
         self.env = env
+        self.calendar = calendar or WorkCalendar()
         reserved = {"lang", "change", "format", "name", "start"}
         clash = reserved & (set(ruleset.attributes) | set(ruleset.flags))
         if clash:
@@ -302,9 +304,18 @@ class Pages:
                            back_url=back_url, answers=self._answer_rows(page, answers),
                            remaining=max(1, round(q.expected_remaining)) if q.expected_remaining else None)
 
-    def _result(self, page: Page, outcome: Outcome, answers: Mapping[str, str]) -> Response:
+    def _result(
+        self,
+        page: Page,
+        outcome: Outcome,
+        answers: Mapping[str, str],
+        *,
+        notice_form: Mapping[str, str] | None = None,
+        notice_problems: Sequence[str] = (),
+    ) -> Response:
         pairs = list(answers.items())
-        context: dict[str, Any] = {"outcome": outcome, "answers": self._answer_rows(page, answers)}
+        context: dict[str, Any] = {"outcome": outcome, "answers": self._answer_rows(page, answers),
+                                   "notice_form": dict(notice_form or {}), "notice_problems": list(notice_problems)}
         if outcome.status == "matched":
             assert outcome.result is not None
             schedule = plan(outcome, None, self.rs)
@@ -317,7 +328,7 @@ class Pages:
         elif outcome.status == "undetermined":
             context["to_answer"] = [{"label": page.label(self.rs.attributes[a]),
                                      "url": page.url("/ask", [*pairs, ("change", a)])} for a in outcome.unsure]
-        return self.render(page, "result.html", **context)
+        return self.render(page, "result.html", 400 if notice_problems else 200, **context)
 
     def _schedule_view(self, schedule: Any) -> dict[str, Any]:
         rows = []
@@ -357,24 +368,24 @@ class Pages:
         if name is not None and len(name) > MAX_NAME:
             problems.append(_msg(lang, f"项目名称太长（最多 {MAX_NAME} 个字）",
                                  f"the project name is longer than {MAX_NAME} characters"))
-        start = None
-        if other.get("start"):
-            try:
-                start = dt.date.fromisoformat(other["start"])
-            except ValueError:
-                problems.append(_msg(lang, "受理日期格式应为 YYYY-MM-DD", "the acceptance date must be YYYY-MM-DD"))
         if problems:
             raise BadRequest(problems)
         step = self.outcome(answers, lang)
         if not isinstance(step, Outcome) or step.status != "matched" or step.result is None:
             raise BadRequest([_msg(lang, "只有确定了唯一流程才能生成告知书，请先回答完问题",
                                    "a notice needs one certain flow: answer the questions first")])
+        try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
+            start = acceptance_day(other.get("start") or None, self.calendar)
+        except (CalendarError, InputError) as exc:
+            form = {"name": name or "", "start": other.get("start") or "", "format": fmt}
+            return self._result(page, step, answers, notice_form=form,
+                                notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
         if find_spec("flowmatch.render") is None:
             raise Unavailable(page.t("notice_unavailable"))
         from ..render import render_guide
 
         try:
-            schedule = plan(step, start, self.rs)
+            schedule = plan(step, start, self.rs, calendar=self.calendar)
             data = render_guide(step.result, schedule, fmt, ruleset=self.rs, project_name=name)
         except (CalendarError, InputError) as exc:
             raise BadRequest([str(exc)]) from None
@@ -391,6 +402,25 @@ class Pages:
             return PlainTextResponse(data, media_type="text/markdown; charset=utf-8",
                                      headers={"content-disposition": f'inline; filename="{filename}.md"'})
         return HTMLResponse(data, headers={"content-security-policy": NOTICE_CSP})
+
+    def _date_problem(self, lang: str, text: str, exc: Exception) -> str:
+        """The acceptance-date problem in the applicant's words (no program options)."""
+        try:
+            day = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            return _msg(lang, "受理日期格式应为 YYYY-MM-DD（例如 2026-12-14）",
+                        "the acceptance date must be YYYY-MM-DD")
+        if isinstance(exc, CalendarError):
+            return _msg(lang, f"{day.year}年的工作日安排无法推算，请选择更近的受理日期",
+                        f"working days of {day.year} cannot be counted; choose a nearer acceptance date")
+        try:
+            following = next_workday(day, self.calendar).isoformat()
+        except CalendarError:
+            following = ""
+        hint_zh = f"，下一个工作日是 {following}" if following else ""
+        hint_en = f"; the next working day is {following}" if following else ""
+        return _msg(lang, f"{day.isoformat()} 不是工作日，受理日期须为工作日{hint_zh}",
+                    f"{day.isoformat()} is not a working day; the acceptance day must be one{hint_en}")
 
     async def search(self, request: Request) -> Response:
         _, other = self.params(request, {"lang", "q", "kind"})
