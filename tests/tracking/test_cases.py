@@ -120,10 +120,12 @@ def test_due_dates_match_a_hand_count_across_national_day(store: CaseStore) -> N
     due = {t.step: t.due_on for t in status.tasks}
     # day 0 Fri Sep 18; 1 Sun Sep 20 (make-up); 2 Mon 21; 3 Tue 22; 4 Wed 23; 5 Thu 24; Sep 25–27 Mid-Autumn;
     # 6 Mon 28; 7 Tue 29; 8 Wed 30; Oct 1–7 National Day; 9 Thu Oct 8; 10 Fri Oct 9; 11 Sat Oct 10 (make-up)
-    assert status.tasks[[t.step for t in status.tasks].index("eia")].duration == 10
-    assert due["eia"] == D(2026, 10, 9)
-    assert due["energy_review"] == due["soil_water_conservation"] == D(2026, 10, 9)  # also 10 working days
-    assert due["land_use_permit"] == D(2026, 9, 24)  # 5 working days
+    duration = {t.step: t.duration for t in status.tasks}
+    assert (duration["soil_water_conservation"], duration["eia"], duration["geohazard_assessment"]) == (10, 5, 3)
+    assert due["soil_water_conservation"] == D(2026, 10, 9)  # 10 working days: across both holidays
+    assert due["eia"] == due["land_use_permit"] == D(2026, 9, 24)  # 5 working days, Sunday Sep 20 counted
+    assert due["geohazard_assessment"] == D(2026, 9, 22)  # 3 working days
+    assert due["development_manual"] == D(2026, 9, 21)  # 2 working days
 
 
 def test_suspension_shifts_the_due_date_by_exactly_the_suspended_working_days(store: CaseStore) -> None:
