@@ -8,6 +8,7 @@ now / today).  SQLAlchemy is imported only here, when a tracking command runs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .calendar import plain_days
-from .cli import _console, _emit, _load
+from .cli import _console, _emit, _load, calendar_options
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -34,28 +35,54 @@ STATE_MARKS = {
 }
 
 
-def _store(db: str | None, rules: Path | None) -> CaseStore:
+def _store(
+    db: str | None, rules: Path | None, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool
+) -> CaseStore:
+    from .calendar import make_calendar
     from .tracking import open_store
 
-    return open_store(db, ruleset=_load(rules))
+    calendar = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    return open_store(db, ruleset=_load(rules), calendar=calendar)
+
+
+Opener = Callable[[], "CaseStore"]
 
 
 def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(func)
-    func = click.option(
+    """``--db``, ``--rules``, the calendar options and ``--json``; the command gets ``store()``, which
+    opens (and if need be creates and migrates) the case database."""
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        db: str | None,
+        rules: Path | None,
+        calendar_file: Path | None,
+        assume_weekends: bool,
+        strict_calendar: bool,
+        **kwargs: Any,
+    ) -> Any:
+        return func(
+            *args,
+            store=functools.partial(_store, db, rules, calendar_file, assume_weekends, strict_calendar),
+            **kwargs,
+        )
+
+    command = calendar_options(wrapper)
+    command = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(command)
+    command = click.option(
         "--rules",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Rule-set directory (default: the packaged Harbin-2014 rule-set).",
-    )(func)
-    func = click.option(
+    )(command)
+    return click.option(
         "--db",
         default=None,
         metavar="URL|PATH",
         help="Case database: a SQLite path or sqlite:///PATH, or postgresql+psycopg://... "
         "(default: $FLOWMATCH_DB, else ~/.local/share/flowmatch/cases.sqlite).",
-    )(func)
-    return func
+    )(command)
 
 
 def _now() -> dt.datetime:
@@ -101,8 +128,7 @@ def case() -> None:
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps take their committed duration.")
 @click.option("--by", "by", required=True, help="Who accepts the application (window clerk).")
 def open_(
-    db: str | None,
-    rules: Path | None,
+    store: Opener,
     as_json: bool,
     pairs: tuple[str, ...],
     applicant: str,
@@ -122,8 +148,8 @@ def open_(
     for key, value in list(profile.items()):
         if value in ("true", "false"):
             profile[key] = value == "true"
-    store = _store(db, rules)
-    opened = store.open_case(
+    cases = store()
+    opened = cases.open_case(
         profile,
         applicant=applicant,
         credit_code=credit_code,
@@ -159,8 +185,7 @@ def open_(
 @click.option("--at", "at", default=None, metavar="DATETIME", help="When it happened (default: now).")
 @click.option("--note", default="", help="A note for the audit trail.")
 def record(
-    db: str | None,
-    rules: Path | None,
+    store: Opener,
     as_json: bool,
     number: str,
     step: str,
@@ -171,8 +196,8 @@ def record(
     note: str,
 ) -> None:
     """Record EVENT on a task: accept, handle, review, approve, reject, complete, suspend, resume."""
-    store = _store(db, rules)
-    done = store.record(number, step, event, by=by, at=_datetime(at), note=note, role=role)
+    cases = store()
+    done = cases.record(number, step, event, by=by, at=_datetime(at), note=note, role=role)
     if as_json:
         _emit(done.to_dict())
         return
@@ -219,8 +244,7 @@ def picture(status: CaseStatus) -> str:
 @click.option("--code", default=None, help="The applicant's query code (look-up as the applicant).")
 @click.option("--history", is_flag=True, help="Also list the case's audit events.")
 def status(
-    db: str | None,
-    rules: Path | None,
+    store: Opener,
     as_json: bool,
     number: str,
     as_of: str | None,
@@ -228,9 +252,9 @@ def status(
     history: bool,
 ) -> None:
     """Every task with state, department, started, due, finished, overdue; projected finish."""
-    store = _store(db, rules)
-    st = store.status(number, as_of=_date(as_of, "--as-of"), query_code=code)
-    events = store.history(number) if history else None
+    cases = store()
+    st = cases.status(number, as_of=_date(as_of, "--as-of"), query_code=code)
+    events = cases.history(number) if history else None
     _warn(st)
     if as_json:
         _emit({**st.to_dict(), **({"history": events} if events is not None else {})})
@@ -274,8 +298,7 @@ def status(
 @click.option("--as-of", default=None, metavar="YYYY-MM-DD", help="The day asked about (default: today).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows.")
 def list_(
-    db: str | None,
-    rules: Path | None,
+    store: Opener,
     as_json: bool,
     department: str | None,
     state: str | None,
@@ -284,8 +307,8 @@ def list_(
     limit: int | None,
 ) -> None:
     """The panoramic view: open tasks of open cases, by due date."""
-    store = _store(db, rules)
-    rows = store.tasks(as_of=_date(as_of, "--as-of"), department=department, state=state, overdue=overdue, limit=limit)
+    cases = store()
+    rows = cases.tasks(as_of=_date(as_of, "--as-of"), department=department, state=state, overdue=overdue, limit=limit)
     if as_json:
         _emit([r.to_dict() for r in rows])
         return
@@ -312,10 +335,10 @@ def list_(
 @store_options
 @click.option("--as-of", default=None, metavar="YYYY-MM-DD", help="The day of the sweep (default: today).")
 @click.option("--by", "by", default="sweep", help="Who runs the sweep (recorded in the audit trail).")
-def sweep(db: str | None, rules: Path | None, as_json: bool, as_of: str | None, by: str) -> None:
+def sweep(store: Opener, as_json: bool, as_of: str | None, by: str) -> None:
     """Raise the warnings due now — 预警, 超期, 催办 — each once per task and level."""
-    store = _store(db, rules)
-    result = store.sweep(as_of=_date(as_of, "--as-of"), by=by)
+    cases = store()
+    result = cases.sweep(as_of=_date(as_of, "--as-of"), by=by)
     if as_json:
         _emit(result.to_dict())
         return
@@ -332,10 +355,10 @@ def sweep(db: str | None, rules: Path | None, as_json: bool, as_of: str | None, 
 @store_options
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="First day of the period (default: all).")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Last day of the period (default: all).")
-def stats(db: str | None, rules: Path | None, as_json: bool, since: str | None, until: str | None) -> None:
+def stats(store: Opener, as_json: bool, since: str | None, until: str | None) -> None:
     """Actual vs promised working days per flowchart, department and item."""
-    store = _store(db, rules)
-    result = store.stats(
+    cases = store()
+    result = cases.stats(
         since=_date(since, "--since") if since else None, until=_date(until, "--until") if until else None
     )
     data = result.to_dict()
@@ -373,10 +396,10 @@ def audit() -> None:
 
 @audit.command()
 @store_options
-def verify(db: str | None, rules: Path | None, as_json: bool) -> None:
+def verify(store: Opener, as_json: bool) -> None:
     """Check the event chain; exit 1 naming the first edited, deleted or reordered event."""
-    store = _store(db, rules)
-    report = store.verify()
+    cases = store()
+    report = cases.verify()
     if as_json:
         _emit(report.to_dict())
     elif report.ok:

@@ -256,7 +256,7 @@ def test_commitment_mode_shortens_eligible_tasks(store: CaseStore, ruleset: Rule
 # --- the command line -----------------------------------------------------------------------------
 def cli(db_url: str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, [*args, "--db", db_url], catch_exceptions=False)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if "--json" in args else result.output
 
 
 def test_f10_walks_through_every_task_by_the_cli(db_url: str) -> None:
@@ -353,11 +353,48 @@ def test_default_database_is_a_per_user_sqlite_file(tmp_path: Path, monkeypatch:
 
 
 def test_calendar_past_the_official_data_is_marked_estimated(store: CaseStore) -> None:
-    assert isinstance(store.calendar, WorkCalendar) and store.calendar.assume_weekends
+    assert isinstance(store.calendar, WorkCalendar) and store.calendar.policy == "estimate"
     number = open_f10(store, at="2026-12-01T09:00")
     status = store.status(number, as_of=D(2026, 12, 1))
     assert any("2027" in w for w in status.warnings)
-    assert status.tasks[-1].estimated
+    assert status.tasks[-1].estimated and not status.tasks[0].estimated
+    assert status.tasks[-1].to_dict()["estimated"] is True
+
+
+def test_cli_calendar_options_reach_the_store(db_url: str) -> None:
+    pairs = [f"{k}={v}" for k, v in F10.items()]
+    code, out = cli(
+        db_url,
+        "case",
+        "open",
+        *pairs,
+        "--applicant",
+        "x",
+        "--credit-code",
+        CREDIT,
+        "--by",
+        "w",
+        "--at",
+        "2026-12-01",
+        "--strict-calendar",
+    )
+    assert code == 1 and "2027" in out  # no published notice for 2027: refused, not estimated
+    code, out = cli(
+        db_url,
+        "case",
+        "open",
+        *pairs,
+        "--applicant",
+        "x",
+        "--credit-code",
+        CREDIT,
+        "--by",
+        "w",
+        "--at",
+        "2026-12-01",
+        "--json",
+    )
+    assert code == 0 and any("2027" in w for w in json.loads(out)["warnings"])
 
 
 def test_packaged_rules_path_is_used_by_default(tmp_path: Path) -> None:

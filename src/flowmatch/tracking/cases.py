@@ -100,7 +100,7 @@ class TaskView:
     """Past its due date and not done, or done after it."""
     projected_end: dt.date | None
     estimated: bool
-    """Its due or projected date lies in a year without official calendar data (assumed Mon–Fri)."""
+    """Its due or projected date lies in a year without a published holiday notice (an estimate)."""
     members: tuple[str, ...] = ()
     """Member departments of a joint procedure (联合审批), the lead department first."""
 
@@ -533,7 +533,7 @@ class CaseStore:
                     t.suspended_days,
                     overdue,
                     end,
-                    any(d is not None and not cal.covers(d.year) for d in (t.due_on, end)),
+                    any(d is not None and bool(cal.unpublished_years(d, d)) for d in (t.due_on, end)),
                     tuple(t.members),
                 )
             )
@@ -731,12 +731,13 @@ def open_store(
 ) -> CaseStore:
     """The case store at ``url`` (default ``$FLOWMATCH_DB`` or the per-user SQLite file), migrated.
 
-    ``calendar`` defaults to the official calendar, assuming Mon–Fri past its last year with the
-    assumption named in every status (``warnings``) and each such date marked ``estimated``."""
+    ``calendar`` defaults to the official calendar, estimated past the published years like every
+    schedule (see :mod:`flowmatch.calendar`): the estimate is named in every status (``warnings``) and
+    each such date is marked ``estimated``."""
     from .store import engine
 
     return CaseStore(
         engine(url, migrate=migrate),
         ruleset if ruleset is not None else default_ruleset(),
-        calendar if calendar is not None else WorkCalendar(assume_weekends=True),
+        calendar if calendar is not None else WorkCalendar(),
     )
