@@ -401,3 +401,11 @@ def test_packaged_rules_path_is_used_by_default(tmp_path: Path) -> None:
     target = tmp_path / "r"
     shutil.copytree(default_rules_path(), target)
     assert load_ruleset(target, cache=False).manifest.tracking.warn_before == 2
+
+
+def test_a_case_is_accepted_on_a_working_day(store: CaseStore) -> None:
+    # Sunday 2026-03-01 is not a working day: refused, naming the next one (Monday)
+    with pytest.raises(InputError, match="2026-03-02"):
+        open_f10(store, at="2026-03-01T10:00")
+    # Saturday 2026-02-14 is a make-up working day (调休): accepted
+    assert store.status(open_f10(store, at="2026-02-14T10:00"), as_of=D(2026, 2, 14)).opened_on == D(2026, 2, 14)
