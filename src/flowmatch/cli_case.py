@@ -284,7 +284,7 @@ def status(
     con.print(picture(st))
     if events:
         for e in events:
-            change = f"{e['from']}→{e['to']}" if e["from"] or e["to"] else ""
+            change = f"{e['from'] or ''}→{e['to'] or ''}" if e["from"] or e["to"] else ""
             con.print(
                 f"  #{e['seq']} {e['at']} {e['actor']}({e['role']}) {e['what']} {e['step'] or ''} {change} {e['note']}"
             )
