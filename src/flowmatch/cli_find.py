@@ -23,6 +23,7 @@ import click
 
 from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
+from .fileio import OutputExistsError, ReadError, read_limited, write_atomic, writes_through
 
 if TYPE_CHECKING:
     from .ruleset import RuleSet
@@ -103,8 +104,9 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
 @click.option("--name", "project_name", default=None, help="Project name printed on the notice.")
 @click.option("--start", default=None, metavar="YYYY-MM-DD", help="Acceptance day for the notice's dates.")
 @click.option("--plain", is_flag=True, help="Typed answers instead of arrow-key menus.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --notice file.")
 def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path: Path | None,
-        notice_format: str | None, project_name: str | None, start: str | None, plain: bool) -> None:
+        notice_format: str | None, project_name: str | None, start: str | None, plain: bool, force: bool) -> None:
     """Answer a few questions and get the project's approval flow (智能问答).
 
     Only questions that can still change the answer are asked, best first.  Choose 不确定 when
@@ -115,35 +117,40 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
     rs = _load(rules)
     if start is not None:
         _parse_date(start)
+    if notice_path is not None and not force and notice_path.exists() and not writes_through(notice_path):
+        raise OutputExistsError(notice_path)  # before any question is asked
     if answers_file is not None:
         answers = _read_answers(answers_file)
         step = next_question(answers, rs)
         if isinstance(step, Outcome):
-            _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False)
+            _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False,
+                    force=force)
         else:
             _incomplete(rs, step, answers, as_json)
     interactive = not plain and sys.stdin.isatty() and sys.stdout.isatty() and find_spec("questionary") is not None
     prompt: Callable[[Question, bool], str] = _menu if interactive else _typed_prompt(sys.stdin)
     outcome, answers = _converse(rs, prompt)
-    _finish(rs, outcome, answers, as_json, notice_path, notice_format, project_name, start, offer=interactive)
+    _finish(rs, outcome, answers, as_json, notice_path, notice_format, project_name, start, offer=interactive,
+            force=force)
 
 
 def _read_answers(name: str) -> dict[str, Any]:
     if name == "-":
         text = sys.stdin.read(MAX_ANSWERS_FILE + 1)
         where = "standard input"
+        if len(text) > MAX_ANSWERS_FILE:
+            raise InputError(f"answers in {where} are larger than {MAX_ANSWERS_FILE} characters")
     else:
-        path = Path(name)
+        try:  # a regular file only, its size checked before it is opened (never a FIFO or /dev/zero)
+            raw = read_limited(name, MAX_ANSWERS_FILE)
+        except ReadError as exc:
+            raise InputError(f"cannot read answers file {name!r}: {exc.reason.removeprefix('cannot read file: ')}") \
+                from None
         try:
-            with path.open(encoding="utf-8") as fh:
-                text = fh.read(MAX_ANSWERS_FILE + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read answers file {name!r}: {exc.strerror or exc}") from None
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError(f"answers file {name!r} is not UTF-8 text") from None
         where = name
-    if len(text) > MAX_ANSWERS_FILE:
-        raise InputError(f"answers in {where} are larger than {MAX_ANSWERS_FILE} characters")
     from .yamlsrc import YamlError, parse_text  # the same limits as rule files (aliases, depth, tags)
 
     try:
@@ -256,14 +263,15 @@ def _option_for(question: Question, text: str) -> str | None:
 
 
 def _finish(rs: RuleSet, outcome: Outcome, answers: Mapping[str, Any], as_json: bool, notice_path: Path | None,
-            notice_format: str | None, project_name: str | None, start: str | None, *, offer: bool) -> None:
+            notice_format: str | None, project_name: str | None, start: str | None, *, offer: bool,
+            force: bool = False) -> None:
     written = None
     if offer and outcome.status == "matched" and notice_path is None:
         notice_path, project_name = _offer_notice(outcome, project_name)
     if notice_path is not None:
         if outcome.status != "matched":
             raise InputError(f"a notice needs a matched project; this one is {outcome.status}")
-        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start)
+        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start, force=force)
     if as_json:
         _emit({**outcome.to_dict(), "answers": dict(answers), "notice": str(written) if written else None})
     else:
@@ -290,8 +298,9 @@ def _offer_notice(outcome: Outcome, project_name: str | None) -> tuple[Path | No
 
 
 def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str | None, project_name: str | None,
-                 start: str | None) -> Path:
-    """Render the outcome's one-time notice with :mod:`flowmatch.render` and write it."""
+                 start: str | None, *, force: bool = False) -> Path:
+    """Render the outcome's one-time notice with :mod:`flowmatch.render` and write it
+    (:func:`flowmatch.fileio.write_atomic`: an existing file is replaced only with ``force``)."""
     if find_spec("flowmatch.render") is None:
         raise FlowmatchError("writing the notice needs flowmatch.render, which this installation lacks")
     from .render import render_guide
@@ -301,13 +310,7 @@ def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str |
     assert outcome.result is not None
     schedule = plan(outcome, _parse_date(start) if start else None, rs)
     data = render_guide(outcome.result, schedule, fmt, ruleset=rs, project_name=project_name)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        tmp.replace(path)
-    except OSError as exc:
-        raise FlowmatchError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    write_atomic(path, data, force=force)
     return path
 
 

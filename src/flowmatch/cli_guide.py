@@ -20,12 +20,10 @@ interrupted run leaves no half-written notice, and a re-run skips the notices al
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import os
 import re
-import secrets
 import signal
 import sys
 import threading
@@ -40,6 +38,8 @@ import click
 from .calendar import number_text, plain_days
 from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
+from .fileio import OutputError, OutputExistsError, read_limited, writes_through
+from .fileio import write_atomic as write_atomic
 
 if TYPE_CHECKING:
     from .calendar import WorkCalendar
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 EXTENSIONS = {"html": ".html", "md": ".md", "pdf": ".pdf"}
 RESERVED = {"id", "name", "applicant", "start", "on_file", "commitment"}
 _SAFE_ID = re.compile(r"^[\w\-.]+$", re.UNICODE)
+MAX_BATCH_BYTES = 20_000_000  # a CSV batch file (YAML ones have the rule files' limit)
 
 
 # --- shared pieces ---------------------------------------------------------------------------------
@@ -165,23 +166,6 @@ def make_notice(
     return output, summary
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
-
-    The temporary name is chosen before the file exists, so whatever interrupts the write (even
-    Ctrl-C the instant the file is created) finds it inside the ``try`` that removes it."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 class _Interrupt:
     """Ctrl-C during a batch: finish the notices being written, start no more, then stop."""
 
@@ -236,14 +220,12 @@ class BatchReport:
 def read_batch(path: Path) -> list[Row]:
     """The rows of a batch file (CSV or YAML). A row's own problems are kept on the row."""
     suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read batch file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"batch file {path} is not UTF-8 text") from None
     records: list[tuple[int, Any]]
     if suffix == ".csv":
+        try:
+            text = read_limited(path, MAX_BATCH_BYTES).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"batch file {path} is not UTF-8 text") from None
         reader = csv.DictReader(text.splitlines())
         if not reader.fieldnames or "id" not in [f.strip() for f in reader.fieldnames]:
             raise InputError(f"batch file {path} needs a header row with an 'id' column")
@@ -327,11 +309,11 @@ def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | 
             commitment=_parse_bool(opts.get("commitment", False), "commitment"),
             templates=Path(templates) if templates else None, calendar=_WORKER["cal"], generated=generated,
         )
-        write_atomic(target, data)
+        write_atomic(target, data, force=force)
+    except OutputExistsError:  # written by someone else meanwhile: never overwritten without --force
+        return {**base, "status": "skipped"}
     except FlowmatchError as exc:
         return {**base, "status": "failed", "error": str(exc)}
-    except OSError as exc:
-        return {**base, "status": "failed", "error": f"cannot write {target}: {exc.strerror or exc}"}
     return {**base, "status": "written", **summary}
 
 
@@ -355,7 +337,10 @@ def run_batch(
     ``progress``: called with each row's result as it finishes.
     """
     rows = read_batch(batch)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {out_dir}: {exc.strerror or exc}") from None
     if templates is not None and not templates.is_dir():
         raise InputError(f"template directory {str(templates)!r} does not exist or is not a directory")
     jobs = jobs or min(2, os.cpu_count() or 1)
@@ -445,8 +430,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
         assert output is not None
         if output.is_dir():
             raise InputError(f"{output} is a directory; give a file name (or use --batch for a directory)")
-        if output.exists() and not force:
-            raise InputError(f"{output} exists; pass --force to overwrite it")
+        if output.exists() and not force and not writes_through(output):
+            raise OutputExistsError(output)
         if not output.parent.exists():
             raise InputError(f"directory {output.parent} does not exist")
     ids = read_on_file_yaml(on_file_yaml) if on_file_yaml else split_ids(on_file or "")
@@ -462,7 +447,7 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
         click.echo(data, nl=False)
         return
     assert output is not None
-    write_atomic(output, data)
+    write_atomic(output, data, force=force)
     if as_json:
         _emit({"output": str(output), "format": fmt, **summary})
     else:

@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
+from .fileio import write_atomic
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .materials import MaterialList, consolidate
 from .models import Limit
@@ -651,7 +652,7 @@ def _main(argv: Sequence[str]) -> int:
         return 2
     for fid, text in golden_notices().items():
         path = target / f"{fid}.md"
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text, force=True)  # regenerating means replacing
         print(f"wrote {path}")
     return 0
 

@@ -242,15 +242,17 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path
             return real(src, dst, *args, **kwargs)
         return rename
 
-    real_replace, real_rename = os.replace, os.rename
+    real_replace, real_rename, real_link = os.replace, os.rename, os.link
     monkeypatch.setattr(os, "replace", failing(real_replace))
     monkeypatch.setattr(os, "rename", failing(real_rename))
+    monkeypatch.setattr(os, "link", failing(real_link))  # without --force a new notice is published by a hard link
     with pytest.raises(KeyboardInterrupt):
         cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert _entries(out) == ["p0000.html", "p0002.html"]  # p0001 failed, p0003 interrupted: nothing half-written
     assert all(_complete(out / name) for name in _entries(out))
     monkeypatch.setattr(os, "replace", real_replace)
     monkeypatch.setattr(os, "rename", real_rename)
+    monkeypatch.setattr(os, "link", real_link)
     report = cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert [r["id"] for r in report.skipped] == ["p0000", "p0002"]
     assert [r["id"] for r in report.written] == ["p0001", "p0003", "p0004"]
