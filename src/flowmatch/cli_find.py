@@ -23,7 +23,7 @@ import click
 
 from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
-from .fileio import OutputExistsError, ReadError, read_limited, write_atomic, writes_through
+from .fileio import ReadError, check_target, read_limited, write_atomic
 
 if TYPE_CHECKING:
     from .ruleset import RuleSet
@@ -117,8 +117,8 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
     rs = _load(rules)
     if start is not None:
         _parse_date(start)
-    if notice_path is not None and not force and notice_path.exists() and not writes_through(notice_path):
-        raise OutputExistsError(notice_path)  # before any question is asked
+    if notice_path is not None:
+        check_target(notice_path, force=force)  # before any question is asked
     if answers_file is not None:
         answers = _read_answers(answers_file)
         step = next_question(answers, rs)

@@ -38,7 +38,7 @@ import click
 from .calendar import number_text, plain_days
 from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
-from .fileio import OutputError, OutputExistsError, read_limited, writes_through
+from .fileio import OutputError, OutputExistsError, check_target, read_limited
 from .fileio import write_atomic as write_atomic
 
 if TYPE_CHECKING:
@@ -428,12 +428,9 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
         raise InputError("PDF output needs -o FILE")
     if not to_stdout:
         assert output is not None
-        if output.is_dir():
+        if os.path.isdir(output):  # (os.path, unlike pathlib, answers False for a name too long to look up)
             raise InputError(f"{output} is a directory; give a file name (or use --batch for a directory)")
-        if output.exists() and not force and not writes_through(output):
-            raise OutputExistsError(output)
-        if not output.parent.exists():
-            raise InputError(f"directory {output.parent} does not exist")
+        check_target(output, force=force)  # exists without --force, no such directory, name too long
     ids = read_on_file_yaml(on_file_yaml) if on_file_yaml else split_ids(on_file or "")
     cal = (load_overrides(calendar_file, assume_weekends=assume_weekends) if calendar_file
            else WorkCalendar(assume_weekends=assume_weekends))

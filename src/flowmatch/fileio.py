@@ -34,7 +34,10 @@ from pathlib import Path
 
 from .errors import FlowmatchError, InputError
 
-__all__ = ["NAME_MAX", "OutputError", "OutputExistsError", "ReadError", "read_limited", "write_atomic", "writes_through"]
+__all__ = [
+    "NAME_MAX", "OutputError", "OutputExistsError", "ReadError", "check_target", "read_limited", "write_atomic",
+    "writes_through",
+]
 
 NAME_MAX = 255  # bytes in one file name on every file system flowmatch targets
 _TOKEN_HEX = 16  # random part of a temporary name
@@ -133,7 +136,7 @@ def _explain(exc: OSError) -> str:
         return "disk quota exceeded"
     if exc.errno == errno.ENAMETOOLONG:
         return f"the file name is too long (at most {NAME_MAX} bytes per name)"
-    if exc.errno == errno.ENOENT:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         return "the directory does not exist"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
@@ -188,6 +191,33 @@ def writes_through(path: str | os.PathLike[str]) -> bool:
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+def check_target(path: str | os.PathLike[str], *, force: bool = False) -> bool:
+    """Whether ``path`` can be written by :func:`write_atomic` with ``force``; True when it is
+    written through (a device, FIFO or stream).  Lets a command fail before it does any work.
+
+    Raises :class:`OutputExistsError` or :class:`OutputError` as :func:`write_atomic` would."""
+    target = Path(path)
+    try:
+        if writes_through(target):
+            return True
+        if len(os.fsencode(target.name)) > NAME_MAX:
+            raise OSError(errno.ENAMETOOLONG, "name too long")
+        try:
+            existing = os.lstat(target)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None:
+            if stat.S_ISDIR(existing.st_mode):
+                raise InputError(f"{target} is a directory; give a file name")
+            if not force:
+                raise OutputExistsError(target)
+        elif not os.path.isdir(target.parent):
+            raise InputError(f"directory {target.parent} does not exist")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {_explain(exc)}") from None
+    return False
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool = False, mode: int = 0o666) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` atomically; see the module docstring.
 
@@ -195,23 +225,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
     :class:`OutputError` for every other failure.  ``mode`` is masked by the umask as usual."""
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    try:
-        if writes_through(target):
-            _write_through(target, payload)
-            return
+    if check_target(target, force=force):
         try:
-            existing = os.lstat(target)
-        except FileNotFoundError:
-            existing = None
-        if existing is not None:
-            if stat.S_ISDIR(existing.st_mode):
-                raise OutputError(f"cannot write {target}: it is a directory")
-            if not force:
-                raise OutputExistsError(target)
-        if len(os.fsencode(target.name)) > NAME_MAX:
-            raise OutputError(f"cannot write {target}: {_explain(OSError(errno.ENAMETOOLONG, 'name too long'))}")
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {_explain(exc)}") from None
+            _write_through(target, payload)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {_explain(exc)}") from None
+        return
     _replace(target, payload, force=force, mode=mode)
 
 
