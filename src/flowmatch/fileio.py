@@ -35,7 +35,13 @@ from pathlib import Path
 from .errors import FlowmatchError, InputError
 
 __all__ = [
-    "NAME_MAX", "OutputError", "OutputExistsError", "ReadError", "check_target", "read_limited", "write_atomic",
+    "NAME_MAX",
+    "OutputError",
+    "OutputExistsError",
+    "ReadError",
+    "check_target",
+    "read_limited",
+    "write_atomic",
     "writes_through",
 ]
 

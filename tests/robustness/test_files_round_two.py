@@ -139,8 +139,12 @@ def test_guide_writes_through_dev_null_and_dev_stdout() -> None:
     assert result.exit_code == 0, result.output
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
-    proc = subprocess.run([sys.executable, "-m", "flowmatch.cli", *GUIDE, "--format", "md", "-o", "/dev/stdout",
-                           "--force"], capture_output=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowmatch.cli", *GUIDE, "--format", "md", "-o", "/dev/stdout", "--force"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "建设项目审批一次性告知书" in proc.stdout.decode("utf-8")
     assert os.path.islink("/dev/stdout") or not os.path.exists("/dev/stdout") or not os.path.isfile("/dev/stdout")
@@ -221,8 +225,13 @@ def test_rule_files_are_checked_before_they_are_opened(tmp_path: Path, kind: str
     else:
         _sparse(flow, 3 * 1024**3)
         expected = f"file is {3 * 1024**3} bytes; the limit is 2000000"
-    proc = subprocess.run([sys.executable, "-m", "flowmatch.cli", "check", "--rules", str(root)], capture_output=True,
-                          timeout=60, check=False, env={**os.environ, "FLOWMATCH_CACHE_DIR": str(tmp_path / "c")})
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowmatch.cli", "check", "--rules", str(root)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "FLOWMATCH_CACHE_DIR": str(tmp_path / "c")},
+    )
     err = proc.stderr.decode("utf-8")
     assert proc.returncode == 2, err
     assert f"base/flowcharts/F02.yaml:1:1: {expected}" in err.replace(str(tmp_path) + "/", "")
@@ -236,8 +245,13 @@ def test_option_files_are_checked_before_they_are_opened(tmp_path: Path, option:
     os.mkfifo(fifo)
     args = ["guide", "--rules", str(BASE), option, str(fifo)]
     args += ["-o", str(tmp_path / "out")] if option == "--batch" else ["kind=road", "--start", "2026-03-02"]
-    proc = subprocess.run([sys.executable, "-m", "flowmatch.cli", *args], capture_output=True, timeout=60,
-                          check=False, env={**os.environ, "FLOWMATCH_CACHE_DIR": str(tmp_path / "c")})
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowmatch.cli", *args],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "FLOWMATCH_CACHE_DIR": str(tmp_path / "c")},
+    )
     err = proc.stderr.decode("utf-8")
     assert proc.returncode == 2, err
     assert "a FIFO (named pipe), not a regular file" in err and "Traceback" not in err
@@ -249,12 +263,14 @@ def test_answers_files_are_checked_before_they_are_opened(tmp_path: Path) -> Non
     link.symlink_to("/dev/zero")
     result = _invoke("ask", "--rules", str(BASE), "--answers", str(link))
     assert result.exit_code == 2
-    assert result.stderr == (f"error: cannot read answers file '{link}': a character device, "
-                             "not a regular file\n")
+    assert result.stderr == (f"error: cannot read answers file '{link}': a character device, not a regular file\n")
     sparse = _sparse(tmp_path / "big.yaml", 3 * 1024**3)
     result = _invoke("ask", "--rules", str(BASE), "--answers", str(sparse))
     assert result.exit_code == 2
-    assert result.stderr == f"error: cannot read answers file '{sparse}': file is {3 * 1024**3} bytes; the limit is 1000000\n"
+    assert (
+        result.stderr
+        == f"error: cannot read answers file '{sparse}': file is {3 * 1024**3} bytes; the limit is 1000000\n"
+    )
 
 
 def test_the_reader_reads_at_most_limit_plus_one_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
