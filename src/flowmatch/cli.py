@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,26 +203,107 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
     sys.exit(STATUS_EXIT[result.status])
 
 
+# JSON Lines batches (``match -``): bounded memory whatever comes in.
+MAX_LINE = 1 << 20  # bytes in one input line; a longer line is answered with an error and skipped
+MEMO_LINE = 4096  # only lines this short are remembered for repeats ...
+MEMO_BYTES = 8 << 20  # ... and only this many bytes of them in all
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"number {shown} is out of range")
+    return value
+
+
+def _lines(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
+    """The lines of ``source``, each with whether it was longer than :data:`MAX_LINE` (such a line
+    is read in pieces and dropped, never held whole)."""
+    readline = getattr(source, "readline", None)
+    if readline is None:
+        for raw in source:
+            yield raw, len(raw) > MAX_LINE + 2
+        return
+    while True:
+        raw = readline(MAX_LINE + 1)
+        if not raw:
+            return
+        newline = b"\n" if isinstance(raw, bytes) else "\n"
+        if len(raw) > MAX_LINE and not raw.endswith(newline):
+            while True:  # skip the rest of the line
+                rest = readline(1 << 16)
+                if not rest or rest.endswith(newline):
+                    break
+            yield raw[:0], True
+        else:
+            yield raw, False
+
+
+def _answer(matcher: Any, text: str) -> dict[str, Any]:
+    """One JSON Lines input line's result (``line`` is filled in by the caller)."""
+    try:
+        profile = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
+    if not isinstance(profile, dict):
+        return {"line": 0, "status": "invalid",
+                "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"}
+    try:
+        json.dumps(profile, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return {"line": 0, "status": "invalid",
+                "error": "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"}
+    return {"line": 0, **matcher.match(profile).to_dict()}
+
+
+def _dump(out: dict[str, Any]) -> str:
+    """``out`` as one line of strict JSON (RFC 8259) that encodes as UTF-8, whatever it holds."""
+    try:
+        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError):
+        text = json.dumps({"line": 0, "status": "invalid", "error": "the result could not be written as JSON"})
+    return text + "\n"
 
 
 def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int:
     """JSON Lines in, JSON Lines out; a bad line is reported in place and the rest go on.
 
-    Lines are read as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested
-    too deeply or using NaN/Infinity is reported with its number and never ends the batch."""
+    Exactly one output line per non-blank input line, always strict JSON in UTF-8.  Lines are read
+    as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested too deeply, longer
+    than :data:`MAX_LINE`, using NaN/Infinity or numbers out of range, or holding lone surrogates is
+    reported with its number and never ends the batch.  Repeated short lines are answered from a
+    cache of at most :data:`MEMO_BYTES` bytes."""
     memo: dict[str, str] = {}
+    memo_bytes = 0
     bad = 0
-    write = sink.write
-    for number, raw in enumerate(source, start=1):
+    target = getattr(sink, "buffer", None)
+
+    def write(text: str) -> None:
+        if target is not None:
+            target.write(text.encode("utf-8"))
+        else:
+            sink.write(text)
+
+    for number, (raw, too_long) in enumerate(_lines(source), start=1):
+        if too_long:
+            bad += 1
+            write(_dump({"line": number, "status": "invalid",
+                         "error": f"line is longer than {MAX_LINE} bytes; one profile is a few hundred"}))
+            continue
         if isinstance(raw, bytes):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                out = {"line": number, "status": "invalid", "error": f"line is not valid UTF-8 (byte {exc.start + 1})"}
                 bad += 1
-                write(json.dumps(out, ensure_ascii=False) + "\n")
+                write(_dump({"line": number, "status": "invalid",
+                             "error": f"line is not valid UTF-8 (byte {exc.start + 1})"}))
                 continue
         else:
             line = raw
@@ -230,31 +311,17 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
         if not text:
             continue
         cached = memo.get(text)
-        if cached is not None:
-            write(cached.replace('"line": 0', f'"line": {number}', 1))
-            if '"status": "invalid"' in cached:
-                bad += 1
-            continue
-        try:
-            profile = json.loads(text, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as exc:
-            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-            out = {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
-        else:
-            if isinstance(profile, dict):
-                out = {"line": 0, **matcher.match(profile).to_dict()}
-            else:
-                out = {
-                    "line": 0,
-                    "status": "invalid",
-                    "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}",
-                }
-        encoded = json.dumps(out, ensure_ascii=False) + "\n"
-        if len(memo) < 100_000:
-            memo[text] = encoded
-        if out["status"] == "invalid":
+        if cached is None:
+            out = _answer(matcher, text)
+            cached = _dump(out)
+            if len(text) <= MEMO_LINE and memo_bytes + len(text) + len(cached) <= MEMO_BYTES:
+                memo[text] = cached
+                memo_bytes += len(text) + len(cached)
+        if cached.startswith('{"line": 0, "status": "invalid"'):
             bad += 1
-        write(encoded.replace('"line": 0', f'"line": {number}', 1))
+        write(cached.replace('"line": 0', f'"line": {number}', 1))
+    if target is not None:
+        target.flush()
     return bad
 
 

@@ -8,6 +8,7 @@ ignored.  A match is a handful of dict lookups; nothing is evaluated from string
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,7 +113,7 @@ class MatchResult:
             "invalid": [
                 {
                     "attribute": i.attribute,
-                    "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
+                    "value": _json_value(i.value),
                     "problem": i.problem,
                     "allowed": list(i.allowed),
                 }
@@ -120,6 +121,19 @@ class MatchResult:
             ],
             "flags": dict(self.flags),
         }
+
+
+def _json_value(value: Any) -> Any:
+    """A value echoed back in :meth:`MatchResult.to_dict`: plain JSON only (no NaN or infinity,
+    no objects; other values as their ``repr``, at most 80 characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if type(value) in (str, int, float, bool):
+        return value
+    try:
+        return repr(value)[:80]
+    except Exception:  # a repr that raises
+        return type(value).__name__
 
 
 class Node:
