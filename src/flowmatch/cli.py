@@ -17,6 +17,7 @@ import click
 
 from .calendar import plain_days
 from .errors import CalendarError, FlowmatchError, InputError, RuleSetError
+from .terminal import clean, esc
 
 if TYPE_CHECKING:
     from .matcher import MatchResult
@@ -61,7 +62,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except FlowmatchError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {clean(exc)}", err=True)
             ctx.exit(_exit_code(exc))
 
 
@@ -76,9 +77,9 @@ def _emit(data: Any) -> None:
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from .terminal import console
 
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+    return console()
 
 
 def _load(rules: Path | None) -> RuleSet:
@@ -144,16 +145,16 @@ def attributes(rules: Path | None, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{rs.name} — 问题 / attributes", show_lines=True)
+    table = Table(title=f"{esc(rs.name)} — 问题 / attributes", show_lines=True)
     for col in ("attribute", "问题 / question", "取值 / values", "何时询问 / asked when"):
         table.add_column(col)
     for row in data:
-        values = "\n".join(f"{v['id']}  {v['label']}" for v in row["values"])
+        values = "\n".join(f"{esc(v['id'])}  {esc(v['label'])}" for v in row["values"])
         table.add_row(
-            row["id"],
-            f"{row['label']}\n[dim]{row['gloss']}[/dim]",
+            esc(row["id"]),
+            f"{esc(row['label'])}\n[dim]{esc(row['gloss'])}[/dim]",
             values,
-            _cond_text(rs, row["asked_when"])
+            esc(_cond_text(rs, row["asked_when"]))
             if row["asked_when"]
             else ("可选开关 flag" if row["kind"] == "flag" else "总是 always"),
         )
@@ -331,26 +332,27 @@ def _print_match(rs: RuleSet, result: MatchResult) -> None:
         assert result.situation and result.flowchart
         flow = rs.flowcharts[result.flowchart]
         cat = rs.manifest.categories[flow.category or ""]
-        con.print(f"[bold green]{result.situation}[/] {result.name}")
-        con.print(f"流程图 flowchart [bold]{result.flowchart}[/] {flow.name}（{flow.name_en}）")
-        con.print(f"类别 category: {cat.label}（{result.category}）\n")
+        con.print(f"[bold green]{esc(result.situation)}[/] {esc(result.name)}")
+        con.print(f"流程图 flowchart [bold]{esc(result.flowchart)}[/] {esc(flow.name)}（{esc(flow.name_en)}）")
+        con.print(f"类别 category: {esc(cat.label)}（{esc(result.category)}）\n")
         for line in result.explanation[1:]:
-            con.print("  " + line)
+            con.print("  " + esc(line))
     elif result.status == "not_applicable":
-        con.print(f"[bold yellow]不适用 not applicable[/]（{result.rule}）：{result.reason}")
+        con.print(f"[bold yellow]不适用 not applicable[/]（{esc(result.rule)}）：{esc(result.reason)}")
         if result.legal_basis:
-            con.print(f"  依据 legal basis：{result.legal_basis}")
+            con.print(f"  依据 legal basis：{esc(result.legal_basis)}")
         if result.consider:
-            con.print(f"  可考虑 consider：{result.consider} {rs.situations[result.consider].name}")
+            con.print(f"  可考虑 consider：{esc(result.consider)} {esc(rs.situations[result.consider].name)}")
     elif result.status == "incomplete":
         con.print("[bold yellow]还需回答 incomplete[/] — still needed, in this order:")
         for attr in result.missing:
             a = rs.attributes[attr]
-            con.print(f"  {attr}  {a.label}（{a.gloss}）: " + ", ".join(f"{v}={x.label}" for v, x in a.values.items()))
+            con.print(f"  {esc(attr)}  {esc(a.label)}（{esc(a.gloss)}）: "
+                      + ", ".join(f"{esc(v)}={esc(x.label)}" for v, x in a.values.items()))
     else:
         con.print("[bold red]输入有误 invalid[/]")
         for bad in result.invalid:
-            con.print("  " + bad.text())
+            con.print("  " + esc(bad.text()))
 
 
 # --- list / show -----------------------------------------------------------------------------------
@@ -385,15 +387,15 @@ def list_(rules: Path | None, as_json: bool, category: str | None) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{rs.name}：{len(rs.situations)}种情形 / {len(rs.flowcharts)}个流程图")
+    table = Table(title=f"{esc(rs.name)}：{len(rs.situations)}种情形 / {len(rs.flowcharts)}个流程图")
     for col in ("类别 category", "流程图 flowchart", "名称 name", "情形 situations"):
         table.add_column(col)
     for row in rows:
         table.add_row(
-            row["category_label"],
-            row["flowchart"],
-            f"{row['name']}\n[dim]{row['name_en']}[/dim]",
-            "\n".join(f"{s['id']} {s['name']}" for s in row["situations"]),
+            esc(row["category_label"]),
+            esc(row["flowchart"]),
+            f"{esc(row['name'])}\n[dim]{esc(row['name_en'])}[/dim]",
+            "\n".join(f"{esc(s['id'])} {esc(s['name'])}" for s in row["situations"]),
         )
     _console().print(table)
 
@@ -479,27 +481,28 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
     con = _console()
     cat = rs.manifest.categories.get(flow.flowchart.category or "")
     con.print(
-        f"[bold]{flow.id}[/] {flow.flowchart.name}（{flow.flowchart.name_en}）" + (f" — {cat.label}" if cat else "")
+        f"[bold]{esc(flow.id)}[/] {esc(flow.flowchart.name)}（{esc(flow.flowchart.name_en)}）"
+        + (f" — {esc(cat.label)}" if cat else "")
     )
     if flow.flowchart.description:
-        con.print(flow.flowchart.description)
+        con.print(esc(flow.flowchart.description))
     table = Table(show_lines=False)
     for col in ("步骤 step", "事项 item", "部门 department", "阶段", "时限(工作日)", "计时", "前置 depends on"):
         table.add_column(col)
     for s in steps:
-        members = f"\n[dim]联合：{'、'.join(s['members'])}[/dim]" if s["members"] else ""
+        members = f"\n[dim]联合：{esc('、'.join(s['members']))}[/dim]" if s["members"] else ""
         table.add_row(
-            s["id"],
-            f"{s['item']} {s['name']}",
-            s["department"] + members,
+            esc(s["id"]),
+            f"{esc(s['item'])} {esc(s['name'])}",
+            esc(s["department"]) + members,
             str(s["stage"]),
             str(s["duration"]),
             "是" if s["counted"] else "[dim]否(不计时)[/dim]",
-            ", ".join(s["depends_on"]),
+            esc(", ".join(s["depends_on"])),
         )
     con.print(table)
     if flow.off:
-        con.print(f"[dim]未启用的可选步骤 optional steps off: {', '.join(flow.off)}（用 --flag 启用）[/dim]")
+        con.print(f"[dim]未启用的可选步骤 optional steps off: {esc(', '.join(flow.off))}（用 --flag 启用）[/dim]")
 
 
 # --- check / stats ---------------------------------------------------------------------------------
@@ -516,13 +519,13 @@ def check(rules: Path | None, as_json: bool) -> None:
     else:
         con = _console()
         con.print(
-            f"{rs.name}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
+            f"{esc(rs.name)}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
             f"{len(rs.attributes)} attributes; {report.situations} situations, {report.not_applicable} not-applicable "
             f"rules, {report.flowcharts} flowcharts; {report.invariants_checked} invariant checks"
         )
         for cid, row in report.by_category.items():
             con.print(
-                f"  {rs.manifest.categories[cid].label}: {row['situations']}/{row['flowcharts']} "
+                f"  {esc(rs.manifest.categories[cid].label)}: {row['situations']}/{row['flowcharts']} "
                 f"(expected {row['expected_situations']}/{row['expected_flowcharts']})"
             )
         if report.ok:
@@ -530,7 +533,7 @@ def check(rules: Path | None, as_json: bool) -> None:
         for f in report.findings:
             ex = f"  e.g. {' '.join(f'{k}={v}' for k, v in f.example.items())}" if f.example else ""
             where = f"{f.where}: " if f.where else ""
-            con.print(f"{where}[red]{f.kind}[/]: {f.message}{ex}")
+            con.print(f"{esc(where)}[red]{esc(f.kind)}[/]: {esc(f.message)}{esc(ex)}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -551,18 +554,18 @@ def stats(rules: Path | None, as_json: bool) -> None:
     from rich.table import Table
 
     con = _console()
-    table = Table(title=f"{rs.name} — 计算值与公布值 / computed vs published")
+    table = Table(title=f"{esc(rs.name)} — 计算值与公布值 / computed vs published")
     for col in ("指标 figure", "公布 published", "计算 computed", "容差 tolerance", ""):
         table.add_column(col)
     for r in rows:
         mark = "[green]✓[/]" if r["ok"] else ("[red]✗ 超出容差[/]" if r["ok"] is False else "[dim]仅对照[/dim]")
-        table.add_row(r["figure"], str(r["published"]), str(r["computed"]), r.get("tolerance", ""), mark)
+        table.add_row(esc(r["figure"]), esc(r["published"]), esc(r["computed"]), esc(r.get("tolerance", "")), mark)
     con.print(table)
     per = Table(title="各流程图 per flowchart")
     for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
         per.add_column(col)
     for f in figures["per_flowchart"]:
-        per.add_row(f["flowchart"], f["name"], str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
+        per.add_row(esc(f["flowchart"]), esc(f["name"]), str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
     con.print(per)
     sys.exit(1 if failed else 0)
 
@@ -615,7 +618,7 @@ def schedule(
             for mode in ("standard", "commitment", "baseline")
         ]
         for warning in dict.fromkeys(w for r in results for w in r.warnings):
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {clean(warning)}", err=True)
         if as_json:
             _emit({r.mode: r.to_dict() for r in results})
         else:
@@ -625,7 +628,7 @@ def schedule(
         fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants, flags=flags
     )
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {clean(warning)}", err=True)
     if as_json:
         _emit(result.to_dict())
     else:
@@ -635,7 +638,7 @@ def schedule(
 def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{results[0].flowchart} 与改革前对比 / compared with the pre-reform flow")
+    table = Table(title=f"{esc(results[0].flowchart)} 与改革前对比 / compared with the pre-reform flow")
     for col in (
         "方式 mode",
         "流程 flow",
@@ -651,7 +654,7 @@ def _print_compare(rs: RuleSet, results: list[Schedule]) -> None:
         approval = sum(1 for s in r.steps if s.counted)
         table.add_row(
             labels[r.mode],
-            f"{r.flowchart} {r.name}",
+            f"{esc(r.flowchart)} {esc(r.name)}",
             str(approval),
             str(plain_days(r.working_days)),
             str(plain_days(r.elapsed_working_days)),
@@ -666,7 +669,8 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
 
     con = _console()
     con.print(
-        f"[bold]{r.flowchart}[/] {r.name} — {'告知承诺 commitment' if r.mode == 'commitment' else '标准 standard'}"
+        f"[bold]{esc(r.flowchart)}[/] {esc(r.name)} — "
+        + ("告知承诺 commitment" if r.mode == "commitment" else "标准 standard")
     )
     con.print(
         f"计时工作日 counted working days: [bold]{plain_days(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
@@ -678,13 +682,13 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
     for stage_no, stage in enumerate(r.stages, start=1):
         for sid in stage:
             s = r.step(sid)
-            name = f"{'[bold red]★[/] ' if s.critical else '  '}{s.name}" + (
+            name = f"{'[bold red]★[/] ' if s.critical else '  '}{esc(s.name)}" + (
                 "" if s.counted else " [dim](不计时)[/dim]"
             )
             table.add_row(
                 str(stage_no),
                 name,
-                rs.departments[s.department].short,
+                esc(rs.departments[s.department].short),
                 str(plain_days(s.duration)),
                 str(plain_days(s.es)),
                 str(plain_days(s.ef)),
@@ -693,10 +697,11 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
                 str(s.end or ""),
             )
     con.print(table)
-    con.print("★ 关键路径 critical path: " + " → ".join(r.critical_path))
-    con.print(_gantt(r))
+    con.print("★ 关键路径 critical path: " + esc(" → ".join(r.critical_path)))
+    con.print(esc(_gantt(r)))
     if r.completion_steps:
-        con.print("[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: " + "、".join(r.completion_steps) + "[/dim]")
+        steps = esc("、".join(r.completion_steps))
+        con.print(f"[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: {steps}[/dim]")
 
 
 def _gantt(r: Schedule, width: int = 60) -> str:

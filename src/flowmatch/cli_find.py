@@ -24,6 +24,7 @@ import click
 from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
 from .fileio import ReadError, check_target, read_limited, write_atomic
+from .terminal import clean, esc
 
 if TYPE_CHECKING:
     from .ruleset import RuleSet
@@ -62,32 +63,28 @@ def search(rules: Path | None, as_json: bool, words: tuple[str, ...], kind: str 
 
 
 def _marked(text: str, spans: tuple[tuple[int, int], ...]) -> str:
-    from rich.markup import escape
-
     out = []
     last = 0
     for start, end in spans:
-        out.append(escape(text[last:start]))
-        out.append(f"[bold yellow]{escape(text[start:end])}[/bold yellow]")
+        out.append(esc(text[last:start]))
+        out.append(f"[bold yellow]{esc(text[start:end])}[/bold yellow]")
         last = end
-    out.append(escape(text[last:]))
+    out.append(esc(text[last:]))
     return "".join(out)
 
 
 def _print_hits(query: str, hits: list[Hit]) -> None:
-    from rich.markup import escape
-
     from .cli import _console
 
     con = _console()
     if not hits:
-        con.print(f"未找到与“{escape(query)}”相关的情形、流程图、审批事项或申请材料 / no results")
+        con.print(f"未找到与“{esc(query)}”相关的情形、流程图、审批事项或申请材料 / no results")
         return
-    con.print(f"“{escape(query)}”：{len(hits)} 条结果 / results")
+    con.print(f"“{esc(query)}”：{len(hits)} 条结果 / results")
     for number, hit in enumerate(hits, start=1):
         sub = f"  [dim]{_marked(hit.subtitle, hit.subtitle_spans)}[/dim]" if hit.subtitle else ""
         title = _marked(hit.title, hit.title_spans)
-        con.print(f"{number:>2}. [cyan]{hit.kind_label}[/cyan] {escape(hit.id)}  {title}{sub}")
+        con.print(f"{number:>2}. [cyan]{esc(hit.kind_label)}[/cyan] {esc(hit.id)}  {title}{sub}")
         if hit.snippet:
             con.print(f"      {_marked(hit.snippet, hit.snippet_spans)}")
 
@@ -174,7 +171,7 @@ def _incomplete(rs: RuleSet, question: Question, answers: Mapping[str, Any], as_
         _emit({"status": "incomplete", "question": question.to_dict(), "answers": dict(answers)})
     else:
         values = ", ".join(f"{o.value}={o.label}" for o in question.options)
-        click.echo(f"还需回答 / still needed: {question.label}（{question.attribute}）: {values}, unsure=不确定")
+        click.echo(clean(f"还需回答 / still needed: {question.label}（{question.attribute}）: {values}, unsure=不确定"))
     sys.exit(1)
 
 
@@ -220,10 +217,10 @@ def _typed_prompt(stream: TextIO) -> Callable[[Question, bool], str]:
     def prompt(question: Question, can_go_back: bool) -> str:
         from .wizard import UNSURE
 
-        click.echo(f"\n第 {question.number} 题：{question.label}（{question.gloss}）")
-        click.echo(f"  {question.help}")
+        click.echo(clean(f"\n第 {question.number} 题：{question.label}（{question.gloss}）"))
+        click.echo(clean(f"  {question.help}"))
         for number, option in enumerate(question.options, start=1):
-            click.echo(f"  {number}. {option.label}（{option.value}）")
+            click.echo(clean(f"  {number}. {option.label}（{option.value}）"))
         click.echo("  ?. 不确定 / not sure" + ("    <. 返回上一题 / back" if can_go_back else ""))
         while True:
             click.echo("> ", nl=False)
@@ -249,7 +246,7 @@ def _typed_prompt(stream: TextIO) -> Callable[[Question, bool], str]:
 
 def _lines(stream: TextIO) -> Iterator[str]:
     for line in stream:
-        click.echo(line.rstrip("\n"))
+        click.echo(clean(line.rstrip("\n")))
         yield line
 
 
@@ -277,7 +274,7 @@ def _finish(rs: RuleSet, outcome: Outcome, answers: Mapping[str, Any], as_json: 
     else:
         _print_outcome(rs, outcome)
         if written is not None:
-            click.echo(f"\n一次性告知书已写入 / notice written: {written}")
+            click.echo(clean(f"\n一次性告知书已写入 / notice written: {written}"))
         elif outcome.status == "matched" and not offer:
             click.echo("\n用 --notice FILE 生成一次性告知书 / use --notice FILE to write the one-time notice")
     sys.exit(0 if outcome.status == "matched" else (2 if outcome.status == "invalid" else 1))
@@ -322,8 +319,6 @@ def _parse_date(text: str) -> dt.date:
 
 
 def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
-    from rich.markup import escape
-
     from .calendar import plain_days
     from .cli import _console, _print_match
 
@@ -340,9 +335,9 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     if outcome.status == "invalid":
         con.print("[bold red]输入有误 invalid[/]")
         for bad in outcome.invalid:
-            con.print("  " + escape(bad.text()))
+            con.print("  " + esc(bad.text()))
         return
-    con.print(f"[bold yellow]{escape(outcome.explanation[0])}[/]")
+    con.print(f"[bold yellow]{esc(outcome.explanation[0])}[/]")
     from rich.table import Table
 
     table = Table()
@@ -351,15 +346,16 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     for c in outcome.situations:
         days = "—" if c.working_days is None else str(plain_days(c.working_days))
         elapsed = "—" if c.elapsed_working_days is None else str(plain_days(c.elapsed_working_days))
-        table.add_row(f"{c.rule} {escape(c.name)}", f"{c.flowchart} {escape(c.flowchart_name or '')}", days, elapsed)
+        table.add_row(f"{esc(c.rule)} {esc(c.name)}", f"{esc(c.flowchart)} {esc(c.flowchart_name or '')}", days,
+                      elapsed)
     con.print(table)
     best, worst = outcome.best, outcome.worst
     if best is not None and worst is not None:
-        con.print(f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{best.rule}）；"
-                  f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{worst.rule}）")
+        con.print(f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{esc(best.rule)}）；"
+                  f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{esc(worst.rule)}）")
     for c in outcome.candidates:
         if c.kind == "not_applicable":
-            con.print(f"[dim]也可能不适用（{c.rule}）：{escape(c.name)}[/dim]")
+            con.print(f"[dim]也可能不适用（{esc(c.rule)}）：{esc(c.name)}[/dim]")
 
 
 # --- serve -----------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from .cli import _emit, _load, common
 from .errors import FlowmatchError, InputError
 from .fileio import OutputError, OutputExistsError, check_target, read_limited
 from .fileio import write_atomic as write_atomic
+from .terminal import clean, esc
 
 if TYPE_CHECKING:
     from .calendar import WorkCalendar
@@ -438,7 +439,7 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
                                 applicant=applicant, on_file=ids, commitment=commitment, templates=templates,
                                 calendar=cal)
     for warning in summary["warnings"]:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {clean(warning)}", err=True)
     if to_stdout:
         assert isinstance(data, str)
         click.echo(data, nl=False)
@@ -448,8 +449,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     if as_json:
         _emit({"output": str(output), "format": fmt, **summary})
     else:
-        click.echo(f"wrote {output} ({summary['situation']} → {summary['flowchart']}, "
-                   f"{number_text(summary['working_days'])} working days, finish {summary['finish']})", err=True)
+        click.echo(clean(f"wrote {output} ({summary['situation']} → {summary['flowchart']}, "
+                         f"{number_text(summary['working_days'])} working days, finish {summary['finish']})"), err=True)
 
 
 def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
@@ -467,14 +468,14 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, emoji=False)
     with Progress(TextColumn("[bold]告知书[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, disable=as_json or not console.is_terminal,
                   transient=False) as bar:
         task = bar.add_task("", total=rows_total)
 
         def advance(result: dict[str, Any]) -> None:
-            bar.update(task, advance=1, description=f"{result['id']}: {result['status']}")
+            bar.update(task, advance=1, description=f"{esc(result['id'])}: {result['status']}")
 
         report = run_batch(batch, output, fmt, rules=rules, jobs=jobs, force=force, templates=templates,
                            calendar_file=calendar_file, assume_weekends=assume_weekends, progress=advance)
@@ -487,7 +488,7 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
 
 def _print_report(console: Any, report: BatchReport, output: Path) -> None:
     console.print(f"{len(report.written)} written, {len(report.skipped)} skipped (already there; --force rewrites), "
-                  f"{len(report.failed)} failed — in {output}")
+                  f"{len(report.failed)} failed — in {esc(output)}")
     if report.failed:
         from rich.table import Table
 
@@ -495,5 +496,5 @@ def _print_report(console: Any, report: BatchReport, output: Path) -> None:
         for col in ("row", "id", "error"):
             table.add_column(col)
         for r in report.failed:
-            table.add_row(str(r["row"]), r["id"], r["error"])
+            table.add_row(str(r["row"]), esc(r["id"]), esc(r["error"]))
         console.print(table)
