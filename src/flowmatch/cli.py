@@ -1,7 +1,7 @@
 """The ``flowmatch`` command. Each command parses, makes one library call, prints.
 
 Exit codes (SPEC §8), decided in one place (:func:`_exit_code`): 0 success; 1 findings or a
-failed operation; 2 bad usage or bad input.  Heavy modules are imported inside the commands that
+failed operation; 2 bad usage or bad input; 130 interrupted (Ctrl-C).  Heavy modules are imported inside the commands that
 need them so that ``flowmatch match`` starts fast.
 """
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .scheduler import Schedule
 
 STATUS_EXIT = {"matched": 0, "incomplete": 1, "not_applicable": 1, "invalid": 2}
+INTERRUPTED = 130
 
 
 def _exit_code(error: BaseException) -> int:
@@ -64,6 +65,9 @@ class _Group(click.Group):
         except FlowmatchError as exc:
             click.echo(f"error: {clean(exc)}", err=True)
             ctx.exit(_exit_code(exc))
+        except KeyboardInterrupt:  # Ctrl-C: the shell's convention, 128 + SIGINT
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 def _lazy_available(name: str) -> bool:

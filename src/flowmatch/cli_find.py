@@ -368,27 +368,46 @@ def missing_web_extra() -> list[str]:
             if find_spec(module) is None]
 
 
+# uvicorn settings for `flowmatch serve` (see SECURITY.md: put a reverse proxy in front on a network)
+SERVER_SETTINGS: dict[str, Any] = {
+    "timeout_keep_alive": 5,  # seconds an idle keep-alive connection is kept open
+    "limit_concurrency": 100,  # connections and tasks at once; beyond it uvicorn answers 503
+    "h11_max_incomplete_event_size": 16 * 1024,  # bytes of request line and headers
+    "timeout_graceful_shutdown": 10,
+}
+
+
 @click.command()
 @click.option("--rules", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Rule-set directory (default: the packaged Harbin-2014 rule-set).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines.")
+              help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines "
+                   "and needs --allowed-host.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
-def serve(rules: Path | None, host: str, port: int) -> None:
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name clients use to reach the server (repeatable); other Host headers are refused. "
+                   "Required when --host is not loopback.")
+def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the web questionnaire, search and browse pages (needs the [web] extra)."""
     missing = missing_web_extra()
     if missing:
         raise FlowmatchError(f"flowmatch serve needs the web extra: pip install 'flowmatch[web]' "
                              f"(missing: {', '.join(missing)})")
+    loopback = host in LOOPBACK or host.startswith("127.")
+    if not loopback and not allowed_hosts:
+        raise InputError(f"serving on {host} needs --allowed-host NAME for each host name clients use "
+                         "(e.g. --allowed-host approvals.example.gov.cn); other Host headers are refused")
     import uvicorn
 
     from .web import create_app
 
     rs = _load(rules)
-    loopback = host in LOOPBACK or host.startswith("127.")
     if not loopback:
-        click.echo(f"warning: serving on {host}: the questionnaire is reachable from other machines", err=True)
-    app = create_app(rs, allowed_hosts=[*LOOPBACK, "[::1]", host] if loopback else None)
+        click.echo(clean(f"warning: serving on {host}: the questionnaire is reachable from other machines; "
+                         "put a reverse proxy in front of it (see SECURITY.md)"), err=True)
+    hosts = [*allowed_hosts, *((*LOOPBACK, "[::1]", host) if loopback else ())]
+    app = create_app(rs, allowed_hosts=hosts)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+    click.echo(clean(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）"))
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False,
+                **SERVER_SETTINGS)
