@@ -1,8 +1,8 @@
 """The ``flowmatch`` command. Each command parses, makes one library call, prints.
 
 Exit codes (SPEC §8), decided in one place (:func:`_exit_code`): 0 success; 1 findings or a
-failed operation; 2 bad usage or bad input; 130 interrupted (Ctrl-C).  Heavy modules are imported inside the commands that
-need them so that ``flowmatch match`` starts fast.
+failed operation; 2 bad usage or bad input; 130 interrupted (Ctrl-C).  Heavy modules are imported
+inside the commands that need them so that ``flowmatch match`` starts fast.
 """
 
 from __future__ import annotations
