@@ -20,7 +20,7 @@ CONTROLS = ["\x1b[31m", "\x00", "\x07", "\x08", "\x9b", "\u202e"]
 
 
 def _invoke(*args: str) -> Any:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, list(args), color=True)  # color: click would strip ANSI codes itself
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     return result
@@ -39,7 +39,7 @@ def test_match_shows_markup_in_answers_literally(key: str) -> None:
 
 
 def test_match_strips_control_characters() -> None:
-    result = _invoke("match", "--rules", str(BASE), "kind=\x1b[31mred\x00\x07")
+    result = _invoke("match", "--rules", str(BASE), "\x1b[31mred\x00\x07\u202e=x", "kind=\x1b[2J")
     assert result.exit_code == 2
     _no_controls(result.output)
     assert "[31mred" in result.output
