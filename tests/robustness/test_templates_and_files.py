@@ -318,6 +318,8 @@ def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any,
     rows = 300
     proc, done_at_signal, out = _interrupt_batch(tmp_path, jobs, rows)
     assert proc.returncode != 0, "the batch finished before it could be interrupted; raise `rows`"
+    assert proc.returncode == 130, proc.stderr.decode("utf-8", "replace")  # the shell's code for Ctrl-C
+    assert b"Traceback" not in proc.stderr
     names = _entries(out)
     assert names and all(n.endswith(".html") and not n.startswith(".") for n in names), names  # no temp files
     assert all(_complete(out / n) for n in names)
