@@ -38,6 +38,7 @@ from .materials import MaterialList, consolidate
 from .models import Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
+from .terminal import clean
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -376,7 +377,9 @@ def build_context(
     return {
         "title": "建设项目审批一次性告知书",
         "header": {
-            "project_name": project_name, "applicant": applicant,
+            # control characters (ESC, NUL, ...) mean nothing on a notice and must not reach a terminal
+            "project_name": clean(project_name) if project_name else project_name,
+            "applicant": clean(applicant) if applicant else applicant,
             "situation": {"id": match.situation, "name": sit.name if sit else match.name},
             "flowchart": {"id": chart.id, "name": chart.name, "name_en": chart.name_en,
                           "description": chart.description},

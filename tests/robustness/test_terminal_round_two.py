@@ -91,3 +91,23 @@ def test_esc_round_trips_through_rich(text: str) -> None:
     shown = console.export_text().rstrip("\n")
     assert shown == clean(text)
     _no_controls(shown)
+
+
+def test_a_notice_on_standard_output_carries_no_control_characters() -> None:
+    result = _invoke(
+        "guide",
+        "--rules",
+        str(BASE),
+        "kind=road",
+        "--start",
+        "2026-03-02",
+        "--format",
+        "md",
+        "--name",
+        "项目\x1b[2J\x00",
+        "--applicant",
+        "\u202e公司",
+    )
+    assert result.exit_code == 0, result.output
+    _no_controls(result.stdout)
+    assert "项目\ufffd[2J\ufffd" in result.stdout
