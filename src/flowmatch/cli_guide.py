@@ -310,7 +310,7 @@ def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | 
             commitment=_parse_bool(opts.get("commitment", False), "commitment"),
             templates=Path(templates) if templates else None, calendar=_WORKER["cal"], generated=generated,
         )
-        write_atomic(target, data, force=force)
+        write_atomic(target, data, force=force, devices=False)  # a FIFO planted in the directory never blocks
     except OutputExistsError:  # written by someone else meanwhile: never overwritten without --force
         return {**base, "status": "skipped"}
     except FlowmatchError as exc:

@@ -224,13 +224,18 @@ def check_target(path: str | os.PathLike[str], *, force: bool = False) -> bool:
     return False
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool = False, mode: int = 0o666) -> None:
+def write_atomic(
+    path: str | os.PathLike[str], data: str | bytes, *, force: bool = False, mode: int = 0o666, devices: bool = True
+) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` atomically; see the module docstring.
 
     Raises :class:`OutputExistsError` when ``path`` exists and ``force`` is false,
-    :class:`OutputError` for every other failure.  ``mode`` is masked by the umask as usual."""
+    :class:`OutputError` for every other failure.  ``mode`` is masked by the umask as usual.
+    ``devices=False`` (batches) refuses a device, FIFO or stream instead of writing through it."""
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if not devices and writes_through(target):
+        raise OutputError(f"cannot write {target}: not a regular file (a device, FIFO or stream)")
     if check_target(target, force=force):
         try:
             _write_through(target, payload)

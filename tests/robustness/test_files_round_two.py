@@ -150,6 +150,40 @@ def test_guide_writes_through_dev_null_and_dev_stdout() -> None:
     assert os.path.islink("/dev/stdout") or not os.path.exists("/dev/stdout") or not os.path.isfile("/dev/stdout")
 
 
+@POSIX
+def test_a_batch_never_writes_into_a_planted_fifo(tmp_path: Path) -> None:
+    batch = tmp_path / "b.csv"
+    batch.write_text("id,kind\np1,road\np2,road\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "p1.html")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowmatch.cli",
+            "guide",
+            "--rules",
+            str(BASE),
+            "--batch",
+            str(batch),
+            "-o",
+            str(out),
+            "--force",
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "FLOWMATCH_CACHE_DIR": str(tmp_path / "c")},
+    )
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 1, err
+    assert "not a regular file" in err and "Traceback" not in err
+    assert stat.S_ISFIFO(os.lstat(out / "p1.html").st_mode) and _complete(out / "p2.html")
+
+
 # --- 10. write failures: clear messages, no traceback; long names fit --------------------------------------
 def test_an_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file.txt"
