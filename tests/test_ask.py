@@ -207,6 +207,6 @@ def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> Non
     assert calls["host"] == "127.0.0.1" and calls["port"] == 8123
     assert calls["app"].allowed_hosts is not None and "localhost" in calls["app"].allowed_hosts
     assert "flowmatch: http://127.0.0.1:8123/" in out and err == ""
-    code, _, err = run("serve", "--host", "0.0.0.0")
-    assert calls["host"] == "0.0.0.0" and calls["app"].allowed_hosts is None
+    code, _, err = run("serve", "--host", "0.0.0.0", "--allowed-host", "approvals.example")
+    assert calls["host"] == "0.0.0.0" and calls["app"].allowed_hosts == {"approvals.example"}
     assert "warning: serving on 0.0.0.0: the questionnaire is reachable from other machines" in err

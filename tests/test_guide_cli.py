@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from flowmatch import cli_guide
 from flowmatch.calendar import WorkCalendar, next_workday
 from flowmatch.cli import main
+from flowmatch.errors import FlowmatchError
 from notice_toy import F10_PROFILE, write_toy_rules
 
 PAIRS = [f"{k}={v}" for k, v in F10_PROFILE.items()]
@@ -185,11 +186,12 @@ def test_templates_option(rules: Path, tmp_path: Path) -> None:
 def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "a.html"
 
-    def boom(src: str, dst: str) -> None:
+    def boom(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cli_guide.os, "replace", boom)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(cli_guide.os, "link", boom)
+    with pytest.raises(FlowmatchError, match="no space left on the device"):
         cli_guide.write_atomic(target, "内容")
     assert list(tmp_path.iterdir()) == []
 

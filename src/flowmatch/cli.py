@@ -1,15 +1,15 @@
 """The ``flowmatch`` command. Each command parses, makes one library call, prints.
 
 Exit codes (SPEC §8), decided in one place (:func:`_exit_code`): 0 success; 1 findings or a
-failed operation; 2 bad usage or bad input.  Heavy modules are imported inside the commands that
-need them so that ``flowmatch match`` starts fast.
+failed operation; 2 bad usage or bad input; 130 interrupted (Ctrl-C).  Heavy modules are imported
+inside the commands that need them so that ``flowmatch match`` starts fast.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ import click
 
 from .calendar import plain_days
 from .errors import CalendarError, FlowmatchError, InputError, RuleSetError
+from .terminal import clean, esc
 
 if TYPE_CHECKING:
     from .matcher import MatchResult
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .scheduler import Schedule
 
 STATUS_EXIT = {"matched": 0, "incomplete": 1, "not_applicable": 1, "invalid": 2}
+INTERRUPTED = 130
 
 
 def _exit_code(error: BaseException) -> int:
@@ -65,8 +67,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except FlowmatchError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {clean(exc)}", err=True)
             ctx.exit(_exit_code(exc))
+        except KeyboardInterrupt:  # Ctrl-C: the shell's convention, 128 + SIGINT
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 def _lazy_available(name: str) -> bool:
@@ -80,9 +85,9 @@ def _emit(data: Any) -> None:
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from .terminal import console
 
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+    return console()
 
 
 def _load(rules: Path | None) -> RuleSet:
@@ -171,16 +176,16 @@ def attributes(rules: Path | None, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{rs.name} — 问题 / attributes", show_lines=True)
+    table = Table(title=f"{esc(rs.name)} — 问题 / attributes", show_lines=True)
     for col in ("attribute", "问题 / question", "取值 / values", "何时询问 / asked when"):
         table.add_column(col)
     for row in data:
-        values = "\n".join(f"{v['id']}  {v['label']}" for v in row["values"])
+        values = "\n".join(f"{esc(v['id'])}  {esc(v['label'])}" for v in row["values"])
         table.add_row(
-            row["id"],
-            f"{row['label']}\n[dim]{row['gloss']}[/dim]",
+            esc(row["id"]),
+            f"{esc(row['label'])}\n[dim]{esc(row['gloss'])}[/dim]",
             values,
-            _cond_text(rs, row["asked_when"])
+            esc(_cond_text(rs, row["asked_when"]))
             if row["asked_when"]
             else ("可选开关 flag" if row["kind"] == "flag" else "总是 always"),
         )
@@ -230,26 +235,107 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
     sys.exit(STATUS_EXIT[result.status])
 
 
+# JSON Lines batches (``match -``): bounded memory whatever comes in.
+MAX_LINE = 1 << 20  # bytes in one input line; a longer line is answered with an error and skipped
+MEMO_LINE = 4096  # only lines this short are remembered for repeats ...
+MEMO_BYTES = 8 << 20  # ... and only this many bytes of them in all
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"number {shown} is out of range")
+    return value
+
+
+def _lines(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
+    """The lines of ``source``, each with whether it was longer than :data:`MAX_LINE` (such a line
+    is read in pieces and dropped, never held whole)."""
+    readline = getattr(source, "readline", None)
+    if readline is None:
+        for raw in source:
+            yield raw, len(raw) > MAX_LINE + 2
+        return
+    while True:
+        raw = readline(MAX_LINE + 1)
+        if not raw:
+            return
+        newline = b"\n" if isinstance(raw, bytes) else "\n"
+        if len(raw) > MAX_LINE and not raw.endswith(newline):
+            while True:  # skip the rest of the line
+                rest = readline(1 << 16)
+                if not rest or rest.endswith(newline):
+                    break
+            yield raw[:0], True
+        else:
+            yield raw, False
+
+
+def _answer(matcher: Any, text: str) -> dict[str, Any]:
+    """One JSON Lines input line's result (``line`` is filled in by the caller)."""
+    try:
+        profile = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
+    if not isinstance(profile, dict):
+        return {"line": 0, "status": "invalid",
+                "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"}
+    try:
+        json.dumps(profile, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return {"line": 0, "status": "invalid",
+                "error": "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"}
+    return {"line": 0, **matcher.match(profile).to_dict()}
+
+
+def _dump(out: dict[str, Any]) -> str:
+    """``out`` as one line of strict JSON (RFC 8259) that encodes as UTF-8, whatever it holds."""
+    try:
+        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError):
+        text = json.dumps({"line": 0, "status": "invalid", "error": "the result could not be written as JSON"})
+    return text + "\n"
 
 
 def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int:
     """JSON Lines in, JSON Lines out; a bad line is reported in place and the rest go on.
 
-    Lines are read as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested
-    too deeply or using NaN/Infinity is reported with its number and never ends the batch."""
+    Exactly one output line per non-blank input line, always strict JSON in UTF-8.  Lines are read
+    as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested too deeply, longer
+    than :data:`MAX_LINE`, using NaN/Infinity or numbers out of range, or holding lone surrogates is
+    reported with its number and never ends the batch.  Repeated short lines are answered from a
+    cache of at most :data:`MEMO_BYTES` bytes."""
     memo: dict[str, str] = {}
+    memo_bytes = 0
     bad = 0
-    write = sink.write
-    for number, raw in enumerate(source, start=1):
+    target = getattr(sink, "buffer", None)
+
+    def write(text: str) -> None:
+        if target is not None:
+            target.write(text.encode("utf-8"))
+        else:
+            sink.write(text)
+
+    for number, (raw, too_long) in enumerate(_lines(source), start=1):
+        if too_long:
+            bad += 1
+            write(_dump({"line": number, "status": "invalid",
+                         "error": f"line is longer than {MAX_LINE} bytes; one profile is a few hundred"}))
+            continue
         if isinstance(raw, bytes):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                out = {"line": number, "status": "invalid", "error": f"line is not valid UTF-8 (byte {exc.start + 1})"}
                 bad += 1
-                write(json.dumps(out, ensure_ascii=False) + "\n")
+                write(_dump({"line": number, "status": "invalid",
+                             "error": f"line is not valid UTF-8 (byte {exc.start + 1})"}))
                 continue
         else:
             line = raw
@@ -257,31 +343,17 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
         if not text:
             continue
         cached = memo.get(text)
-        if cached is not None:
-            write(cached.replace('"line": 0', f'"line": {number}', 1))
-            if '"status": "invalid"' in cached:
-                bad += 1
-            continue
-        try:
-            profile = json.loads(text, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as exc:
-            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-            out = {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
-        else:
-            if isinstance(profile, dict):
-                out = {"line": 0, **matcher.match(profile).to_dict()}
-            else:
-                out = {
-                    "line": 0,
-                    "status": "invalid",
-                    "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}",
-                }
-        encoded = json.dumps(out, ensure_ascii=False) + "\n"
-        if len(memo) < 100_000:
-            memo[text] = encoded
-        if out["status"] == "invalid":
+        if cached is None:
+            out = _answer(matcher, text)
+            cached = _dump(out)
+            if len(text) <= MEMO_LINE and memo_bytes + len(text) + len(cached) <= MEMO_BYTES:
+                memo[text] = cached
+                memo_bytes += len(text) + len(cached)
+        if cached.startswith('{"line": 0, "status": "invalid"'):
             bad += 1
-        write(encoded.replace('"line": 0', f'"line": {number}', 1))
+        write(cached.replace('"line": 0', f'"line": {number}', 1))
+    if target is not None:
+        target.flush()
     return bad
 
 
@@ -291,26 +363,27 @@ def _print_match(rs: RuleSet, result: MatchResult) -> None:
         assert result.situation and result.flowchart
         flow = rs.flowcharts[result.flowchart]
         cat = rs.manifest.categories[flow.category or ""]
-        con.print(f"[bold green]{result.situation}[/] {result.name}")
-        con.print(f"流程图 flowchart [bold]{result.flowchart}[/] {flow.name}（{flow.name_en}）")
-        con.print(f"类别 category: {cat.label}（{result.category}）\n")
+        con.print(f"[bold green]{esc(result.situation)}[/] {esc(result.name)}")
+        con.print(f"流程图 flowchart [bold]{esc(result.flowchart)}[/] {esc(flow.name)}（{esc(flow.name_en)}）")
+        con.print(f"类别 category: {esc(cat.label)}（{esc(result.category)}）\n")
         for line in result.explanation[1:]:
-            con.print("  " + line)
+            con.print("  " + esc(line))
     elif result.status == "not_applicable":
-        con.print(f"[bold yellow]不适用 not applicable[/]（{result.rule}）：{result.reason}")
+        con.print(f"[bold yellow]不适用 not applicable[/]（{esc(result.rule)}）：{esc(result.reason)}")
         if result.legal_basis:
-            con.print(f"  依据 legal basis：{result.legal_basis}")
+            con.print(f"  依据 legal basis：{esc(result.legal_basis)}")
         if result.consider:
-            con.print(f"  可考虑 consider：{result.consider} {rs.situations[result.consider].name}")
+            con.print(f"  可考虑 consider：{esc(result.consider)} {esc(rs.situations[result.consider].name)}")
     elif result.status == "incomplete":
         con.print("[bold yellow]还需回答 incomplete[/] — still needed, in this order:")
         for attr in result.missing:
             a = rs.attributes[attr]
-            con.print(f"  {attr}  {a.label}（{a.gloss}）: " + ", ".join(f"{v}={x.label}" for v, x in a.values.items()))
+            con.print(f"  {esc(attr)}  {esc(a.label)}（{esc(a.gloss)}）: "
+                      + ", ".join(f"{esc(v)}={esc(x.label)}" for v, x in a.values.items()))
     else:
         con.print("[bold red]输入有误 invalid[/]")
         for bad in result.invalid:
-            con.print("  " + bad.text())
+            con.print("  " + esc(bad.text()))
 
 
 # --- list / show -----------------------------------------------------------------------------------
@@ -345,15 +418,15 @@ def list_(rules: Path | None, as_json: bool, category: str | None) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{rs.name}：{len(rs.situations)}种情形 / {len(rs.flowcharts)}个流程图")
+    table = Table(title=f"{esc(rs.name)}：{len(rs.situations)}种情形 / {len(rs.flowcharts)}个流程图")
     for col in ("类别 category", "流程图 flowchart", "名称 name", "情形 situations"):
         table.add_column(col)
     for row in rows:
         table.add_row(
-            row["category_label"],
-            row["flowchart"],
-            f"{row['name']}\n[dim]{row['name_en']}[/dim]",
-            "\n".join(f"{s['id']} {s['name']}" for s in row["situations"]),
+            esc(row["category_label"]),
+            esc(row["flowchart"]),
+            f"{esc(row['name'])}\n[dim]{esc(row['name_en'])}[/dim]",
+            "\n".join(f"{esc(s['id'])} {esc(s['name'])}" for s in row["situations"]),
         )
     _console().print(table)
 
@@ -470,27 +543,28 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
     con = _console()
     cat = rs.manifest.categories.get(flow.flowchart.category or "")
     con.print(
-        f"[bold]{flow.id}[/] {flow.flowchart.name}（{flow.flowchart.name_en}）" + (f" — {cat.label}" if cat else "")
+        f"[bold]{esc(flow.id)}[/] {esc(flow.flowchart.name)}（{esc(flow.flowchart.name_en)}）"
+        + (f" — {esc(cat.label)}" if cat else "")
     )
     if flow.flowchart.description:
-        con.print(flow.flowchart.description)
+        con.print(esc(flow.flowchart.description))
     table = Table(show_lines=False)
     for col in ("步骤 step", "事项 item", "部门 department", "阶段", "时限(工作日)", "计时", "前置 depends on"):
         table.add_column(col)
     for s in steps:
-        members = f"\n[dim]联合：{'、'.join(s['members'])}[/dim]" if s["members"] else ""
+        members = f"\n[dim]联合：{esc('、'.join(s['members']))}[/dim]" if s["members"] else ""
         table.add_row(
-            s["id"],
-            f"{s['item']} {s['name']}",
-            s["department"] + members,
+            esc(s["id"]),
+            f"{esc(s['item'])} {esc(s['name'])}",
+            esc(s["department"]) + members,
             str(s["stage"]),
             str(s["duration"]),
             "是" if s["counted"] else "[dim]否(不计时)[/dim]",
-            ", ".join(s["depends_on"]),
+            esc(", ".join(s["depends_on"])),
         )
     con.print(table)
     if flow.off:
-        con.print(f"[dim]未启用的可选步骤 optional steps off: {', '.join(flow.off)}（用 --flag 启用）[/dim]")
+        con.print(f"[dim]未启用的可选步骤 optional steps off: {esc(', '.join(flow.off))}（用 --flag 启用）[/dim]")
 
 
 # --- check / stats ---------------------------------------------------------------------------------
@@ -518,13 +592,13 @@ def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
     else:
         con = _console()
         con.print(
-            f"{rs.name}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
+            f"{esc(rs.name)}: 枚举 {report.combinations} 种属性组合 / enumerated {report.combinations} combinations of "
             f"{len(rs.attributes)} attributes; {report.situations} situations, {report.not_applicable} not-applicable "
             f"rules, {report.flowcharts} flowcharts; {report.invariants_checked} invariant checks"
         )
         for cid, row in report.by_category.items():
             con.print(
-                f"  {rs.manifest.categories[cid].label}: {row['situations']}/{row['flowcharts']} "
+                f"  {esc(rs.manifest.categories[cid].label)}: {row['situations']}/{row['flowcharts']} "
                 f"(expected {row['expected_situations']}/{row['expected_flowcharts']})"
             )
         if report.ok:
@@ -532,7 +606,7 @@ def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
         for f in report.findings:
             ex = f"  e.g. {' '.join(f'{k}={v}' for k, v in f.example.items())}" if f.example else ""
             where = f"{f.where}: " if f.where else ""
-            con.print(f"{where}[red]{f.kind}[/]: {f.message}{ex}")
+            con.print(f"{esc(where)}[red]{esc(f.kind)}[/]: {esc(f.message)}{esc(ex)}")
         if show_provenance:
             con.print(f"重建或校准的数据 / facts resting on reconstruction or calibration: {len(rows)}")
             for r in rows:
@@ -566,7 +640,7 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
     from rich.table import Table
 
     con = _console()
-    table = Table(title=f"{rs.name} — 计算值与公布值 / computed vs published")
+    table = Table(title=f"{esc(rs.name)} — 计算值与公布值 / computed vs published")
     for col in ("指标 figure", "公布 published", "计算 computed", "容差 tolerance", ""):
         table.add_column(col)
     for r in rows:
@@ -576,7 +650,7 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
             mark = "[dim]仅对照[/dim]"
         else:
             mark = "[yellow]✗ 差距（见说明）[/]" if r.get("gap") else "[red]✗ 超出容差[/]"
-        table.add_row(r["figure"], str(r["published"]), str(r["computed"]), r.get("tolerance", ""), mark)
+        table.add_row(esc(r["figure"]), esc(r["published"]), esc(r["computed"]), esc(r.get("tolerance", "")), mark)
     con.print(table)
     for r in rows:
         if r.get("gap"):
@@ -585,7 +659,7 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
     for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
         per.add_column(col)
     for f in figures["per_flowchart"]:
-        per.add_row(f["flowchart"], f["name"], str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
+        per.add_row(esc(f["flowchart"]), esc(f["name"]), str(f["steps"]), str(f["requisites"]), str(f["working_days"]))
     con.print(per)
     if show_calibration:
         cal = Table(title="校准的承诺时限 calibrated promised limits (working days)")
@@ -661,7 +735,7 @@ def schedule(
         results = [run(fid, start, cal, mode, ruleset=rs, variants=variants, flags=flags) for mode in modes]
         others = _under_other_rules(against, fid, start, cal, variants, flag_names)
         for warning in dict.fromkeys(w for r in [*results, *others.values()] for w in r.warnings):
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {clean(warning)}", err=True)
         if as_json:
             _emit({**{r.mode: r.to_dict() for r in results}, **{f"rules:{k}": r.to_dict() for k, r in others.items()}})
         else:
@@ -671,7 +745,7 @@ def schedule(
         fid, start, cal, "commitment" if commitment else "standard", ruleset=rs, variants=variants, flags=flags
     )
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {clean(warning)}", err=True)
     if as_json:
         _emit(result.to_dict())
     else:
@@ -704,7 +778,7 @@ def _under_other_rules(
 def _print_compare(rs: RuleSet, results: list[Schedule], others: dict[str, Schedule] | None = None) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{results[0].flowchart} 与改革前对比 / compared with the pre-reform flow")
+    table = Table(title=f"{esc(results[0].flowchart)} 与改革前对比 / compared with the pre-reform flow")
     for col in (
         "方式 mode",
         "流程 flow",
@@ -723,8 +797,8 @@ def _print_compare(rs: RuleSet, results: list[Schedule], others: dict[str, Sched
     for label, r in rows:
         approval = sum(1 for s in r.steps if s.counted)
         table.add_row(
-            label,
-            f"{r.flowchart} {r.name}",
+            esc(label),
+            f"{esc(r.flowchart)} {esc(r.name)}",
             str(approval),
             str(plain_days(r.working_days)),
             str(plain_days(r.elapsed_working_days)),
@@ -739,7 +813,8 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
 
     con = _console()
     con.print(
-        f"[bold]{r.flowchart}[/] {r.name} — {'告知承诺 commitment' if r.mode == 'commitment' else '标准 standard'}"
+        f"[bold]{esc(r.flowchart)}[/] {esc(r.name)} — "
+        + ("告知承诺 commitment" if r.mode == "commitment" else "标准 standard")
     )
     con.print(
         f"计时工作日 counted working days: [bold]{plain_days(r.working_days)}[/]; 含不计时环节 elapsed estimate: "
@@ -752,13 +827,13 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
     for stage_no, stage in enumerate(r.stages, start=1):
         for sid in stage:
             s = r.step(sid)
-            name = f"{'[bold red]★[/] ' if s.critical else '  '}{s.name}" + (
+            name = f"{'[bold red]★[/] ' if s.critical else '  '}{esc(s.name)}" + (
                 "" if s.counted else " [dim](不计时)[/dim]"
             )
             table.add_row(
                 str(stage_no),
                 name,
-                rs.departments[s.department].short,
+                esc(rs.departments[s.department].short),
                 str(plain_days(s.duration)),
                 str(plain_days(s.es)),
                 str(plain_days(s.ef)),
@@ -767,15 +842,16 @@ def _print_schedule(rs: RuleSet, r: Schedule) -> None:
                 _date_text(r, s.end),
             )
     con.print(table)
-    con.print("★ 关键路径 critical path: " + " → ".join(r.critical_path))
+    con.print("★ 关键路径 critical path: " + esc(" → ".join(r.critical_path)))
     if r.estimated_from is not None:
         con.print(
             f"[yellow]* 预计 estimated: {r.estimated_from} 起的日期按法定节假日推算（当年放假安排尚未公布，未计调休），"
             "以届时公布为准[/]"
         )
-    con.print(_gantt(r))
+    con.print(esc(_gantt(r)))
     if r.completion_steps:
-        con.print("[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: " + "、".join(r.completion_steps) + "[/dim]")
+        steps = esc("、".join(r.completion_steps))
+        con.print(f"[dim]竣工验收阶段（施工完成后办理，不计入开工前时限）: {steps}[/dim]")
 
 
 def _date_text(r: Schedule, day: Any) -> str:

@@ -22,6 +22,8 @@ import click
 
 from .cli import _emit, _load, calendar_options, common, start_option
 from .errors import FlowmatchError, InputError
+from .fileio import ReadError, check_target, read_limited, write_atomic
+from .terminal import clean, esc
 
 if TYPE_CHECKING:
     from .calendar import WorkCalendar
@@ -61,32 +63,28 @@ def search(rules: Path | None, as_json: bool, words: tuple[str, ...], kind: str 
 
 
 def _marked(text: str, spans: tuple[tuple[int, int], ...]) -> str:
-    from rich.markup import escape
-
     out = []
     last = 0
     for start, end in spans:
-        out.append(escape(text[last:start]))
-        out.append(f"[bold yellow]{escape(text[start:end])}[/bold yellow]")
+        out.append(esc(text[last:start]))
+        out.append(f"[bold yellow]{esc(text[start:end])}[/bold yellow]")
         last = end
-    out.append(escape(text[last:]))
+    out.append(esc(text[last:]))
     return "".join(out)
 
 
 def _print_hits(query: str, hits: list[Hit]) -> None:
-    from rich.markup import escape
-
     from .cli import _console
 
     con = _console()
     if not hits:
-        con.print(f"未找到与“{escape(query)}”相关的情形、流程图、审批事项或申请材料 / no results")
+        con.print(f"未找到与“{esc(query)}”相关的情形、流程图、审批事项或申请材料 / no results")
         return
-    con.print(f"“{escape(query)}”：{len(hits)} 条结果 / results")
+    con.print(f"“{esc(query)}”：{len(hits)} 条结果 / results")
     for number, hit in enumerate(hits, start=1):
         sub = f"  [dim]{_marked(hit.subtitle, hit.subtitle_spans)}[/dim]" if hit.subtitle else ""
         title = _marked(hit.title, hit.title_spans)
-        con.print(f"{number:>2}. [cyan]{hit.kind_label}[/cyan] {escape(hit.id)}  {title}{sub}")
+        con.print(f"{number:>2}. [cyan]{esc(hit.kind_label)}[/cyan] {esc(hit.id)}  {title}{sub}")
         if hit.snippet:
             con.print(f"      {_marked(hit.snippet, hit.snippet_spans)}")
 
@@ -104,9 +102,10 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
 @start_option
 @calendar_options
 @click.option("--plain", is_flag=True, help="Typed answers instead of arrow-key menus.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --notice file.")
 def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path: Path | None,
         notice_format: str | None, project_name: str | None, start: str | None, calendar_file: Path | None,
-        assume_weekends: bool, strict_calendar: bool, plain: bool) -> None:
+        assume_weekends: bool, strict_calendar: bool, plain: bool, force: bool) -> None:
     """Answer a few questions and get the project's approval flow (智能问答).
 
     Only questions that can still change the answer are asked, best first.  Choose 不确定 when
@@ -118,37 +117,40 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
     rs = _load(rules)
     cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
     start = acceptance_day(start, cal).isoformat()  # refused now, before any question, when it is not a working day
+    if notice_path is not None:
+        check_target(notice_path, force=force)  # before any question is asked
     if answers_file is not None:
         answers = _read_answers(answers_file)
         step = next_question(answers, rs)
         if isinstance(step, Outcome):
             _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False,
-                    calendar=cal)
+                    calendar=cal, force=force)
         else:
             _incomplete(rs, step, answers, as_json)
     interactive = not plain and sys.stdin.isatty() and sys.stdout.isatty() and find_spec("questionary") is not None
     prompt: Callable[[Question, bool], str] = _menu if interactive else _typed_prompt(sys.stdin)
     outcome, answers = _converse(rs, prompt)
     _finish(rs, outcome, answers, as_json, notice_path, notice_format, project_name, start, offer=interactive,
-            calendar=cal)
+            calendar=cal, force=force)
 
 
 def _read_answers(name: str) -> dict[str, Any]:
     if name == "-":
         text = sys.stdin.read(MAX_ANSWERS_FILE + 1)
         where = "standard input"
+        if len(text) > MAX_ANSWERS_FILE:
+            raise InputError(f"answers in {where} are larger than {MAX_ANSWERS_FILE} characters")
     else:
-        path = Path(name)
+        try:  # a regular file only, its size checked before it is opened (never a FIFO or /dev/zero)
+            raw = read_limited(name, MAX_ANSWERS_FILE)
+        except ReadError as exc:
+            raise InputError(f"cannot read answers file {name!r}: {exc.reason.removeprefix('cannot read file: ')}") \
+                from None
         try:
-            with path.open(encoding="utf-8") as fh:
-                text = fh.read(MAX_ANSWERS_FILE + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read answers file {name!r}: {exc.strerror or exc}") from None
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError(f"answers file {name!r} is not UTF-8 text") from None
         where = name
-    if len(text) > MAX_ANSWERS_FILE:
-        raise InputError(f"answers in {where} are larger than {MAX_ANSWERS_FILE} characters")
     from .yamlsrc import YamlError, parse_text  # the same limits as rule files (aliases, depth, tags)
 
     try:
@@ -172,7 +174,7 @@ def _incomplete(rs: RuleSet, question: Question, answers: Mapping[str, Any], as_
         _emit({"status": "incomplete", "question": question.to_dict(), "answers": dict(answers)})
     else:
         values = ", ".join(f"{o.value}={o.label}" for o in question.options)
-        click.echo(f"还需回答 / still needed: {question.label}（{question.attribute}）: {values}, unsure=不确定")
+        click.echo(clean(f"还需回答 / still needed: {question.label}（{question.attribute}）: {values}, unsure=不确定"))
     sys.exit(1)
 
 
@@ -218,10 +220,10 @@ def _typed_prompt(stream: TextIO) -> Callable[[Question, bool], str]:
     def prompt(question: Question, can_go_back: bool) -> str:
         from .wizard import UNSURE
 
-        click.echo(f"\n第 {question.number} 题：{question.label}（{question.gloss}）")
-        click.echo(f"  {question.help}")
+        click.echo(clean(f"\n第 {question.number} 题：{question.label}（{question.gloss}）"))
+        click.echo(clean(f"  {question.help}"))
         for number, option in enumerate(question.options, start=1):
-            click.echo(f"  {number}. {option.label}（{option.value}）")
+            click.echo(clean(f"  {number}. {option.label}（{option.value}）"))
         click.echo("  ?. 不确定 / not sure" + ("    <. 返回上一题 / back" if can_go_back else ""))
         while True:
             click.echo("> ", nl=False)
@@ -247,7 +249,7 @@ def _typed_prompt(stream: TextIO) -> Callable[[Question, bool], str]:
 
 def _lines(stream: TextIO) -> Iterator[str]:
     for line in stream:
-        click.echo(line.rstrip("\n"))
+        click.echo(clean(line.rstrip("\n")))
         yield line
 
 
@@ -262,20 +264,21 @@ def _option_for(question: Question, text: str) -> str | None:
 
 def _finish(rs: RuleSet, outcome: Outcome, answers: Mapping[str, Any], as_json: bool, notice_path: Path | None,
             notice_format: str | None, project_name: str | None, start: str | None, *, offer: bool,
-            calendar: WorkCalendar | None = None) -> None:
+            calendar: WorkCalendar | None = None, force: bool = False) -> None:
     written = None
     if offer and outcome.status == "matched" and notice_path is None:
         notice_path, project_name = _offer_notice(outcome, project_name)
     if notice_path is not None:
         if outcome.status != "matched":
             raise InputError(f"a notice needs a matched project; this one is {outcome.status}")
-        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start, calendar=calendar)
+        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start, calendar=calendar,
+                               force=force)
     if as_json:
         _emit({**outcome.to_dict(), "answers": dict(answers), "notice": str(written) if written else None})
     else:
         _print_outcome(rs, outcome)
         if written is not None:
-            click.echo(f"\n一次性告知书已写入 / notice written: {written}")
+            click.echo(clean(f"\n一次性告知书已写入 / notice written: {written}"))
         elif outcome.status == "matched" and not offer:
             click.echo("\n用 --notice FILE 生成一次性告知书 / use --notice FILE to write the one-time notice")
     sys.exit(0 if outcome.status == "matched" else (2 if outcome.status == "invalid" else 1))
@@ -296,9 +299,10 @@ def _offer_notice(outcome: Outcome, project_name: str | None) -> tuple[Path | No
 
 
 def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str | None, project_name: str | None,
-                 start: str | None, *, calendar: WorkCalendar | None = None) -> Path:
+                 start: str | None, *, calendar: WorkCalendar | None = None, force: bool = False) -> Path:
     """Render the outcome's one-time notice with :mod:`flowmatch.render` and write it, dated from
-    the acceptance day (default: the first working day from today)."""
+    the acceptance day (default: the first working day from today), with
+    :func:`flowmatch.fileio.write_atomic` (an existing file is replaced only with ``force``)."""
     from .calendar import WorkCalendar, acceptance_day
 
     if find_spec("flowmatch.render") is None:
@@ -311,19 +315,11 @@ def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str |
     cal = calendar or WorkCalendar()
     schedule = plan(outcome, acceptance_day(start, cal), rs, calendar=cal)
     data = render_guide(outcome.result, schedule, fmt, ruleset=rs, project_name=project_name)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        tmp.replace(path)
-    except OSError as exc:
-        raise FlowmatchError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    write_atomic(path, data, force=force)
     return path
 
 
 def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
-    from rich.markup import escape
-
     from .calendar import plain_days
     from .cli import _console, _print_match
 
@@ -340,9 +336,9 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     if outcome.status == "invalid":
         con.print("[bold red]输入有误 invalid[/]")
         for bad in outcome.invalid:
-            con.print("  " + escape(bad.text()))
+            con.print("  " + esc(bad.text()))
         return
-    con.print(f"[bold yellow]{escape(outcome.explanation[0])}[/]")
+    con.print(f"[bold yellow]{esc(outcome.explanation[0])}[/]")
     from rich.table import Table
 
     table = Table()
@@ -351,15 +347,16 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     for c in outcome.situations:
         days = "—" if c.working_days is None else str(plain_days(c.working_days))
         elapsed = "—" if c.elapsed_working_days is None else str(plain_days(c.elapsed_working_days))
-        table.add_row(f"{c.rule} {escape(c.name)}", f"{c.flowchart} {escape(c.flowchart_name or '')}", days, elapsed)
+        table.add_row(f"{esc(c.rule)} {esc(c.name)}", f"{esc(c.flowchart)} {esc(c.flowchart_name or '')}", days,
+                      elapsed)
     con.print(table)
     best, worst = outcome.best, outcome.worst
     if best is not None and worst is not None:
-        con.print(f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{best.rule}）；"
-                  f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{worst.rule}）")
+        con.print(f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{esc(best.rule)}）；"
+                  f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{esc(worst.rule)}）")
     for c in outcome.candidates:
         if c.kind == "not_applicable":
-            con.print(f"[dim]也可能不适用（{c.rule}）：{escape(c.name)}[/dim]")
+            con.print(f"[dim]也可能不适用（{esc(c.rule)}）：{esc(c.name)}[/dim]")
 
 
 # --- serve -----------------------------------------------------------------------------------------------
@@ -372,20 +369,37 @@ def missing_web_extra() -> list[str]:
             if find_spec(module) is None]
 
 
+# uvicorn settings for `flowmatch serve` (see SECURITY.md: put a reverse proxy in front on a network)
+SERVER_SETTINGS: dict[str, Any] = {
+    "timeout_keep_alive": 5,  # seconds an idle keep-alive connection is kept open
+    "limit_concurrency": 100,  # connections and tasks at once; beyond it uvicorn answers 503
+    "h11_max_incomplete_event_size": 16 * 1024,  # bytes of request line and headers
+    "timeout_graceful_shutdown": 10,
+}
+
+
 @click.command()
 @click.option("--rules", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Rule-set directory (default: the packaged Harbin-2014 rule-set).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines.")
+              help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines "
+                   "and needs --allowed-host.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name clients use to reach the server (repeatable); other Host headers are refused. "
+                   "Required when --host is not loopback.")
 @calendar_options
-def serve(rules: Path | None, host: str, port: int, calendar_file: Path | None, assume_weekends: bool,
-          strict_calendar: bool) -> None:
+def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], calendar_file: Path | None,
+          assume_weekends: bool, strict_calendar: bool) -> None:
     """Serve the web questionnaire, search and browse pages (needs the [web] extra)."""
     missing = missing_web_extra()
     if missing:
         raise FlowmatchError(f"flowmatch serve needs the web extra: pip install 'flowmatch[web]' "
                              f"(missing: {', '.join(missing)})")
+    loopback = host in LOOPBACK or host.startswith("127.")
+    if not loopback and not allowed_hosts:
+        raise InputError(f"serving on {host} needs --allowed-host NAME for each host name clients use "
+                         "(e.g. --allowed-host approvals.example.gov.cn); other Host headers are refused")
     import uvicorn
 
     from .calendar import make_calendar
@@ -393,10 +407,12 @@ def serve(rules: Path | None, host: str, port: int, calendar_file: Path | None, 
 
     rs = _load(rules)
     cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
-    loopback = host in LOOPBACK or host.startswith("127.")
     if not loopback:
-        click.echo(f"warning: serving on {host}: the questionnaire is reachable from other machines", err=True)
-    app = create_app(rs, allowed_hosts=[*LOOPBACK, "[::1]", host] if loopback else None, calendar=cal)
+        click.echo(clean(f"warning: serving on {host}: the questionnaire is reachable from other machines; "
+                         "put a reverse proxy in front of it (see SECURITY.md)"), err=True)
+    hosts = [*allowed_hosts, *((*LOOPBACK, "[::1]", host) if loopback else ())]
+    app = create_app(rs, allowed_hosts=hosts, calendar=cal)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+    click.echo(clean(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）"))
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False,
+                **SERVER_SETTINGS)

@@ -20,12 +20,10 @@ interrupted run leaves no half-written notice, and a re-run skips the notices al
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import os
 import re
-import secrets
 import signal
 import sys
 import threading
@@ -40,6 +38,9 @@ import click
 from .calendar import number_text, plain_days
 from .cli import _emit, _load, calendar_options, common, start_option
 from .errors import FlowmatchError, InputError
+from .fileio import OutputError, OutputExistsError, check_target, read_limited
+from .fileio import write_atomic as write_atomic
+from .terminal import clean, esc
 
 if TYPE_CHECKING:
     from .calendar import WorkCalendar
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 EXTENSIONS = {"html": ".html", "md": ".md", "pdf": ".pdf"}
 RESERVED = {"id", "name", "applicant", "start", "on_file", "commitment"}
 _SAFE_ID = re.compile(r"^[\w\-.]+$", re.UNICODE)
+MAX_BATCH_BYTES = 20_000_000  # a CSV batch file (YAML ones have the rule files' limit)
 
 
 # --- shared pieces ---------------------------------------------------------------------------------
@@ -157,23 +159,6 @@ def make_notice(
     return output, summary
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
-
-    The temporary name is chosen before the file exists, so whatever interrupts the write (even
-    Ctrl-C the instant the file is created) finds it inside the ``try`` that removes it."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 class _Interrupt:
     """Ctrl-C during a batch: finish the notices being written, start no more, then stop."""
 
@@ -228,14 +213,12 @@ class BatchReport:
 def read_batch(path: Path) -> list[Row]:
     """The rows of a batch file (CSV or YAML). A row's own problems are kept on the row."""
     suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read batch file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"batch file {path} is not UTF-8 text") from None
     records: list[tuple[int, Any]]
     if suffix == ".csv":
+        try:
+            text = read_limited(path, MAX_BATCH_BYTES).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"batch file {path} is not UTF-8 text") from None
         reader = csv.DictReader(text.splitlines())
         if not reader.fieldnames or "id" not in [f.strip() for f in reader.fieldnames]:
             raise InputError(f"batch file {path} needs a header row with an 'id' column")
@@ -318,11 +301,11 @@ def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | 
             commitment=_parse_bool(opts.get("commitment", False), "commitment"),
             templates=Path(templates) if templates else None, calendar=_WORKER["cal"], generated=generated,
         )
-        write_atomic(target, data)
+        write_atomic(target, data, force=force, devices=False)  # a FIFO planted in the directory never blocks
+    except OutputExistsError:  # written by someone else meanwhile: never overwritten without --force
+        return {**base, "status": "skipped"}
     except FlowmatchError as exc:
         return {**base, "status": "failed", "error": str(exc)}
-    except OSError as exc:
-        return {**base, "status": "failed", "error": f"cannot write {target}: {exc.strerror or exc}"}
     return {**base, "status": "written", **summary}
 
 
@@ -347,7 +330,10 @@ def run_batch(
     ``progress``: called with each row's result as it finishes.
     """
     rows = read_batch(batch)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {out_dir}: {exc.strerror or exc}") from None
     if templates is not None and not templates.is_dir():
         raise InputError(f"template directory {str(templates)!r} does not exist or is not a directory")
     jobs = jobs or min(2, os.cpu_count() or 1)
@@ -443,12 +429,9 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
         raise InputError("PDF output needs -o FILE")
     if not to_stdout:
         assert output is not None
-        if output.is_dir():
+        if os.path.isdir(output):  # (os.path, unlike pathlib, answers False for a name too long to look up)
             raise InputError(f"{output} is a directory; give a file name (or use --batch for a directory)")
-        if output.exists() and not force:
-            raise InputError(f"{output} exists; pass --force to overwrite it")
-        if not output.parent.exists():
-            raise InputError(f"directory {output.parent} does not exist")
+        check_target(output, force=force)  # exists without --force, no such directory, name too long
     ids = read_on_file_yaml(on_file_yaml) if on_file_yaml else split_ids(on_file or "")
     cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
     from .catalogue import ruleset_path
@@ -459,18 +442,18 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
                                 applicant=applicant, on_file=ids, commitment=commitment, templates=templates,
                                 calendar=cal, compare_with=others)
     for warning in summary["warnings"]:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {clean(warning)}", err=True)
     if to_stdout:
         assert isinstance(data, str)
         click.echo(data, nl=False)
         return
     assert output is not None
-    write_atomic(output, data)
+    write_atomic(output, data, force=force)
     if as_json:
         _emit({"output": str(output), "format": fmt, **summary})
     else:
-        click.echo(f"wrote {output} ({summary['situation']} → {summary['flowchart']}, "
-                   f"{number_text(summary['working_days'])} working days, finish {summary['finish']})", err=True)
+        click.echo(clean(f"wrote {output} ({summary['situation']} → {summary['flowchart']}, "
+                         f"{number_text(summary['working_days'])} working days, finish {summary['finish']})"), err=True)
 
 
 def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
@@ -490,14 +473,14 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, emoji=False)
     with Progress(TextColumn("[bold]告知书[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, disable=as_json or not console.is_terminal,
                   transient=False) as bar:
         task = bar.add_task("", total=rows_total)
 
         def advance(result: dict[str, Any]) -> None:
-            bar.update(task, advance=1, description=f"{result['id']}: {result['status']}")
+            bar.update(task, advance=1, description=f"{esc(result['id'])}: {result['status']}")
 
         report = run_batch(batch, output, fmt, rules=rules, jobs=jobs, force=force, templates=templates,
                            calendar_file=calendar_file, assume_weekends=assume_weekends,
@@ -511,7 +494,7 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
 
 def _print_report(console: Any, report: BatchReport, output: Path) -> None:
     console.print(f"{len(report.written)} written, {len(report.skipped)} skipped (already there; --force rewrites), "
-                  f"{len(report.failed)} failed — in {output}")
+                  f"{len(report.failed)} failed — in {esc(output)}")
     if report.failed:
         from rich.table import Table
 
@@ -519,5 +502,5 @@ def _print_report(console: Any, report: BatchReport, output: Path) -> None:
         for col in ("row", "id", "error"):
             table.add_column(col)
         for r in report.failed:
-            table.add_row(str(r["row"]), r["id"], r["error"])
+            table.add_row(str(r["row"]), esc(r["id"]), esc(r["error"]))
         console.print(table)

@@ -254,7 +254,8 @@ def _outcome(
     sit = ruleset.situations.get(rule)
     if sit is None:
         return Outcome(rule, "not_applicable"), None
-    flow = resolve(ruleset, sit.flowchart, variants=sit.variants, flags=flags, profile=profile)
+    known = {k: v for k, v in flags.items() if k in ruleset.flags}  # a flag only the other rule-set asks
+    flow = resolve(ruleset, sit.flowchart, variants=sit.variants, flags=known, profile=profile)
     sched = schedule(flow, ruleset=ruleset)
     produced = {p for s in flow.steps.values() for p in s.produces}
     approval = flow.approval_steps

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from .conditions import Cond
+from .errors import InputError
 from .models import Commitment, Flowchart, Item
 from .ruleset import RuleSet
 
@@ -145,7 +146,9 @@ def resolve(
     """Resolve a flowchart for a configuration; results are cached on the rule-set."""
     flow = ruleset.flowchart(flowchart) if isinstance(flowchart, str) else flowchart
     variants = dict(variants or {})
-    flags = {k: bool(v) for k, v in (flags or {}).items() if k in ruleset.flags}
+    flags = dict(flags or {})
+    _check_configuration(ruleset, flow, variants, flags)
+    flags = {k: bool(v) for k, v in flags.items()}
     key = (
         "resolved",
         flow.id,
@@ -237,6 +240,22 @@ def _topological(steps: dict[str, ResolvedStep]) -> dict[str, ResolvedStep]:
     return out
 
 
+def _check_configuration(ruleset: RuleSet, flow: Flowchart, variants: Mapping[Any, Any],
+                         flags: Mapping[Any, Any]) -> None:
+    """Refuse unknown flags, steps and variants, naming the allowed ones (never ignore them)."""
+    for name in flags:
+        if not isinstance(name, str) or name not in ruleset.flags:
+            raise InputError(f"unknown flag {name!r}", allowed=list(ruleset.flags))
+    for sid, chosen in variants.items():
+        step = flow.steps.get(sid) if isinstance(sid, str) else None
+        if step is None or not step.variants:
+            allowed = [s for s, st in flow.steps.items() if st.variants]
+            raise InputError(f"flowchart {flow.id} has no step {sid!r} with variants", allowed=allowed)
+        if not isinstance(chosen, str) or chosen not in step.variants:
+            raise InputError(f"step {sid} of flowchart {flow.id} has no variant {chosen!r}",
+                             allowed=list(step.variants))
+
+
 def for_situation(
     ruleset: RuleSet,
     situation: str,
@@ -245,5 +264,7 @@ def for_situation(
     profile: Mapping[str, Any] | None = None,
 ) -> ResolvedFlow:
     """The flowchart of a situation with the situation's variants applied."""
-    sit = ruleset.situations[situation]
+    sit = ruleset.situations.get(situation) if isinstance(situation, str) else None
+    if sit is None:
+        raise InputError(f"unknown situation {situation!r}", allowed=list(ruleset.situations))
     return resolve(ruleset, sit.flowchart, variants=sit.variants, flags=flags, profile=profile)

@@ -8,6 +8,7 @@ ignored.  A match is a handful of dict lookups; nothing is evaluated from string
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,7 +113,7 @@ class MatchResult:
             "invalid": [
                 {
                     "attribute": i.attribute,
-                    "value": i.value if isinstance(i.value, (str, int, float, bool)) else repr(i.value),
+                    "value": _json_value(i.value),
                     "problem": i.problem,
                     "allowed": list(i.allowed),
                 }
@@ -120,6 +121,16 @@ class MatchResult:
             ],
             "flags": dict(self.flags),
         }
+
+
+def _json_value(value: Any) -> Any:
+    """A value echoed back in :meth:`MatchResult.to_dict`: plain JSON only (no NaN or infinity,
+    no objects; other values as their ``repr``, at most 80 characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if type(value) in (str, int, float, bool):
+        return value
+    return _safe_repr(value)
 
 
 class Node:
@@ -202,31 +213,34 @@ class Matcher:
         answers: dict[str, str] = {}
         flags: dict[str, bool] = {}
         bad: list[Invalid] = []
-        for key, value in profile.items():
-            attr = rs.attributes.get(key) if isinstance(key, str) else None
+        # Only exact built-in values are compared or hashed: a str subclass is read as its text,
+        # anything else is shown by its type, so no __eq__, __hash__ or __bool__ of the caller's runs.
+        for raw_key, raw_value in list(profile.items()):
+            key, value = _plain(raw_key), _plain(raw_value)
+            attr = rs.attributes.get(key) if type(key) is str else None
             if attr is not None:
-                if value is None or value == "":
+                if value is None or (type(value) is str and value == ""):
                     continue
-                if isinstance(value, str) and value in attr.values:
+                if type(value) is str and value in attr.values:
                     answers[key] = value
                 else:
-                    shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
+                    shown = _shown(value)
                     bad.append(Invalid(key, shown, f"unknown value {str(shown)[:80]!r}", tuple(attr.values)))
                 continue
-            if isinstance(key, str) and key in rs.flags:
+            if type(key) is str and key in rs.flags:
                 parsed = _as_bool(value)
                 if parsed is None:
-                    shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
+                    shown = _shown(value)
                     problem = f"flag {key} takes true or false, got {str(shown)[:80]!r}"
                     bad.append(Invalid(key, shown, problem, ("true", "false")))
                 else:
                     flags[key] = parsed
                 continue
-            shown_key = key if isinstance(key, str) else repr(key)
+            shown_key = key if type(key) is str else _safe_repr(key)
             bad.append(
                 Invalid(
                     str(shown_key)[:80],
-                    value if isinstance(value, (str, int, float, bool)) else None,
+                    value if type(value) in (str, int, float, bool) else None,
                     f"unknown attribute {str(shown_key)[:80]!r}",
                     (*rs.attributes, *rs.flags),
                 )
@@ -240,14 +254,19 @@ class Matcher:
             bad = Invalid("profile", None, problem, tuple(self.ruleset.attributes))
             return MatchResult("invalid", invalid=(bad,), explanation=(problem,))
         try:
-            plain = self._pairs.issuperset(profile.items())
-        except TypeError:  # an unhashable value: let validate() name it
+            plain = type(profile) is dict and self._pairs.issuperset(profile.items())
+        except Exception:  # an unhashable value, or one whose __hash__ or __eq__ raises: validate() names it
             plain = False
         if plain:  # only known attributes with known values: nothing to validate, no flags
             answers: Mapping[str, str] = profile
             flags: dict[str, bool] = {}
         else:
-            answers, flags, bad = self.validate(profile)
+            try:
+                answers, flags, bad = self.validate(profile)
+            except Exception as exc:  # a mapping whose items() raises: invalid, never an exception
+                problem = f"the profile could not be read: {type(exc).__name__} from its items()"
+                bad = (Invalid("profile", None, problem, tuple(self.ruleset.attributes)),)
+                return MatchResult("invalid", invalid=bad, explanation=(problem,))
             if bad:
                 return MatchResult("invalid", invalid=bad, flags=flags, explanation=tuple(b.text() for b in bad))
         node = self.root
@@ -409,6 +428,23 @@ def _derive(base: MatchResult, **changes: Any) -> MatchResult:
     state.update(base.__dict__)
     state.update(changes)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A str subclass as its plain text (``str.__str__`` ignores overrides); anything else as is."""
+    return str.__str__(value) if isinstance(value, str) and type(value) is not str else value
+
+
+def _shown(value: Any) -> Any:
+    """A bad value as an :class:`Invalid` keeps it: plain JSON types as they are, others by type name."""
+    return value if type(value) in (str, int, float, bool) else type(value).__name__
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:80]
+    except Exception:  # a repr that raises
+        return f"<{type(value).__name__}>"
 
 
 def _as_bool(value: Any) -> bool | None:

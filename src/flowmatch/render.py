@@ -21,11 +21,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import pass_context
@@ -33,11 +33,13 @@ from markupsafe import Markup, escape
 
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
+from .fileio import ReadError, read_limited, write_atomic
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .materials import MaterialList, consolidate
 from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
+from .terminal import clean
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -51,14 +53,15 @@ Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "md", "pdf")
 TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
 
-STAGES = {
+STAGES: Mapping[int, str] = MappingProxyType({  # read-only: templates get it, and must not change it
     0: "技术服务（前期）",
     1: "立项用地规划许可",
     2: "工程建设许可",
     3: "施工许可",
     4: "竣工验收",
     5: "并行推进",
-}
+})
+MAX_TEMPLATE = 1_000_000  # bytes in one template file
 WEEKDAYS = "一二三四五六日"
 CLOSING = (
     "本告知书依据《中华人民共和国行政许可法》第三十条、第三十二条，一次性告知本项目从立项到取得施工许可"
@@ -409,7 +412,9 @@ def build_context(
     return {
         "title": "建设项目审批一次性告知书",
         "header": {
-            "project_name": project_name, "applicant": applicant,
+            # control characters (ESC, NUL, ...) mean nothing on a notice and must not reach a terminal
+            "project_name": clean(project_name) if project_name else project_name,
+            "applicant": clean(applicant) if applicant else applicant,
             "situation": {"id": match.situation, "name": sit.name if sit else match.name},
             "flowchart": {"id": chart.id, "name": chart.name, "name_en": chart.name_en,
                           "description": chart.description},
@@ -457,7 +462,7 @@ def build_context(
         "issued_used_by": {m.id: _used_by(m.steps, names, numbers) for m in mats.issued},
         "department_names": {did: d.name for did, d in rs.departments.items()},
         "department_shorts": {did: d.short for did, d in rs.departments.items()},
-        "stages": STAGES,
+        "stages": dict(STAGES),  # a copy: nothing a template does reaches the next notice
     }
 
 
@@ -487,14 +492,15 @@ def _environment(kind: str, templates: Path | None) -> Environment:
     found = _ENVIRONMENTS.get(key)
     if found is not None:
         return found
-    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import ChoiceLoader, Environment, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     loaders = []
     if templates is not None:
-        loaders.append(FileSystemLoader(str(templates)))
-    loaders.append(FileSystemLoader(str(default_guides_path())))
-    cls = SandboxedEnvironment if templates is not None else Environment
+        loaders.append(_confined_loader(templates))
+    loaders.append(_confined_loader(default_guides_path()))
+    # the immutable sandbox also refuses list.append, dict.update and the like on what it is given
+    cls = ImmutableSandboxedEnvironment if templates is not None else Environment
     env = cls(
         loader=ChoiceLoader(loaders),
         autoescape=kind == "html",
@@ -511,6 +517,45 @@ def _environment(kind: str, templates: Path | None) -> Environment:
     })
     _ENVIRONMENTS[key] = env
     return env
+
+
+def _confined_loader(root: Path) -> Any:
+    """A Jinja loader for the templates under ``root`` that never leaves it.
+
+    Every template path is resolved (symlinks included) and must stay inside ``root``; the file
+    must be a regular file of at most :data:`MAX_TEMPLATE` bytes, read once (never a FIFO or a
+    device).  A template outside is a :class:`RenderError`, not a fallback to another directory."""
+    from jinja2 import BaseLoader, TemplateNotFound
+    from jinja2.loaders import split_template_path
+
+    base = Path(root).resolve()
+
+    class ConfinedLoader(BaseLoader):
+        def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+            path = base.joinpath(*split_template_path(template))  # refuses '..' pieces
+            if not os.path.lexists(path):
+                raise TemplateNotFound(template)
+            real = path.resolve()
+            if real != base and base not in real.parents:
+                raise RenderError(f"template {template} leads outside the template directory {base} "
+                                  "(a symbolic link?); refused")
+            try:
+                source = read_limited(real, MAX_TEMPLATE).decode("utf-8")
+            except ReadError as exc:
+                raise RenderError(f"template {template}: {exc.reason}") from None
+            except UnicodeDecodeError:
+                raise RenderError(f"template {template} is not UTF-8 text") from None
+            mtime = os.stat(real).st_mtime_ns
+
+            def uptodate() -> bool:
+                try:
+                    return os.stat(real).st_mtime_ns == mtime
+                except OSError:
+                    return False
+
+            return source, str(path), uptodate
+
+    return ConfinedLoader()
 
 
 def _template_line(tb: TracebackType | None) -> tuple[str | None, int | None]:
@@ -698,7 +743,7 @@ def _main(argv: Sequence[str]) -> int:
         return 2
     for fid, text in golden_notices().items():
         path = target / f"{fid}.md"
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text, force=True)  # regenerating means replacing
         print(f"wrote {path}")
     return 0
 

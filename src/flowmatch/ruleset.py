@@ -33,7 +33,8 @@ from pydantic import BaseModel
 
 from . import conditions
 from .conditions import Cond
-from .errors import Problem, RuleSetError, UnknownFlowchartError
+from .errors import FlowmatchError, Problem, RuleSetError, UnknownFlowchartError
+from .fileio import read_limited, write_atomic
 from .itemmap import ItemMap, new_side_problems
 from .models import (
     Attribute,
@@ -48,7 +49,7 @@ from .models import (
     NotApplicable,
     Situation,
 )
-from .yamlsrc import Document, Key, YamlError, read
+from .yamlsrc import MAX_BYTES, Document, Key, YamlError, read
 
 __all__ = ["RuleSet", "default_rules_path", "default_ruleset", "load_ruleset"]
 
@@ -270,7 +271,8 @@ def _digest(root: Path) -> str:
         h.update((here / module).read_bytes())
     for path in _files(root):
         h.update(path.name.encode())
-        h.update(path.read_bytes() if path.is_file() else b"\0missing")
+        # the loader's own limits: a huge, special or sparse file fails here at once (and then in the loader)
+        h.update(read_limited(path, MAX_BYTES) if path.is_file() else b"\0missing")
     return h.hexdigest()
 
 
@@ -334,11 +336,9 @@ def load_ruleset(path: str | os.PathLike[str] | None = None, *, cache: bool = Tr
         try:
             directory = _cache_dir()
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tmp = directory / f".{digest}.{os.getpid()}.tmp"
-            with tmp.open("wb") as fh:
-                pickle.dump(ruleset, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, directory / f"{digest}.pickle")
-        except OSError:
+            data = pickle.dumps(ruleset, protocol=pickle.HIGHEST_PROTOCOL)
+            write_atomic(directory / f"{digest}.pickle", data, force=True, mode=0o600)
+        except (OSError, FlowmatchError):
             pass
     return ruleset
 

@@ -344,6 +344,19 @@ def _dated(step: ScheduledStep, begin: dt.date, end: dt.date) -> ScheduledStep:
     return out
 
 
+def _check_arguments(flowchart: Any, start: Any, calendar: Any, ruleset: Any) -> None:
+    """Wrong kinds of argument are an :class:`InputError` naming what is expected, never an
+    ``AttributeError`` deep inside (nor a start that is silently ignored)."""
+    if not isinstance(flowchart, (str, ResolvedFlow)):
+        raise InputError(f"flowchart must be a flowchart id or a resolved flow, got {type(flowchart).__name__}")
+    if start is not None and not isinstance(start, (str, dt.date)):
+        raise InputError(f"start must be a date or YYYY-MM-DD text, got {type(start).__name__}")
+    if calendar is not None and not isinstance(calendar, WorkCalendar):
+        raise InputError(f"calendar must be a WorkCalendar, got {type(calendar).__name__}")
+    if ruleset is not None and not isinstance(ruleset, RuleSet):
+        raise InputError(f"ruleset must be a RuleSet, got {type(ruleset).__name__}")
+
+
 def schedule(
     flowchart: str | ResolvedFlow,
     start: dt.date | str | None = None,
@@ -359,6 +372,7 @@ def schedule(
     ``mode``: ``standard``; ``commitment`` (告知承诺-eligible steps shrink to their committed
     duration); ``baseline`` (the rule-set's pre-reform flow, whatever ``flowchart`` says).
     """
+    _check_arguments(flowchart, start, calendar, ruleset)
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}", allowed=MODES)
     if calendar is not None and not isinstance(calendar, WorkCalendar):

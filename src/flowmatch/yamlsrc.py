@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .fileio import ReadError, read_limited
 
 try:  # pragma: no cover - depends on how PyYAML was built
     _Loader: type = yaml.CSafeLoader
@@ -205,11 +206,9 @@ def read(path: Path, display: str | None = None) -> Document:
     """Read and parse one YAML file with the size and encoding checks."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise YamlError(Problem(name, 1, 1, "", f"cannot read file: {exc.strerror}")) from None
-    if len(raw) > MAX_BYTES:
-        raise YamlError(Problem(name, 1, 1, "", f"file is {len(raw)} bytes; the limit is {MAX_BYTES}"))
+        raw = read_limited(path, MAX_BYTES)  # regular files only; the size is checked before reading
+    except ReadError as exc:
+        raise YamlError(Problem(name, 1, 1, "", exc.reason)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

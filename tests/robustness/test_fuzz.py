@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from flowmatch.calendar import WorkCalendar
 from flowmatch.checker import check
-from flowmatch.cli import main
+from flowmatch.cli import MAX_LINE, main
 from flowmatch.errors import CalendarError, FlowmatchError, InputError, RuleSetError
 from flowmatch.matcher import Matcher, MatchResult, matcher_for
 from flowmatch.ruleset import RuleSet, default_ruleset, load_ruleset
@@ -502,6 +502,10 @@ def test_json_lines_batch_answers_every_line(lines: list[str]) -> None:
         data = json.loads(produced)
         assert data["line"] == number
         assert data["status"] in STATUSES
+        if len(line.encode("utf-8")) > MAX_LINE:  # refused whole, never read into memory
+            assert data["status"] == "invalid" and data["error"].startswith(f"line is longer than {MAX_LINE} bytes")
+            invalid += 1
+            continue
         try:
             profile = json.loads(line)
         except ValueError:

@@ -53,7 +53,7 @@ def test_batch_with_crlf_blank_lines_huge_lines_and_repeats() -> None:
     assert code == 2
     assert [o["line"] for o in out] == [1, 4, 5, 6, 7]
     assert [o["status"] for o in out] == ["matched", "invalid", "matched", "invalid", "matched"]
-    assert out[1]["invalid"][0]["problem"] == "unknown attribute 'note'"
+    assert out[1]["error"] == "line is longer than 1048576 bytes; one profile is a few hundred"
     assert out[3]["error"].startswith("line is not valid JSON: ")
     assert out[0] == {**out[2], "line": 1} == {**out[4], "line": 1}
 

@@ -242,15 +242,17 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path
             return real(src, dst, *args, **kwargs)
         return rename
 
-    real_replace, real_rename = os.replace, os.rename
+    real_replace, real_rename, real_link = os.replace, os.rename, os.link
     monkeypatch.setattr(os, "replace", failing(real_replace))
     monkeypatch.setattr(os, "rename", failing(real_rename))
+    monkeypatch.setattr(os, "link", failing(real_link))  # without --force a new notice is published by a hard link
     with pytest.raises(KeyboardInterrupt):
         cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert _entries(out) == ["p0000.html", "p0002.html"]  # p0001 failed, p0003 interrupted: nothing half-written
     assert all(_complete(out / name) for name in _entries(out))
     monkeypatch.setattr(os, "replace", real_replace)
     monkeypatch.setattr(os, "rename", real_rename)
+    monkeypatch.setattr(os, "link", real_link)
     report = cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
     assert [r["id"] for r in report.skipped] == ["p0000", "p0002"]
     assert [r["id"] for r in report.written] == ["p0001", "p0003", "p0004"]
@@ -316,6 +318,8 @@ def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any,
     rows = 300
     proc, done_at_signal, out = _interrupt_batch(tmp_path, jobs, rows)
     assert proc.returncode != 0, "the batch finished before it could be interrupted; raise `rows`"
+    assert proc.returncode == 130, proc.stderr.decode("utf-8", "replace")  # the shell's code for Ctrl-C
+    assert b"Traceback" not in proc.stderr
     names = _entries(out)
     assert names and all(n.endswith(".html") and not n.startswith(".") for n in names), names  # no temp files
     assert all(_complete(out / n) for n in names)

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
+from urllib.parse import quote
+
+from starlette.responses import Response
 
 from ..calendar import WorkCalendar
 from ..ruleset import RuleSet, default_ruleset
@@ -66,6 +69,14 @@ class FlowmatchApp:
             status, key, help_key = refused
             response = self.pages.error(lang, status, key, help_key)
             await response(scope, receive, _secured(send))
+            return
+        path = scope.get("path", "/")
+        if len(path) > 1 and path.endswith("/"):  # /ask/ → /ask, relative: the Host header never names the target
+            target = "/" + path.strip("/\\")  # never "//host" or "/\\host", which browsers read as another site
+            query = scope.get("query_string", b"")
+            location = quote(target) + ("?" + query.decode("latin-1") if query else "")
+            redirect = Response(status_code=307, headers={"location": location})
+            await redirect(scope, receive, _secured(send))
             return
         await self.starlette(scope, receive, _secured(send))
 

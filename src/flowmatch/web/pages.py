@@ -10,15 +10,19 @@ pictures :mod:`flowmatch.pictures` draws and the ``<mark>`` highlights built her
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
@@ -30,18 +34,19 @@ from starlette.staticfiles import StaticFiles
 
 from ..calendar import WorkCalendar, acceptance_day, next_workday
 from ..errors import CalendarError, FlowmatchError, InputError, RenderError
-from ..matcher import Invalid
+from ..matcher import Invalid, _as_bool
 from ..ruleset import RuleSet
 from ..search import KINDS, Hit, index_for
 from ..wizard import UNSURE, Option, Outcome, Question, next_question, plan
 from . import i18n
 
-__all__ = ["MAX_NAME", "NOTICE_CSP", "BadRequest", "Page", "Pages", "Unavailable", "environment"]
+__all__ = ["MAX_NAME", "MAX_RENDERS", "NOTICE_CSP", "BadRequest", "Page", "Pages", "Unavailable", "environment"]
 
 log = logging.getLogger("flowmatch.web")
 
 HERE = Path(__file__).resolve().parent
 MAX_NAME = 100
+MAX_RENDERS = 4  # pages (PDF notices above all) rendered at once, each in a worker thread
 # The printable notice is one self-contained file with its own <style>: inline styles (never
 # scripts) are allowed on that response only.
 NOTICE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
@@ -138,25 +143,49 @@ class Pages:
         if clash:
             names = ", ".join(sorted(clash))
             raise FlowmatchError(f"attribute or flag ids clash with the web page's parameters: {names}")
+        self.limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = \
+            weakref.WeakKeyDictionary()
         index_for(ruleset)  # build the search index and the wizard before the first request
         next_question({}, ruleset)
 
     def app(self) -> Starlette:
+        off = self._off_the_loop
         routes = [
-            Route("/", self.home),
-            Route("/ask", self.ask),
-            Route("/notice", self.notice),
-            Route("/search", self.search),
-            Route("/browse", self.browse),
-            Route("/browse/{category}", self.category),
-            Route("/flowchart/{flowchart}", self.flowchart),
-            Route("/item/{item}", self.item),
-            Route("/material/{material}", self.material),
+            Route("/", off(self.home)),
+            Route("/ask", off(self.ask)),
+            Route("/notice", off(self.notice)),
+            Route("/search", off(self.search)),
+            Route("/browse", off(self.browse)),
+            Route("/browse/{category}", off(self.category)),
+            Route("/flowchart/{flowchart}", off(self.flowchart)),
+            Route("/item/{item}", off(self.item)),
+            Route("/material/{material}", off(self.material)),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
         handlers: dict[Any, Any] = {HTTPException: self._http_error, BadRequest: self._bad_request,
                                     Unavailable: self._unavailable, Exception: self._server_error}
-        return Starlette(routes=routes, exception_handlers=handlers)
+        app = Starlette(routes=routes, exception_handlers=handlers)
+        app.router.redirect_slashes = False  # FlowmatchApp redirects, with a relative Location
+        return app
+
+    def _off_the_loop(self, handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` run in a worker thread, at most :data:`MAX_RENDERS` at a time: a slow page (a PDF
+        notice) never blocks the event loop, so other requests and static files are answered meanwhile;
+        requests beyond the bound wait their turn without holding a thread."""
+
+        async def endpoint(request: Request) -> Response:
+            return await anyio.to_thread.run_sync(handler, request, limiter=self._limiter())
+
+        endpoint.__name__ = getattr(handler, "__name__", "endpoint")
+        return endpoint
+
+    def _limiter(self) -> anyio.CapacityLimiter:
+        """The bound of the running event loop (one per loop: a limiter belongs to its loop)."""
+        loop = asyncio.get_running_loop()
+        found = self.limiters.get(loop)
+        if found is None:
+            found = self.limiters[loop] = anyio.CapacityLimiter(MAX_RENDERS)
+        return found
 
     # -- rendering ---------------------------------------------------------------------------------------
     def page(self, request: Request, lang: str | None = None) -> Page:
@@ -206,17 +235,28 @@ class Pages:
                answers: bool = False) -> tuple[dict[str, str], dict[str, str]]:
         """Split the query into answers (attributes and flags) and the other allowed parameters.
 
-        Raises :class:`BadRequest` naming every unknown or repeated parameter."""
+        This is the one place a query is checked: an empty answer counts as not given (the question
+        is asked again), an answer must be one of the question's options (or 不确定) and a flag
+        true or false.  Raises :class:`BadRequest` naming every unknown, repeated or invalid
+        parameter, never anything else."""
         lang = self._lang(request)
         problems: list[str] = []
         found: dict[str, str] = {}
         other: dict[str, str] = {}
+        seen: set[str] = set()
         for key, value in request.query_params.multi_items():
-            if key in found or key in other:
+            if key in seen:
                 problems.append(_msg(lang, f"参数“{key[:40]}”出现了多次", f"parameter “{key[:40]}” is repeated"))
                 continue
+            seen.add(key)
             if answers and (key in self.rs.attributes or key in self.rs.flags):
-                found[key] = value
+                if not value.strip():
+                    continue  # not answered yet
+                problem = self._answer_problem(key, value, lang)
+                if problem is not None:
+                    problems.append(problem)
+                else:
+                    found[key] = value
             elif key in allowed:
                 other[key] = value
             else:
@@ -226,6 +266,17 @@ class Pages:
         if problems:
             raise BadRequest(problems)
         return found, other
+
+    def _answer_problem(self, key: str, value: str, lang: str) -> str | None:
+        """Why ``value`` is not an answer to ``key`` (an attribute or a flag), or None."""
+        attr = self.rs.attributes.get(key)
+        if attr is not None:
+            if value in attr.values or value == UNSURE:
+                return None
+            return self._invalid_text(Invalid(key, value, "unknown value", tuple(attr.values)), lang)
+        if _as_bool(value) is not None:  # the matcher's own reading of a flag
+            return None
+        return self._invalid_text(Invalid(key, value, "not true or false", ("true", "false")), lang)
 
     def outcome(self, answers: Mapping[str, str], lang: str) -> Question | Outcome:
         step = next_question(answers, self.rs)
@@ -248,13 +299,13 @@ class Pages:
         return _msg(lang, f"未知参数“{bad.attribute[:40]}”", f"unknown parameter “{bad.attribute[:40]}”")
 
     # -- pages -------------------------------------------------------------------------------------------
-    async def home(self, request: Request) -> Response:
+    def home(self, request: Request) -> Response:
         self.params(request, {"lang"})
         page = self.page(request)
         cats = self._categories()
         return self.render(page, "home.html", categories=cats)
 
-    async def ask(self, request: Request) -> Response:
+    def ask(self, request: Request) -> Response:
         answers, other = self.params(request, {"lang", "change"}, answers=True)
         page = self.page(request)
         change = other.get("change")
@@ -356,7 +407,7 @@ class Pages:
                 "pdf_url": page.url("/notice", [*pairs, ("format", "pdf")]),
                 "md_url": page.url("/notice", [*pairs, ("format", "md")])}
 
-    async def notice(self, request: Request) -> Response:
+    def notice(self, request: Request) -> Response:
         answers, other = self.params(request, {"lang", "format", "name", "start"}, answers=True)
         page = self.page(request)
         lang = page.lang
@@ -374,18 +425,18 @@ class Pages:
         if not isinstance(step, Outcome) or step.status != "matched" or step.result is None:
             raise BadRequest([_msg(lang, "只有确定了唯一流程才能生成告知书，请先回答完问题",
                                    "a notice needs one certain flow: answer the questions first")])
-        try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
-            start = acceptance_day(other.get("start") or None, self.calendar)
-        except (CalendarError, InputError) as exc:
-            form = {"name": name or "", "start": other.get("start") or "", "format": fmt}
-            return self._result(page, step, answers, notice_form=form,
-                                notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
         if find_spec("flowmatch.render") is None:
             raise Unavailable(page.t("notice_unavailable"))
         from ..render import render_guide
 
-        try:
+        try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
+            start = acceptance_day(other.get("start") or None, self.calendar)
             schedule = plan(step, start, self.rs, calendar=self.calendar)
+        except (CalendarError, InputError) as exc:
+            form = {"name": name or "", "start": other.get("start") or "", "format": fmt}
+            return self._result(page, step, answers, notice_form=form,
+                                notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
+        try:
             data = render_guide(step.result, schedule, fmt, ruleset=self.rs, project_name=name)
         except (CalendarError, InputError) as exc:
             raise BadRequest([str(exc)]) from None
@@ -406,7 +457,7 @@ class Pages:
     def _date_problem(self, lang: str, text: str, exc: Exception) -> str:
         """The acceptance-date problem in the applicant's words (no program options)."""
         try:
-            day = dt.date.fromisoformat(text.strip())
+            day = dt.date.fromisoformat(text.strip()) if text.strip() else dt.date.today()
         except ValueError:
             return _msg(lang, "受理日期格式应为 YYYY-MM-DD（例如 2026-12-14）",
                         "the acceptance date must be YYYY-MM-DD")
@@ -422,7 +473,7 @@ class Pages:
         return _msg(lang, f"{day.isoformat()} 不是工作日，受理日期须为工作日{hint_zh}",
                     f"{day.isoformat()} is not a working day; the acceptance day must be one{hint_en}")
 
-    async def search(self, request: Request) -> Response:
+    def search(self, request: Request) -> Response:
         _, other = self.params(request, {"lang", "q", "kind"})
         page = self.page(request)
         query = (other.get("q") or "").strip()
@@ -462,11 +513,11 @@ class Pages:
                         "by_flow": {f.id: [s for s in sits if s.flowchart == f.id] for f in flows}})
         return out
 
-    async def browse(self, request: Request) -> Response:
+    def browse(self, request: Request) -> Response:
         self.params(request, {"lang"})
         return self.render(self.page(request), "browse.html", categories=self._categories(), only=None)
 
-    async def category(self, request: Request) -> Response:
+    def category(self, request: Request) -> Response:
         self.params(request, {"lang"})
         cid = request.path_params["category"]
         if cid not in self.rs.manifest.categories:
@@ -474,7 +525,7 @@ class Pages:
         cats = [c for c in self._categories() if c["id"] == cid]
         return self.render(self.page(request), "browse.html", categories=cats, only=cats[0])
 
-    async def flowchart(self, request: Request) -> Response:
+    def flowchart(self, request: Request) -> Response:
         _, other = self.params(request, {"lang", "situation"})
         fid = request.path_params["flowchart"]
         flow = self.rs.flowcharts.get(fid)
@@ -496,7 +547,7 @@ class Pages:
         cat = self.rs.manifest.categories.get(flow.category or "")
         return self.render(page, "flowchart.html", flow=flow, cat=cat, situations=sits, situation=situation, **view)
 
-    async def item(self, request: Request) -> Response:
+    def item(self, request: Request) -> Response:
         self.params(request, {"lang"})
         iid = request.path_params["item"]
         item = self.rs.items.get(iid)
@@ -508,7 +559,7 @@ class Pages:
         return self.render(self.page(request), "item.html", item=item, dept=self.rs.departments.get(item.department),
                            flows=flows, materials=mats)
 
-    async def material(self, request: Request) -> Response:
+    def material(self, request: Request) -> Response:
         self.params(request, {"lang"})
         mid = request.path_params["material"]
         mat = self.rs.materials.get(mid)
