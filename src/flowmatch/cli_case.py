@@ -74,7 +74,7 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
         "--rules",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Rule-set directory (default: the packaged Harbin-2014 rule-set).",
+        help="Rule-set directory or packaged name, e.g. harbin-2019 (default: harbin-2014).",
     )(command)
     return click.option(
         "--db",

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from flowmatch.calendar import WorkCalendar
+from flowmatch.catalogue import ruleset_path
 from flowmatch.cli import main
 from flowmatch.errors import InputError, TrackingError, TransitionError
 from flowmatch.flows import for_situation
@@ -409,3 +410,15 @@ def test_a_case_is_accepted_on_a_working_day(store: CaseStore) -> None:
         open_f10(store, at="2026-03-01T10:00")
     # Saturday 2026-02-14 is a make-up working day (调休): accepted
     assert store.status(open_f10(store, at="2026-02-14T10:00"), as_of=D(2026, 2, 14)).opened_on == D(2026, 2, 14)
+
+
+def test_a_case_is_judged_against_its_own_rule_set(db_url: str) -> None:
+    """A case opened under harbin-2019 is not "moved on" when the store's default is harbin-2014."""
+    opened = open_store(db_url, ruleset=load_ruleset(ruleset_path("harbin-2019")))
+    number = open_f10(opened, at="2026-03-02")
+    default = open_store(db_url)
+    status = default.status(number, as_of=D(2026, 3, 2))
+    assert status.ruleset_id.startswith("harbin-2019@") and not status.rules_moved_on
+    assert status.flowchart_name == load_ruleset(ruleset_path("harbin-2019")).flowcharts[status.flowchart].name
+    opened.engine.dispose()
+    default.engine.dispose()

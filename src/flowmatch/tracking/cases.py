@@ -148,7 +148,8 @@ class CaseStatus:
     ruleset_id: str
     ruleset_digest: str
     rules_moved_on: bool
-    """The rule-set in use today differs from the one pinned at acceptance (the case keeps its own)."""
+    """Today's version of the case's rule-set differs from the one pinned at acceptance, or can no
+    longer be found (the case keeps its own tasks and limits either way)."""
     warnings: tuple[str, ...] = ()
     """Calendar assumptions the dates rest on."""
 
@@ -255,18 +256,42 @@ class CaseStore:
     engine: Engine
     ruleset: RuleSet
     calendar: WorkCalendar
-    _identity: tuple[str, str] | None = field(default=None, repr=False)
+    _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _case_rules: dict[str, RuleSet | None] = field(default_factory=dict, repr=False)
 
     @property
     def identity(self) -> tuple[str, str]:
-        if self._identity is None:
-            self._identity = ruleset_identity(self.ruleset)
-        return self._identity
+        """``(id, digest)`` of the store's rule-set, the one new cases are opened under."""
+        return self._identity_of(self.ruleset)
 
-    def _department_name(self, dept: str, owner: str = "department") -> str:
+    def _identity_of(self, rs: RuleSet) -> tuple[str, str]:
+        key = str(rs.path)
+        found = self._identities.get(key)
+        if found is None:
+            found = self._identities[key] = ruleset_identity(rs)
+        return found
+
+    def _rules_of(self, ruleset_id: str) -> RuleSet | None:
+        """Today's version of the rule-set a case was opened under: the store's own when the names
+        agree, else the packaged rule-set of that name (``None`` when there is none)."""
+        name = ruleset_id.rsplit("@", 1)[0]
+        if name == Path(self.ruleset.path).name:
+            return self.ruleset
+        if name not in self._case_rules:
+            from ..catalogue import ruleset_path
+            from ..errors import FlowmatchError
+            from ..ruleset import load_ruleset
+
+            try:
+                self._case_rules[name] = load_ruleset(ruleset_path(name))
+            except (FlowmatchError, OSError):
+                self._case_rules[name] = None
+        return self._case_rules[name]
+
+    def _department_name(self, dept: str, owner: str = "department", rs: RuleSet | None = None) -> str:
         if owner == "applicant":
             return "申请人"
-        found = self.ruleset.departments.get(dept)
+        found = (rs or self.ruleset).departments.get(dept)
         return found.short if found is not None else dept
 
     # --- open -------------------------------------------------------------------------------------
@@ -507,6 +532,8 @@ class CaseStore:
 
     def _build_status(self, case: Any, tasks: list[Any], as_of: dt.date) -> CaseStatus:
         cal = self.calendar
+        rules = self._rules_of(case.ruleset_id)
+        labels = rules or self.ruleset
         proj = project(cal, tasks, as_of)
         views = []
         for t in tasks:
@@ -521,7 +548,7 @@ class CaseStore:
                     t.name,
                     t.item,
                     t.department,
-                    self._department_name(t.department, t.owner),
+                    self._department_name(t.department, t.owner, labels),
                     t.owner,
                     t.counted,
                     t.duration,
@@ -539,7 +566,7 @@ class CaseStore:
             )
         promised = cal.add(case.opened_on, case.promised_days)
         last = max([promised, *(d for d in proj.ends.values())])
-        flow = self.ruleset.flowcharts.get(case.flowchart)
+        flow = labels.flowcharts.get(case.flowchart)
         return CaseStatus(
             number=case.number,
             applicant=case.applicant,
@@ -558,7 +585,7 @@ class CaseStore:
             critical_path=proj.critical_path,
             ruleset_id=case.ruleset_id,
             ruleset_digest=case.ruleset_digest,
-            rules_moved_on=(case.ruleset_id, case.ruleset_digest) != self.identity,
+            rules_moved_on=rules is None or (case.ruleset_id, case.ruleset_digest) != self._identity_of(rules),
             warnings=tuple(cal.assumptions(min(case.opened_on, as_of), max(last, as_of))),
         )
 
