@@ -71,3 +71,27 @@ def test_urls(tmp_path: object) -> None:
     assert storage.normalise_url("/tmp/x.db") == "sqlite:////tmp/x.db"
     assert storage.normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert storage.normalise_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
+    import threading
+
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def first_open() -> None:
+        try:
+            barrier.wait()
+            storage.engine(db_url).dispose()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_open) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    eng = storage.engine(db_url, migrate=False)
+    assert storage.current_revision(eng) == HEAD_REVISION and _tables(eng) == TABLES
+    eng.dispose()

@@ -23,6 +23,7 @@ from ..errors import InputError, TrackingError
 from .schema import HEAD_REVISION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x666D7472  # "fmtr": the PostgreSQL advisory lock held while migrating
 
 
 def default_url() -> str:
@@ -114,6 +115,10 @@ def upgrade(eng: Engine, revision: str = "head") -> None:
     from alembic import command
 
     with eng.begin() as conn:
+        # two processes opening a fresh database at once: the second waits, then finds it at head
+        # (SQLite's BEGIN IMMEDIATE already serialises them)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(_config(conn), revision)
 
 
