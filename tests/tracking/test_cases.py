@@ -422,3 +422,43 @@ def test_a_case_is_judged_against_its_own_rule_set(db_url: str) -> None:
     assert status.flowchart_name == load_ruleset(ruleset_path("harbin-2019")).flowcharts[status.flowchart].name
     opened.engine.dispose()
     default.engine.dispose()
+
+
+def test_concurrent_completions_release_the_joint_successor_exactly_once(db_url: str, ruleset: RuleSet) -> None:
+    """The last two prerequisites of the design review finish at the same moment, in two sessions."""
+    import threading
+
+    setup = open_store(db_url, ruleset=ruleset)
+    number = open_f10(setup, at="2026-03-02")
+    for step in ("land_transfer_contract", "project"):
+        for event in WALK:
+            setup.record(number, step, event, by="x", at="2026-03-03")
+    for step in ("joint_site_survey", "topographic_survey"):
+        for event in WALK[:-1]:
+            setup.record(number, step, event, by="x", at="2026-03-04")
+    setup.engine.dispose()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def finish(step: str) -> None:
+        st = open_store(db_url, ruleset=ruleset)
+        try:
+            barrier.wait()
+            st.record(number, step, "complete", by=step, at="2026-03-05T10:00")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            st.engine.dispose()
+
+    threads = [threading.Thread(target=finish, args=(s,)) for s in ("joint_site_survey", "topographic_survey")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    check = open_store(db_url, ruleset=ruleset)
+    released = [e for e in check.history(number) if e["what"] == "release" and e["step"] == "design_review"]
+    assert len(released) == 1
+    assert {t.step: t.state for t in check.status(number, as_of=D(2026, 3, 5)).tasks}["design_review"] == "ready"
+    assert check.verify().ok
+    check.engine.dispose()
