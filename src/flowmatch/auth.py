@@ -95,9 +95,12 @@ def can_view_case(user: StaffUser, departments: Sequence[str]) -> bool:
 
 
 def can_act_on_task(user: StaffUser, department: str, owner: str) -> bool:
-    """Recording an event on a task: only a clerk of the task's own department (a supervisor urges,
-    an auditor reads; nobody records on the applicant's own steps through the console)."""
-    return user.role == "department" and owner == "department" and user.department == department
+    """Recording an event on a task: a department's task only by a clerk of that department; the
+    applicant's own steps (tendering, publicity, intermediaries) by the window clerk, where the
+    applicant hands in the result.  Supervisors urge and auditors read: neither records."""
+    if owner == "applicant":
+        return user.role == "window"
+    return user.role == "department" and user.department == department
 
 
 def can_see_queue(user: StaffUser, department: str) -> bool:
@@ -272,10 +275,11 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             ok = False
         who = name[:100]
-        with self.engine.begin() as conn:
-            if row is None:
+        if row is None:
+            with self.engine.begin() as conn:
                 audit.append(conn, [audit.NewEvent(at, who, "unknown", "login_failed", note=f"unknown user; {client}")])
-                raise LoginFailed()
+            raise LoginFailed()
+        with self.engine.begin() as conn:
             # re-read under the write lock: several workers may be counting failures at once
             current = conn.execute(
                 select(User.failed_logins, User.locked_until, User.disabled).where(User.id == row.id).with_for_update()

@@ -312,8 +312,9 @@ def create_api(ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, cloc
             raise ApiError(404, "Not found", "no such task")
         if not auth.can_act_on_task(user, task.department, task.owner):
             raise refuse(user, "record on this task", status.number, step)
+        role = "window" if task.owner == "applicant" else "department"
         return store.record(status.number, step, body.event, by=user.name, at=clock(), note=body.note,
-                            role="department").to_dict()
+                            role=role).to_dict()
 
     @api.get("/tasks", response_model=list[QueueItemOut], responses=ERRORS, summary="A department's queue")
     def tasks(user: Staff, department: str | None = None) -> list[dict[str, Any]]:

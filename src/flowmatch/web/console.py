@@ -305,7 +305,7 @@ class Console:
                    status.number, step)
         event = ctx.form.get("event", "")
         self.store.record(status.number, step, event, by=user.name, at=self.clock(), note=ctx.form.get("note", ""),
-                          role="department")
+                          role="window" if task.owner == "applicant" else "department")
         return RedirectResponse(f"/console/case/{status.number}", status_code=303)
 
     # -- supervisor and auditor ---------------------------------------------------------------------
