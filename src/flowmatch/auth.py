@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import FlowmatchError, InputError
@@ -174,9 +174,17 @@ class Accounts:
             if conn.execute(select(User.id).where(User.name == name)).first() is not None:
                 raise InputError(f"user {name!r} already exists")
             uid = conn.execute(
-                User.__table__.insert()
-                .values(name=name, password_hash=hashed, role=role, department=department, disabled=False,
-                        failed_logins=0, locked_until=None, created_at=at)
+                insert(User)
+                .values(
+                    name=name,
+                    password_hash=hashed,
+                    role=role,
+                    department=department,
+                    disabled=False,
+                    failed_logins=0,
+                    locked_until=None,
+                    created_at=at,
+                )
                 .returning(User.id)
             ).scalar_one()
             note = f"{role}" + (f" {department}" if department else "")
@@ -206,8 +214,7 @@ class Accounts:
             row = conn.execute(select(User.id, User.disabled).where(User.name == name)).one_or_none()
             if row is None or row.disabled:
                 raise InputError(f"no active user named {name!r}")
-            conn.execute(ApiToken.__table__.insert().values(user_id=row.id, token_hash=_sha(token), created_at=at,
-                                                            revoked=False))
+            conn.execute(insert(ApiToken).values(user_id=row.id, token_hash=_sha(token), created_at=at, revoked=False))
             audit.append(conn, [audit.NewEvent(at, by, "admin", "token_create", note=name)])
         return token
 
@@ -229,8 +236,11 @@ class Accounts:
         sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             conn.execute(delete(Session).where(Session.expires_at < at))
-            conn.execute(Session.__table__.insert().values(id_hash=_sha(sid), user_id=user_id, csrf=csrf,
-                                                           created_at=at, expires_at=at + SESSION_FOR))
+            conn.execute(
+                insert(Session).values(
+                    id_hash=_sha(sid), user_id=user_id, csrf=csrf, created_at=at, expires_at=at + SESSION_FOR
+                )
+            )
         return sid, csrf
 
     def session(self, sid: str, at: dt.datetime) -> tuple[StaffUser | None, str] | None:
@@ -238,8 +248,16 @@ class Accounts:
         if not sid or len(sid) > 100:
             return None
         query = (
-            select(Session.csrf, Session.expires_at, Session.user_id, User.id, User.name, User.role,
-                   User.department, User.disabled)
+            select(
+                Session.csrf,
+                Session.expires_at,
+                Session.user_id,
+                User.id,
+                User.name,
+                User.role,
+                User.department,
+                User.disabled,
+            )
             .outerjoin(User, User.id == Session.user_id)
             .where(Session.id_hash == _sha(sid))
         )
@@ -259,8 +277,9 @@ class Accounts:
             if user is not None:
                 audit.append(conn, [audit.NewEvent(at, user.name, user.role, "logout")])
 
-    def login(self, name: str, password: str, *, at: dt.datetime, client: str, old_sid: str | None = None
-              ) -> tuple[StaffUser, str, str]:
+    def login(
+        self, name: str, password: str, *, at: dt.datetime, client: str, old_sid: str | None = None
+    ) -> tuple[StaffUser, str, str]:
         """Check the password; on success a *new* session ``(user, id, csrf)`` replaces ``old_sid``.
 
         Every outcome is audited; wrong name, wrong password, disabled and locked all raise the same
@@ -295,8 +314,11 @@ class Accounts:
                     values["failed_logins"] = failures
                     if failures >= MAX_FAILURES:
                         values.update(failed_logins=0, locked_until=at + LOCK_FOR)
-                        events.append(audit.NewEvent(at, "flowmatch", "system", "account_locked",
-                                                     note=f"{who}: {MAX_FAILURES} failed logins"))
+                        events.append(
+                            audit.NewEvent(
+                                at, "flowmatch", "system", "account_locked", note=f"{who}: {MAX_FAILURES} failed logins"
+                            )
+                        )
                     conn.execute(update(User).where(User.id == row.id).values(**values))
                 audit.append(conn, events)
                 failed = True
@@ -311,12 +333,14 @@ class Accounts:
         sid, csrf = self.new_session(at, row.id)
         return _user(row), sid, csrf
 
-    def refused(self, user: StaffUser, what: str, *, at: dt.datetime, case_number: str | None = None,
-                step: str | None = None) -> None:
+    def refused(
+        self, user: StaffUser, what: str, *, at: dt.datetime, case_number: str | None = None, step: str | None = None
+    ) -> None:
         """Audit a refusal (the web answers 403)."""
         with self.engine.begin() as conn:
-            audit.append(conn, [audit.NewEvent(at, user.name, user.role, "forbidden", case_number, step,
-                                               note=what[:500])])
+            audit.append(
+                conn, [audit.NewEvent(at, user.name, user.role, "forbidden", case_number, step, note=what[:500])]
+            )
 
     # -- rate limits --------------------------------------------------------------------------------
     def hit(self, key: str, *, limit: int, window: int, at: dt.datetime) -> bool:

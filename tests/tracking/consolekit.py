@@ -64,17 +64,26 @@ def csrf_of(html: str) -> str:
 def login(client: Any, name: str, password: str = PASSWORD) -> str:
     """Log ``client`` in as ``name``; returns the session's CSRF token."""
     page = client.get("/console/login")
-    r = client.post("/console/login", data={"csrf": csrf_of(page.text), "name": name, "password": password},
-                    follow_redirects=False)
+    r = client.post(
+        "/console/login", data={"csrf": csrf_of(page.text), "name": name, "password": password}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
-    return csrf_of(client.get("/console/audit" if USERS[name][0] in ("auditor", "supervisor") else
-                              "/console/queue" if USERS[name][0] == "department" else "/console/open").text)
+    return csrf_of(
+        client.get(
+            "/console/audit"
+            if USERS[name][0] in ("auditor", "supervisor")
+            else "/console/queue"
+            if USERS[name][0] == "department"
+            else "/console/open"
+        ).text
+    )
 
 
 def open_f10(c: Centre) -> OpenedCase:
     """An F10 case whose first applicant step is done, so the DRC (fgw) project task is ready."""
-    opened = c.store.open_case(F10, applicant="某某置业有限公司", credit_code=CREDIT, at=START, by="win",
-                               project_name="滨江花园")
+    opened = c.store.open_case(
+        F10, applicant="某某置业有限公司", credit_code=CREDIT, at=START, by="win", project_name="滨江花园"
+    )
     for event in ("accept", "handle", "review", "approve", "complete"):
         c.store.record(opened.number, "land_transfer_contract", event, by="win", at=START, role="window")
     return opened

@@ -7,7 +7,18 @@ from sqlalchemy import inspect, text
 from flowmatch.tracking import store as storage
 from flowmatch.tracking.schema import HEAD_REVISION, Base
 
-TABLES = {"cases", "tasks", "warnings", "events", "chain_head", "counters", "users", "api_tokens", "sessions", "rate_hits"}
+TABLES = {
+    "cases",
+    "tasks",
+    "warnings",
+    "events",
+    "chain_head",
+    "counters",
+    "users",
+    "api_tokens",
+    "sessions",
+    "rate_hits",
+}
 
 
 def _tables(eng: object) -> set[str]:

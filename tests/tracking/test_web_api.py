@@ -33,8 +33,16 @@ def test_the_openapi_document_validates(c: Centre) -> None:
 
     doc = api(c).get("/openapi.json").json()
     validate(doc)
-    assert {"/match", "/schedule", "/notice", "/search", "/cases", "/cases/{number}",
-            "/cases/{number}/tasks/{step}/events", "/tasks"} <= set(doc["paths"])
+    assert {
+        "/match",
+        "/schedule",
+        "/notice",
+        "/search",
+        "/cases",
+        "/cases/{number}",
+        "/cases/{number}/tasks/{step}/events",
+        "/tasks",
+    } <= set(doc["paths"])
 
 
 def test_match_notice_open_record_status(c: Centre) -> None:
@@ -66,7 +74,9 @@ def test_match_notice_open_record_status(c: Centre) -> None:
 
 
 def test_api_role_rules_and_problem_json(c: Centre) -> None:
-    number = api(c, "win").post("/cases", json={"profile": F10, "applicant": "甲", "credit_code": CREDIT}).json()["number"]
+    number = (
+        api(c, "win").post("/cases", json={"profile": F10, "applicant": "甲", "credit_code": CREDIT}).json()["number"]
+    )
     r = api(c).get(f"/cases/{number}")
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     assert set(r.json()) == {"type", "title", "status", "detail"} and r.json()["status"] == 401

@@ -9,7 +9,6 @@
 * The version is in the path: a breaking change is ``/api/v2``, served beside this one.
 """
 
-
 import datetime as dt
 from collections.abc import Callable
 from importlib.util import find_spec
@@ -36,7 +35,7 @@ class _In(BaseModel):
 
 
 class MatchIn(_In):
-    profile: dict[str, Scalar] = Field(description="Attribute and flag values, e.g. {\"kind\": \"building\"}")
+    profile: dict[str, Scalar] = Field(description='Attribute and flag values, e.g. {"kind": "building"}')
 
 
 class ScheduleIn(_In):
@@ -153,8 +152,7 @@ class Problem(BaseModel):
 def problem(status: int, title: str, detail: str, kind: str | None = None) -> JSONResponse:
     slug = kind or title.lower().replace(" ", "-")
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM,
-                        headers={"cache-control": "no-store"})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers={"cache-control": "no-store"})
 
 
 class ApiError(Exception):
@@ -173,11 +171,18 @@ def _case_out(status: Any) -> dict[str, Any]:
     return {**d, "tasks": [TaskOut(**{k: t[k] for k in TaskOut.model_fields}) for t in d["tasks"]]}
 
 
-def create_api(ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, clock: Callable[[], dt.datetime],
-               calendar: Any = None) -> FastAPI:
-    api = FastAPI(title="flowmatch API", version="1", openapi_url="/openapi.json", docs_url=None, redoc_url=None,
-                  description="Match a construction project to its approval flowchart, schedule it, "
-                  "compose the one-time notice, and track accepted cases (staff, with API tokens).")
+def create_api(
+    ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, clock: Callable[[], dt.datetime], calendar: Any = None
+) -> FastAPI:
+    api = FastAPI(
+        title="flowmatch API",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="Match a construction project to its approval flowchart, schedule it, "
+        "compose the one-time notice, and track accepted cases (staff, with API tokens).",
+    )
 
     @api.exception_handler(ApiError)
     async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -254,8 +259,7 @@ def create_api(ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, cloc
             from importlib import import_module
 
             build = import_module("flowmatch.notice").build_notice
-            built = build(dict(body.profile), ruleset=ruleset, start=start, calendar=calendar,
-                          name=body.project_name)
+            built = build(dict(body.profile), ruleset=ruleset, start=start, calendar=calendar, name=body.project_name)
             return dict(built.model_dump(mode="json"))
         import json
 
@@ -264,30 +268,47 @@ def create_api(ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, cloc
 
         result, flow = _flow(body.profile)
         sched = run(flow, start, calendar, "standard", ruleset=ruleset)
-        ctx = build_context(result, sched, ruleset=ruleset, project_name=body.project_name, calendar=calendar,
-                            pictures="none")
+        ctx = build_context(
+            result, sched, ruleset=ruleset, project_name=body.project_name, calendar=calendar, pictures="none"
+        )
         keep = {k: v for k, v in ctx.items() if not callable(v)}
         return dict(json.loads(json.dumps(keep, default=_plain, ensure_ascii=False)))
 
     @api.get("/search", response_model=list[SearchHitOut], responses=ERRORS, summary="Search items, materials")
-    def search(q: Annotated[str, Query(max_length=100)], kind: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=50)] = 20) -> list[dict[str, Any]]:
+    def search(
+        q: Annotated[str, Query(max_length=100)],
+        kind: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    ) -> list[dict[str, Any]]:
         from ..search import index_for
 
         out = []
         for hit in index_for(ruleset).search(q, kind=kind, limit=limit):
             d = hit.to_dict()
-            out.append({"kind": d.get("kind", ""), "id": d.get("id", ""), "title": d.get("title") or d.get("name", ""),
-                        "score": float(d.get("score", 0))})
+            out.append(
+                {
+                    "kind": d.get("kind", ""),
+                    "id": d.get("id", ""),
+                    "title": d.get("title") or d.get("name", ""),
+                    "score": float(d.get("score", 0)),
+                }
+            )
         return out
 
     @api.post("/cases", response_model=OpenedOut, status_code=201, responses=ERRORS, summary="Open a case (受理)")
     def open_case(body: OpenCaseIn, user: Staff) -> dict[str, Any]:
         if not auth.can_open_case(user):
             raise refuse(user, "open a case")
-        opened = store.open_case(dict(body.profile), applicant=body.applicant, credit_code=body.credit_code,
-                                 project_name=body.project_name, commitment=body.commitment, at=clock(),
-                                 by=user.name, role="window")
+        opened = store.open_case(
+            dict(body.profile),
+            applicant=body.applicant,
+            credit_code=body.credit_code,
+            project_name=body.project_name,
+            commitment=body.commitment,
+            at=clock(),
+            by=user.name,
+            role="window",
+        )
         return {**_case_out(opened.status), "query_code": opened.query_code}
 
     @api.get("/cases/{number}", response_model=CaseOut, responses=ERRORS, summary="A case's status")
@@ -303,8 +324,12 @@ def create_api(ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, cloc
         except InputError:
             raise ApiError(404, "Not found", "no such case") from None
 
-    @api.post("/cases/{number}/tasks/{step}/events", response_model=RecordedOut, responses=ERRORS,
-              summary="Record an event on a task")
+    @api.post(
+        "/cases/{number}/tasks/{step}/events",
+        response_model=RecordedOut,
+        responses=ERRORS,
+        summary="Record an event on a task",
+    )
     def record(number: str, step: str, body: EventIn, user: Staff) -> dict[str, Any]:
         status = _status(number)
         task = next((t for t in status.tasks if t.step == step), None)
@@ -313,8 +338,9 @@ def create_api(ruleset: RuleSet, store: CaseStore, accounts: auth.Accounts, cloc
         if not auth.can_act_on_task(user, task.department, task.owner):
             raise refuse(user, "record on this task", status.number, step)
         role = "window" if task.owner == "applicant" else "department"
-        return store.record(status.number, step, body.event, by=user.name, at=clock(), note=body.note,
-                            role=role).to_dict()
+        return store.record(
+            status.number, step, body.event, by=user.name, at=clock(), note=body.note, role=role
+        ).to_dict()
 
     @api.get("/tasks", response_model=list[QueueItemOut], responses=ERRORS, summary="A department's queue")
     def tasks(user: Staff, department: str | None = None) -> list[dict[str, Any]]:

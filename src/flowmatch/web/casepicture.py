@@ -53,8 +53,10 @@ def case_svg(status: Any, labels: dict[str, str] | None = None) -> Markup:
         for d in t.depends_on:
             if d in pos:
                 px, py = pos[d]
-                parts.append(f'<line x1="{px + W}" y1="{py + H // 2}" x2="{x}" y2="{y + H // 2}" stroke="#777" '
-                             'stroke-width="1.5"/>')
+                parts.append(
+                    f'<line x1="{px + W}" y1="{py + H // 2}" x2="{x}" y2="{y + H // 2}" stroke="#777" '
+                    'stroke-width="1.5"/>'
+                )
     for t in tasks:
         x, y = pos[t.step]
         stroke = "#c00" if t.overdue else "#555"
@@ -65,7 +67,7 @@ def case_svg(status: Any, labels: dict[str, str] | None = None) -> Markup:
             f'stroke="{stroke}" stroke-width="{3 if t.overdue else 1}"/>'
             f'<text x="{x + 8}" y="{y + 20}" font-size="13">{escape(name)}</text>'
             f'<text x="{x + 8}" y="{y + 40}" font-size="12">{escape(t.department_name)} · '
-            f'{escape(labels.get(t.state, t.state))}{" · 超期" if t.overdue else ""}</text></g>'
+            f"{escape(labels.get(t.state, t.state))}{' · 超期' if t.overdue else ''}</text></g>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -74,8 +74,9 @@ def client_of(request: Request) -> str:
 
 
 class Console:
-    def __init__(self, store: CaseStore, accounts: auth.Accounts, render: Callable[..., HTMLResponse],
-                 clock: Clock) -> None:
+    def __init__(
+        self, store: CaseStore, accounts: auth.Accounts, render: Callable[..., HTMLResponse], clock: Clock
+    ) -> None:
         self.store = store
         self.accounts = accounts
         self.render_page = render
@@ -106,11 +107,19 @@ class Console:
 
     def set_cookie(self, response: Response, request: Request, sid: str) -> None:
         secure = request.url.scheme == "https"
-        response.set_cookie(self._cookie_name(request), sid, httponly=True, samesite="strict", secure=secure,
-                            path="/", max_age=int(auth.SESSION_FOR.total_seconds()))
+        response.set_cookie(
+            self._cookie_name(request),
+            sid,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            path="/",
+            max_age=int(auth.SESSION_FOR.total_seconds()),
+        )
 
-    def _wrap(self, handler: Callable[[Ctx], Response], *, anonymous: bool = False
-              ) -> Callable[[Request], Awaitable[Response]]:
+    def _wrap(
+        self, handler: Callable[[Ctx], Response], *, anonymous: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             body = await request.body() if request.method == "POST" else b""
             return await anyio.to_thread.run_sync(self._run, handler, request, body, anonymous)
@@ -143,9 +152,16 @@ class Console:
             ctx = Ctx(request, form, user, csrf, sid, lang)
             response = handler(ctx)
         except CsrfFailed:
-            response = self._message(lang, 403, "请求已失效，请刷新页面后重试。", "The form has expired or is forged (CSRF): reload and try again.")
+            response = self._message(
+                lang,
+                403,
+                "请求已失效，请刷新页面后重试。",
+                "The form has expired or is forged (CSRF): reload and try again.",
+            )
         except Refused:
-            response = self._message(lang, 403, "无权访问。此次访问已记录。", "Forbidden. This attempt has been recorded.")
+            response = self._message(
+                lang, 403, "无权访问。此次访问已记录。", "Forbidden. This attempt has been recorded."
+            )
         except (InputError, TransitionError, TrackingError) as exc:
             response = self._message(lang, 400, str(exc), str(exc))
         if new_sid is not None:
@@ -154,14 +170,16 @@ class Console:
         return response
 
     def _message(self, lang: str, status: int, zh: str, en: str) -> HTMLResponse:
-        return self.render_page("console/message.html", lang, None, "", status, message=en if lang == "en" else zh,
-                                status=status)
+        return self.render_page(
+            "console/message.html", lang, None, "", status, message=en if lang == "en" else zh, status=status
+        )
 
     def _render(self, ctx: Ctx, template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
         return self.render_page(template, ctx.lang, ctx.user, ctx.csrf, http_status, **values)
 
-    def _need(self, ctx: Ctx, allowed: bool, what: str, case_number: str | None = None, step: str | None = None
-              ) -> auth.StaffUser:
+    def _need(
+        self, ctx: Ctx, allowed: bool, what: str, case_number: str | None = None, step: str | None = None
+    ) -> auth.StaffUser:
         user = ctx.user
         assert user is not None
         if not allowed:
@@ -179,14 +197,23 @@ class Console:
         now = self.clock()
         client = client_of(ctx.request)
         if not self.accounts.hit(f"login:{client}", limit=20, window=60, at=now):
-            return self._render(ctx, "console/login.html", 429,
-                                error=ctx.t("尝试过于频繁，请稍后再试。", "Too many attempts; try again later."))
+            return self._render(
+                ctx,
+                "console/login.html",
+                429,
+                error=ctx.t("尝试过于频繁，请稍后再试。", "Too many attempts; try again later."),
+            )
         try:
-            _, sid, _ = self.accounts.login(ctx.form.get("name", ""), ctx.form.get("password", ""), at=now,
-                                            client=client, old_sid=ctx.sid)
+            _, sid, _ = self.accounts.login(
+                ctx.form.get("name", ""), ctx.form.get("password", ""), at=now, client=client, old_sid=ctx.sid
+            )
         except auth.LoginFailed:
-            return self._render(ctx, "console/login.html", 401,
-                                error=ctx.t("用户名或密码错误，或账户已锁定。", "Wrong name or password, or the account is locked."))
+            return self._render(
+                ctx,
+                "console/login.html",
+                401,
+                error=ctx.t("用户名或密码错误，或账户已锁定。", "Wrong name or password, or the account is locked."),
+            )
         response = RedirectResponse("/console", status_code=303)
         self.set_cookie(response, ctx.request, sid)
         return response
@@ -195,8 +222,13 @@ class Console:
         if ctx.sid:
             self.accounts.end_session(ctx.sid, at=self.clock(), user=ctx.user)
         response = RedirectResponse("/console/login", status_code=303)
-        response.delete_cookie(self._cookie_name(ctx.request), path="/", httponly=True, samesite="strict",
-                               secure=ctx.request.url.scheme == "https")
+        response.delete_cookie(
+            self._cookie_name(ctx.request),
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=ctx.request.url.scheme == "https",
+        )
         return response
 
     def home(self, ctx: Ctx) -> Response:
@@ -212,8 +244,11 @@ class Console:
         department = q.get("department") or user.department or ""
         if user.role == "supervisor" and not q.get("department"):
             department = ""
-        self._need(ctx, auth.can_see_queue(user, department) if department else user.role == "supervisor",
-                   f"queue {department or 'all'}")
+        self._need(
+            ctx,
+            auth.can_see_queue(user, department) if department else user.role == "supervisor",
+            f"queue {department or 'all'}",
+        )
         state = q.get("state") or None
         sort = q.get("sort", "due")
         if sort not in ("due", "number", "state", "overdue"):
@@ -239,17 +274,34 @@ class Console:
             "overdue": lambda r: (-r.overdue_days, r.number),
         }
         rows = sorted(rows, key=keys[sort])
-        return self._render(ctx, "console/queue.html", rows=rows, department=department, view=view, sort=sort,
-                            state=state or "", today=today, soon=soon, labels=task_states.LABELS,
-                            departments=self.store.ruleset.departments)
+        return self._render(
+            ctx,
+            "console/queue.html",
+            rows=rows,
+            department=department,
+            view=view,
+            sort=sort,
+            state=state or "",
+            today=today,
+            soon=soon,
+            labels=task_states.LABELS,
+            departments=self.store.ruleset.departments,
+        )
 
     # -- open a case (受理) ---------------------------------------------------------------------------
     def open_form(self, ctx: Ctx, error: str = "", status: int = 200) -> Response:
         assert ctx.user is not None
         self._need(ctx, auth.can_open_case(ctx.user), "open a case")
         profile = "\n".join(f"{k}={v}" for k, v in ctx.request.query_params.multi_items() if k != "lang")
-        return self._render(ctx, "console/open.html", status, error=error, profile=ctx.form.get("profile", profile),
-                            form=ctx.form, attributes=self.store.ruleset.attributes)
+        return self._render(
+            ctx,
+            "console/open.html",
+            status,
+            error=error,
+            profile=ctx.form.get("profile", profile),
+            form=ctx.form,
+            attributes=self.store.ruleset.attributes,
+        )
 
     def open_case(self, ctx: Ctx) -> Response:
         user = self._need(ctx, auth.can_open_case(ctx.user) if ctx.user else False, "open a case")
@@ -262,14 +314,20 @@ class Console:
                 profile[key.strip()] = value.strip()
         try:
             opened = self.store.open_case(
-                profile, applicant=ctx.form.get("applicant", ""), credit_code=ctx.form.get("credit_code", ""),
-                project_name=ctx.form.get("project_name") or None, at=self.clock(), by=user.name, role="window",
+                profile,
+                applicant=ctx.form.get("applicant", ""),
+                credit_code=ctx.form.get("credit_code", ""),
+                project_name=ctx.form.get("project_name") or None,
+                at=self.clock(),
+                by=user.name,
+                role="window",
                 commitment=ctx.form.get("commitment") == "on",
             )
         except InputError as exc:
             return self.open_form(ctx, str(exc), 400)
-        return self._render(ctx, "console/slip.html", status=opened.status, code=opened.query_code,
-                            labels=task_states.LABELS)
+        return self._render(
+            ctx, "console/slip.html", status=opened.status, code=opened.query_code, labels=task_states.LABELS
+        )
 
     def slip(self, ctx: Ctx) -> Response:
         number = ctx.request.path_params["number"]
@@ -288,9 +346,16 @@ class Console:
         self._need(ctx, auth.can_view_case(user, departments), "case page", status.number)
         actionable = {t.step for t in status.tasks if auth.can_act_on_task(user, t.department, t.owner)}
         history = self.store.history(number)
-        return self._render(ctx, "console/case.html", status=status, history=history, actionable=actionable,
-                            picture=case_svg(status), labels=task_states.LABELS,
-                            allowed=task_states.allowed)
+        return self._render(
+            ctx,
+            "console/case.html",
+            status=status,
+            history=history,
+            actionable=actionable,
+            picture=case_svg(status),
+            labels=task_states.LABELS,
+            allowed=task_states.allowed,
+        )
 
     def record(self, ctx: Ctx) -> Response:
         number = ctx.request.path_params["number"]
@@ -301,11 +366,17 @@ class Console:
         task = next((t for t in status.tasks if t.step == step), None)
         if task is None:
             raise InputError(f"case {status.number} has no step {step!r}")
-        self._need(ctx, auth.can_act_on_task(user, task.department, task.owner), "record an event",
-                   status.number, step)
+        self._need(ctx, auth.can_act_on_task(user, task.department, task.owner), "record an event", status.number, step)
         event = ctx.form.get("event", "")
-        self.store.record(status.number, step, event, by=user.name, at=self.clock(), note=ctx.form.get("note", ""),
-                          role="window" if task.owner == "applicant" else "department")
+        self.store.record(
+            status.number,
+            step,
+            event,
+            by=user.name,
+            at=self.clock(),
+            note=ctx.form.get("note", ""),
+            role="window" if task.owner == "applicant" else "department",
+        )
         return RedirectResponse(f"/console/case/{status.number}", status_code=303)
 
     # -- supervisor and auditor ---------------------------------------------------------------------
@@ -315,8 +386,9 @@ class Console:
         today = self.clock().date()
         rows = self.store.tasks(as_of=today)
         warnings = _warnings(self.store)
-        return self._render(ctx, "console/board.html", rows=rows, warnings=warnings, today=today,
-                            labels=task_states.LABELS)
+        return self._render(
+            ctx, "console/board.html", rows=rows, warnings=warnings, today=today, labels=task_states.LABELS
+        )
 
     def sweep(self, ctx: Ctx) -> Response:
         assert ctx.user is not None
@@ -344,8 +416,15 @@ def _warnings(store: CaseStore) -> list[dict[str, Any]]:
     from ..tracking.sweep import LEVEL_LABELS
 
     query = (
-        select(Case.number, Task.step, Task.name, Task.department, TaskWarning.level, TaskWarning.raised_on,
-               TaskWarning.due_on)
+        select(
+            Case.number,
+            Task.step,
+            Task.name,
+            Task.department,
+            TaskWarning.level,
+            TaskWarning.raised_on,
+            TaskWarning.due_on,
+        )
         .join(Task, Task.id == TaskWarning.task_id)
         .join(Case, Case.id == TaskWarning.case_id)
         .where(Task.state != "done")

@@ -27,21 +27,30 @@ def now() -> dt.datetime:
 
 
 def renderer(env: Environment) -> Callable[..., HTMLResponse]:
-    def render(template: str, lang: str, user: StaffUser | None, csrf: str, http_status: int = 200,
-               **values: Any) -> HTMLResponse:
-        def T(zh: str, en: str) -> str:  # noqa: N802 - the templates' translation call
+    def render(
+        template: str, lang: str, user: StaffUser | None, csrf: str, http_status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        def T(zh: str, en: str) -> str:  # the templates' translation call
             return en if lang == "en" else zh
 
         home = "/console" if user is not None else "/"
-        html = env.get_template(template).render(T=T, lang=lang, user=user, csrf=csrf, home=home,
-                                                 other_lang_url="?lang=zh" if lang == "en" else "?lang=en", **values)
+        html = env.get_template(template).render(
+            T=T,
+            lang=lang,
+            user=user,
+            csrf=csrf,
+            home=home,
+            other_lang_url="?lang=zh" if lang == "en" else "?lang=en",
+            **values,
+        )
         return HTMLResponse(html, status_code=http_status)
 
     return render
 
 
-def faces_routes(store: CaseStore, env: Environment, clock: Callable[[], dt.datetime] | None = None,
-                 calendar: Any = None) -> list[BaseRoute]:
+def faces_routes(
+    store: CaseStore, env: Environment, clock: Callable[[], dt.datetime] | None = None, calendar: Any = None
+) -> list[BaseRoute]:
     clock = clock or now
     accounts = Accounts(store.engine, tuple(store.ruleset.departments))
     render = renderer(env)

@@ -36,8 +36,13 @@ MAX_CODE = 64
 
 
 class Track:
-    def __init__(self, store: CaseStore, accounts: Accounts, render: Callable[..., HTMLResponse],
-                 clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self,
+        store: CaseStore,
+        accounts: Accounts,
+        render: Callable[..., HTMLResponse],
+        clock: Callable[[], dt.datetime],
+    ) -> None:
         self.store = store
         self.accounts = accounts
         self.render_page = render
@@ -87,5 +92,13 @@ class Track:
         upcoming = [t for t in status.tasks if t.state == "waiting"]
         nexts = [t for t in upcoming if all(by_step[d].state != "waiting" for d in t.depends_on if d in by_step)]
         estimated = bool(status.warnings) or any(t.estimated for t in status.tasks)
-        return self._page(lang, 200, found=status, current=current, nexts=nexts, estimated=estimated,
-                          picture=case_svg(status), labels=task_states.LABELS)
+        return self._page(
+            lang,
+            200,
+            found=status,
+            current=current,
+            nexts=nexts,
+            estimated=estimated,
+            picture=case_svg(status),
+            labels=task_states.LABELS,
+        )
