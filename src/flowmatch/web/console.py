@@ -155,7 +155,7 @@ class Console:
             response = self._message(
                 lang,
                 403,
-                "请求已失效，请刷新页面后重试。",
+                "请求已失效（CSRF 校验失败），请刷新页面后重试。",
                 "The form has expired or is forged (CSRF): reload and try again.",
             )
         except Refused:
