@@ -699,6 +699,9 @@ def _with_toolbar(html: str, back_url: str, lang: str) -> str:
            f'<a href="{escape(back_url)}">{escape(back)}</a> '
            f'<button type="button" id="fm-print" hidden>{escape(button)}</button> '
            f'<span class="fm-print-hint">{escape(hint)}</span></nav><script>{PRINT_SCRIPT}</script>')
+    head = html.find("</head>")
+    if head >= 0:  # the site's icon (a notice saved from the CLI has none: it needs no server)
+        html = html[:head] + '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">\n' + html[head:]
     marker = "<body>"
     at = html.find(marker)
     if at < 0:
