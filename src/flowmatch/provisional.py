@@ -27,6 +27,7 @@ class CommonMaterial:
 
     id: str
     name: str
+    name_en: str | None
     source: str
     original: int
     copies: int
@@ -76,7 +77,7 @@ def provisional(outcome: Outcome, answers: Mapping[str, str], ruleset: RuleSet |
     for c in rows:
         flow = for_situation(rs, c.rule, flags=outcome.flags, profile=known)
         listed = consolidate(flow, rs)
-        mats = {m.id: CommonMaterial(m.id, m.name, m.source, m.original, m.copies, m.condition)
+        mats = {m.id: CommonMaterial(m.id, m.name, _name_en(rs, m.id), m.source, m.original, m.copies, m.condition)
                 for m in listed.before_construction}
         items = [s.item.id for s in flow.approval_steps]
         if common_materials is None or common_items is None:
@@ -94,3 +95,8 @@ def provisional(outcome: Outcome, answers: Mapping[str, str], ruleset: RuleSet |
         settling=wizard_for(rs).settling(answers),
         may_not_apply=tuple(c.rule for c in outcome.candidates if c.kind == "not_applicable"),
     )
+
+
+def _name_en(rs: RuleSet, material: str) -> str | None:
+    found = rs.materials.get(material)
+    return found.name_en if found is not None else None

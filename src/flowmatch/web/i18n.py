@@ -1,7 +1,7 @@
 """The web pages' own words, in Chinese and English (``?lang=en``).
 
 Rule-set texts carry their own English: attributes and values have ``gloss``, situations,
-flowcharts and items ``name_en``, categories ``gloss``.  Materials and help texts exist in Chinese
+flowcharts, items and materials ``name_en``, categories ``gloss``.  Help texts exist in Chinese
 only and are shown as they are.
 """
 

@@ -424,7 +424,8 @@ class Pages:
             pass
         flow = self.rs.flowcharts[outcome.result.flowchart or ""]
         listed = consolidate(plan(outcome, None, self.rs).flow, self.rs)
-        prepare = [m.name for m in listed.before_construction]
+        prepare = [page.label(self.rs.materials[m.id]) if m.id in self.rs.materials else m.name
+                   for m in listed.before_construction]
         why = []
         for key, value in outcome.answered:
             attr = self.rs.attributes.get(key)
