@@ -33,8 +33,12 @@ def test_every_domain_word_has_an_english_name(packaged: RuleSet) -> None:
     missing = [f"{kind} {k}" for kind, names in named.items() for k, v in names.items() if not v]
     assert not missing, missing
     # the official Chinese term may stand beside its translation, in brackets: "filing (备案)"
-    chinese = [f"{kind} {k}: {v}" for kind, names in named.items() for k, v in names.items()
-               if v and HAN.search(re.sub(r"\([^)]*\)", "", v))]
+    chinese = [
+        f"{kind} {k}: {v}"
+        for kind, names in named.items()
+        for k, v in names.items()
+        if v and HAN.search(re.sub(r"\([^)]*\)", "", v))
+    ]
     assert not chinese, chinese
 
 

@@ -77,8 +77,10 @@ def provisional(outcome: Outcome, answers: Mapping[str, str], ruleset: RuleSet |
     for c in rows:
         flow = for_situation(rs, c.rule, flags=outcome.flags, profile=known)
         listed = consolidate(flow, rs)
-        mats = {m.id: CommonMaterial(m.id, m.name, _name_en(rs, m.id), m.source, m.original, m.copies, m.condition)
-                for m in listed.before_construction}
+        mats = {
+            m.id: CommonMaterial(m.id, m.name, _name_en(rs, m.id), m.source, m.original, m.copies, m.condition)
+            for m in listed.before_construction
+        }
         items = [s.item.id for s in flow.approval_steps]
         if common_materials is None or common_items is None:
             common_materials, common_items = mats, items

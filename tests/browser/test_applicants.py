@@ -33,8 +33,14 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 HAN = re.compile(r"[\u3400-\u9fff]")
 
-DEVELOPER = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-             "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"}
+DEVELOPER = {
+    "kind": "building",
+    "land_nature": "state_owned",
+    "investor": "enterprise",
+    "acquisition": "tender_auction_listing",
+    "regime": "filing",
+    "building_use": "commercial_housing",
+}
 TOWNSHIP = {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"}
 # the unsure applicant knows it is a building on state land built by an enterprise, nothing else
 UNSURE_KNOWS = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise"}
@@ -117,8 +123,10 @@ def _options_say_where_they_lead(page: Any, server: str, attribute: str) -> None
     none: checked by following each unmarked option to the end of its questionnaire."""
     from flowmatch.wizard import Outcome, Question, next_question
 
-    hidden = {i.get_attribute("name"): i.get_attribute("value")
-              for i in page.locator("form.question input[type=hidden]").all()}
+    hidden = {
+        i.get_attribute("name"): i.get_attribute("value")
+        for i in page.locator("form.question input[type=hidden]").all()
+    }
     answers = {k: v for k, v in hidden.items() if k != "lang"}
     marked = {e.get_attribute("value") for e in page.locator(".option.dead input").all()}
     for e in page.locator(".option.dead").all():
@@ -134,8 +142,9 @@ def _options_say_where_they_lead(page: Any, server: str, attribute: str) -> None
             if isinstance(step, Outcome):
                 reached = step.status in ("matched", "undetermined")
             elif isinstance(step, Question):
-                frontier += [{**dict(step.answered), **answers, attribute: value, step.attribute: v}
-                             for v in step.values]
+                frontier += [
+                    {**dict(step.answered), **answers, attribute: value, step.attribute: v} for v in step.values
+                ]
         assert reached, f"{attribute}={value} is offered as fine but leads only to not-applicable"
 
 
@@ -148,8 +157,9 @@ def _first_screen(page: Any) -> None:
 
 
 @pytest.mark.parametrize(("persona", "profile"), [("developer", DEVELOPER), ("township", TOWNSHIP)])
-def test_persona_gets_the_answer_first(browser: Any, server: str, out: Path, persona: str,
-                                       profile: dict[str, str]) -> None:
+def test_persona_gets_the_answer_first(
+    browser: Any, server: str, out: Path, persona: str, profile: dict[str, str]
+) -> None:
     page = _page(browser, PHONE)
     asked = _walk(page, server, profile)
     assert set(asked) <= set(profile)
@@ -237,10 +247,26 @@ PAGES = {
     "question-dead-options": "/ask?kind=building&land_nature=collective",
     "result": "/ask?" + urlencode(DEVELOPER),
     "not-applicable": "/ask?kind=building&land_nature=collective&building_use=industrial",
-    "unsure": "/ask?" + urlencode({**UNSURE_KNOWS, "acquisition": "unsure", "regime": "unsure",
-                                   "building_use": "unsure", "negotiated_origin": "unsure"}),
-    "provisional-notice": "/notice?" + urlencode({**UNSURE_KNOWS, "acquisition": "unsure", "regime": "unsure",
-                                                  "building_use": "unsure", "negotiated_origin": "unsure"}),
+    "unsure": "/ask?"
+    + urlencode(
+        {
+            **UNSURE_KNOWS,
+            "acquisition": "unsure",
+            "regime": "unsure",
+            "building_use": "unsure",
+            "negotiated_origin": "unsure",
+        }
+    ),
+    "provisional-notice": "/notice?"
+    + urlencode(
+        {
+            **UNSURE_KNOWS,
+            "acquisition": "unsure",
+            "regime": "unsure",
+            "building_use": "unsure",
+            "negotiated_origin": "unsure",
+        }
+    ),
     "search": "/search?q=规划许可",
     "browse": "/browse",
     "flowchart": "/flowchart/F10",
@@ -255,10 +281,13 @@ def test_axe_finds_no_serious_violation(browser: Any, server: str, out: Path, na
     page.goto(server + PAGES[name])
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    violations = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                   "nodes": [n["target"] for n in v["nodes"]][:5]} for v in found["violations"]]
-    (out / f"axe-{name}.json").write_text(json.dumps({"url": PAGES[name], "violations": violations},
-                                                     ensure_ascii=False, indent=2), encoding="utf-8")
+    violations = [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in found["violations"]
+    ]
+    (out / f"axe-{name}.json").write_text(
+        json.dumps({"url": PAGES[name], "violations": violations}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not serious, serious
     page.context.close()

@@ -34,7 +34,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "remaining_exact": ("还需 {k} 题（含本题）", "{k} questions to go, this one included"),
     "last_question": ("最后一题", "last question"),
     "dead_head": ("以下选择按您已有的回答没有适用的审批流程（仍可选择以确认）：",
-                  "With your other answers these choices lead to no approval flow (you can still pick one to confirm):"),
+                  "With your other answers these choices lead to no approval flow "
+                  "(you can still pick one to confirm):"),
     "no_flow": ("没有适用流程：", "No flow applies: "),
     "option_na_en": ("the law does not allow this combination with your other answers.",
                      "the law does not allow this combination with your other answers."),
@@ -68,10 +69,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "may_not_apply": ("另有 {n} 种回答组合在本规则集中不适用", "{n} answer combinations would not apply at all"),
     "provisional_title": ("临时一次性告知书（共同部分）", "Provisional one-time notice (the common part)"),
     "provisional_kicker": ("流程尚未确定", "The flow is not yet certain"),
-    "provisional_lead": ("您有问题回答了“不确定”，还有 {n} 个流程可能适用。本告知书只列出所有这些流程都需要的材料和审批事项；"
-                         "确定回答后请重新生成正式告知书。",
-                         "Some answers were “not sure”, so {n} flows remain possible. This notice lists only what every "
-                         "one of them needs; once you know the answers, make the full notice."),
+    "provisional_lead": ("您有问题回答了“不确定”，还有 {n} 个流程可能适用。"
+                         "本告知书只列出所有这些流程都需要的材料和审批事项；确定回答后请重新生成正式告知书。",
+                         "Some answers were “not sure”, so {n} flows remain possible. This notice lists only what "
+                         "every one of them needs; once you know the answers, make the full notice."),
     "common_materials": ("所有可能流程都需要的材料", "Materials every possible flow needs"),
     "common_materials_help": ("无论最终适用哪个流程，都要准备以下材料。", "Whichever flow applies, prepare these."),
     "common_items": ("所有可能流程都包含的审批事项", "Approval items every possible flow contains"),

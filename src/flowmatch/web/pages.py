@@ -423,9 +423,12 @@ class Pages:
         except (CalendarError, InputError):
             pass
         flow = self.rs.flowcharts[outcome.result.flowchart or ""]
-        listed = consolidate(plan(outcome, None, self.rs).flow, self.rs)
-        prepare = [page.label(self.rs.materials[m.id]) if m.id in self.rs.materials else m.name
-                   for m in listed.before_construction]
+        resolved = plan(outcome, None, self.rs).flow
+        prepare = []
+        if resolved is not None:
+            listed = consolidate(resolved, self.rs)
+            prepare = [page.label(self.rs.materials[m.id]) if m.id in self.rs.materials else m.name
+                       for m in listed.before_construction]
         why = []
         for key, value in outcome.answered:
             attr = self.rs.attributes.get(key)
