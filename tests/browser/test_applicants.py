@@ -6,13 +6,15 @@ screen of the result shows the flow, the working days, the finish date and the n
 offered option leads only to "not applicable" without saying so; the unsure path asks only
 questions that change the outcome and offers a provisional notice.  axe-core (vendored under
 ``vendor/``, see its README) runs against every kind of page; its findings are written as JSON
-beside the screenshots, in a temporary directory printed with ``-s``.  Skipped (with the reason)
+beside the screenshots, in a temporary directory printed with ``-s`` (or
+``$FLOWMATCH_BROWSER_ARTIFACTS``).  Skipped (with the reason)
 when Playwright or the system Chromium is absent — browsers are never downloaded.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import threading
@@ -83,7 +85,9 @@ def browser(chromium: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    found = tmp_path_factory.mktemp("applicants")
+    named = os.environ.get("FLOWMATCH_BROWSER_ARTIFACTS")  # keep them past pytest's temp-dir rotation
+    found = Path(named) if named else tmp_path_factory.mktemp("applicants")
+    found.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots and axe results: {found}")
     return found
 
@@ -171,7 +175,10 @@ def test_persona_gets_the_answer_first(
     with page.expect_navigation():
         page.click("#notice-button")
     assert "一次性告知书" in page.inner_text("h1")
-    page.screenshot(path=str(out / f"{persona}-notice-mobile.png"))
+    # on the phone the materials table is stacked into cards: the name gets (nearly) the full width
+    name_cell = page.locator("table.materials td.mname").first.bounding_box()
+    assert name_cell is not None and name_cell["width"] > PHONE["width"] * 0.7, name_cell
+    page.screenshot(path=str(out / f"{persona}-notice-mobile.png"), full_page=True)
     page.click("text=← 返回结果页")
     assert page.url == result_url
     assert not page.errors, page.errors  # no missing favicon, no CSP complaint

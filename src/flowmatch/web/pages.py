@@ -11,9 +11,7 @@ pictures :mod:`flowmatch.pictures` draws and the ``<mark>`` highlights built her
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
-import hashlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -51,14 +49,9 @@ MAX_NAME = 100
 MAX_RENDERS = 4  # pages (PDF notices above all) rendered at once, each in a worker thread
 # The printable notice is one self-contained file with its own <style>: inline styles (never
 # scripts) are allowed on that response only.
-PRINT_SCRIPT = ("var b=document.getElementById('fm-print');b.hidden=false;"
-                "b.addEventListener('click',function(){window.print();});"
-                "document.querySelector('.fm-print-hint').hidden=true;")
 _TOOLBAR_CSS = (".web-toolbar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.5rem 0;"
-                "margin-bottom:1rem;border-bottom:1px solid #999}.web-toolbar button{font:inherit;padding:.4rem .9rem}"
-                "@media print{.web-toolbar{display:none}}")
+                "margin-bottom:1rem;border-bottom:1px solid #999}@media print{.web-toolbar{display:none}}")
 NOTICE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
-              f"script-src 'sha256-{base64.b64encode(hashlib.sha256(PRINT_SCRIPT.encode()).digest()).decode()}'; "
               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
@@ -156,6 +149,7 @@ class Pages:
             weakref.WeakKeyDictionary()
         index_for(ruleset)  # build the search index and the wizard before the first request
         next_question({}, ruleset)
+        wizard_for(ruleset).remaining({})  # and the question counts of every sure path
 
     def app(self) -> Starlette:
         off = self._off_the_loop
@@ -565,7 +559,11 @@ class Pages:
             return PlainTextResponse(data, media_type="text/markdown; charset=utf-8",
                                      headers={"content-disposition": f'inline; filename="{filename}.md"'})
         back = page.url("/ask", list(answers.items()))
-        return HTMLResponse(_with_toolbar(data, back, lang), headers={"content-security-policy": NOTICE_CSP})
+        pdf_url = None
+        if find_spec("weasyprint") is not None:
+            pdf_url = page.url("/notice", [*((k, v) for k, v in request.query_params.multi_items() if k != "format"),
+                                           ("format", "pdf")])
+        return HTMLResponse(_with_toolbar(data, back, pdf_url, lang), headers={"content-security-policy": NOTICE_CSP})
 
     def _date_problem(self, lang: str, text: str, exc: Exception) -> str:
         """The acceptance-date problem in the applicant's words (no program options)."""
@@ -691,18 +689,18 @@ def _msg(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-def _with_toolbar(html: str, back_url: str, lang: str) -> str:
-    """The web notice with a bar on top (hidden in print): back to the result, and a print button
-    that the one hashed script of :data:`NOTICE_CSP` shows and wires (with scripts off the bar
-    says how to print instead)."""
+def _with_toolbar(html: str, back_url: str, pdf_url: str | None, lang: str) -> str:
+    """The web notice with a bar on top (hidden in print): back to the result, and printing — the
+    PDF (the browser's viewer prints it) where this server makes PDFs, and the browser's own print
+    command (the notice runs no script: its CSP allows none)."""
     back = _msg(lang, "← 返回结果页", "← Back to the result")
     hint = _msg(lang, "打印：按 Ctrl+P（Mac 为 ⌘+P）", "To print: press Ctrl+P (⌘+P on a Mac)")
-    button = _msg(lang, "打印告知书", "Print the notice")
+    pdf = _msg(lang, "打印版 PDF", "Printable PDF")
+    pdf_link = f'<a href="{escape(pdf_url)}" id="print-pdf">{escape(pdf)}</a> ' if pdf_url else ""
     bar = (f"<style>{_TOOLBAR_CSS}</style>"
            f'<nav class="web-toolbar" aria-label="{escape(_msg(lang, "告知书操作", "Notice actions"))}">'
-           f'<a href="{escape(back_url)}">{escape(back)}</a> '
-           f'<button type="button" id="fm-print" hidden>{escape(button)}</button> '
-           f'<span class="fm-print-hint">{escape(hint)}</span></nav><script>{PRINT_SCRIPT}</script>')
+           f'<a href="{escape(back_url)}" id="back-to-result">{escape(back)}</a> {pdf_link}'
+           f'<span class="print-hint">{escape(hint)}</span></nav>')
     head = html.find("</head>")
     if head >= 0:  # the site's icon (a notice saved from the CLI has none: it needs no server)
         html = html[:head] + '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">\n' + html[head:]
