@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "CalendarError": "errors",
+    "CaseStatus": "tracking",
+    "CaseStore": "tracking",
     "CheckReport": "checker",
     "DiffReport": "diff",
     "RuleSetInfo": "catalogue",
@@ -30,12 +32,15 @@ _EXPORTS = {
     "RuleSet": "ruleset",
     "RuleSetError": "errors",
     "Schedule": "scheduler",
+    "TrackingError": "errors",
+    "TransitionError": "errors",
     "UnknownFlowchartError": "errors",
     "WorkCalendar": "calendar",
     "check": "checker",
     "load_ruleset": "ruleset",
     "match": "matcher",
     "next_question": "wizard",
+    "open_store": "tracking",
     "Outcome": "wizard",
     "Question": "wizard",
     "UNSURE": "wizard",
@@ -43,6 +48,7 @@ _EXPORTS = {
     "render_guide": "render",
     "schedule": "scheduler",
     "stats": "stats",
+    "validate_credit_code": "tracking",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -66,11 +72,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from .catalogue import RuleSetInfo, load_as_of, ruleset_for, rulesets
     from .checker import CheckReport, check
     from .diff import DiffReport, diff_rulesets, under_each
-    from .errors import CalendarError, FlowmatchError, InputError, RenderError, RuleSetError, UnknownFlowchartError
+    from .errors import (
+        CalendarError,
+        FlowmatchError,
+        InputError,
+        RenderError,
+        RuleSetError,
+        TrackingError,
+        TransitionError,
+        UnknownFlowchartError,
+    )
     from .matcher import Matcher, MatchResult, match
     from .render import render_guide
     from .ruleset import RuleSet, load_ruleset
     from .scheduler import Schedule, schedule
     from .search import search
     from .stats import stats
+    from .tracking import CaseStatus, CaseStore, open_store, validate_credit_code
     from .wizard import UNSURE, Outcome, Question, next_question

@@ -64,3 +64,21 @@ class CalendarError(FlowmatchError):
 
 class RenderError(FlowmatchError):
     """A guide could not be rendered (template error, missing extra or font)."""
+
+
+class TrackingError(FlowmatchError):
+    """A case-tracking operation failed (storage, a case in the wrong state)."""
+
+
+class TransitionError(TrackingError):
+    """An event a task's state does not allow; lists the events it does allow."""
+
+    def __init__(self, case: str, step: str, state: str, event: str, allowed: Sequence[str]) -> None:
+        self.case = case
+        self.step = step
+        self.state = state
+        self.event = event
+        self.allowed = tuple(allowed)
+        idle = {"waiting": "none until every prerequisite is done", "done": "none: the task is done"}
+        nxt = ", ".join(self.allowed) if self.allowed else idle.get(state, "none")
+        super().__init__(f"case {case} step {step!r} is {state}: event {event!r} is not allowed; allowed next: {nxt}")
