@@ -386,3 +386,9 @@ def test_favicon_and_focusable_diagrams(client: TestClient) -> None:
     assert client.get("/static/favicon.svg").status_code == 200
     r = client.get("/flowchart/F10")
     assert 'class="svg-scroll" tabindex="0" role="region"' in r.text
+
+
+def test_english_result_says_the_notice_is_chinese(client: TestClient) -> None:
+    r = client.get("/ask?" + urlencode({**S10, "lang": "en"}))
+    assert "The notice itself is in Chinese for now; an English notice is not available yet." in r.text
+    assert 'id="notice-language"' not in ask(client, S10).text
