@@ -288,6 +288,7 @@ def test_axe_finds_no_serious_violation(browser: Any, server: str, out: Path, na
     page.goto(server + PAGES[name])
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert found["testEngine"]["name"] == "axe-core" and found["passes"], "axe did not run"
     violations = [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in found["violations"]
