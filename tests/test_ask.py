@@ -230,3 +230,10 @@ def test_serve_with_a_case_database_and_workers(monkeypatch: pytest.MonkeyPatch,
     assert code == 2 and "--workers above 1 needs --db postgresql+psycopg://... (SQLite is for one process)" in err
     code, _, _ = run("serve", "--db", f"sqlite:///{tmp_path / 'c.sqlite'}")
     assert code == 0 and app_from_env().store is not None
+
+
+def test_typed_questionnaire_marks_options_that_lead_nowhere() -> None:
+    code, out, _ = run("ask", input="房屋建筑\ncollective\n6\n")
+    assert code == 0
+    assert "  4. 工业仓储（industrial）  ⚠ 按已答情况，选此项没有适用的审批流程" in out
+    assert "  6. 乡镇企业（township_enterprise）\n" in out
