@@ -45,7 +45,7 @@ def case_svg(status: Any, labels: dict[str, str] | None = None) -> Markup:
     height = 20 + max((len(v) for v in columns.values()), default=1) * (H + GAP_Y)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" class="casepic" aria-labelledby="casepic-title">',
+        f'class="casepic" aria-labelledby="casepic-title">',  # no width: it scales to the column
         f'<title id="casepic-title">{escape(status.flowchart_name)}</title>',
     ]
     for t in tasks:
