@@ -398,9 +398,11 @@ SERVER_SETTINGS: dict[str, Any] = {
                    "(/api/v1). sqlite:///PATH (one process) or postgresql+psycopg://... (any --workers).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (more than one needs --db on PostgreSQL; they share nothing but the database).")
+@click.option("--track-limit", type=click.IntRange(1, 10**9), default=10, show_default=True,
+              help="/track look-ups per client address per minute (behind a proxy every client shares one address).")
 @calendar_options
 def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], db: str | None, workers: int,
-          calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool) -> None:
+          track_limit: int, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool) -> None:
     """Serve the web questionnaire, search and browse pages (needs the [web] extra); with --db also the
     staff console, /track and /api/v1."""
     missing = missing_web_extra()
@@ -432,7 +434,7 @@ def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ..
                          "put a reverse proxy in front of it (see SECURITY.md)"), err=True)
     hosts = [*allowed_hosts, *((*LOOPBACK, "[::1]", host) if loopback else ())]
     os.environ[ENV] = json.dumps({
-        "rules": str(rules) if rules is not None else None, "hosts": hosts, "db": db,
+        "rules": str(rules) if rules is not None else None, "hosts": hosts, "db": db, "track_limit": track_limit,
         "calendar_file": str(calendar_file) if calendar_file is not None else None,
         "assume_weekends": assume_weekends, "strict_calendar": strict_calendar,
     })

@@ -57,6 +57,7 @@ class FlowmatchApp:
         calendar: WorkCalendar | None = None,
         store: Any = None,
         clock: Any = None,
+        track_limit: int | None = None,
     ) -> None:
         self.ruleset = ruleset
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
@@ -67,7 +68,7 @@ class FlowmatchApp:
         if store is not None:  # the staff console, /track and /api/v1 (issue 15) need the case database
             from .faces import faces_routes
 
-            self.starlette.router.routes[0:0] = faces_routes(store, self.env, clock, calendar)
+            self.starlette.router.routes[0:0] = faces_routes(store, self.env, clock, calendar, track_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,6 +140,7 @@ def create_app(
     db: str | None = None,
     store: Any = None,
     clock: Any = None,
+    track_limit: int | None = None,
 ) -> FlowmatchApp:
     """The ASGI app for a rule-set (default: the packaged one).
 
@@ -147,11 +149,12 @@ def create_app(
     working-day calendar of the notices' dates (default: official data, estimated past it).
     ``db`` (a case-database URL) or ``store`` (an open :class:`~flowmatch.tracking.CaseStore`) adds the
     staff console (``/console``), the applicant's lookup (``/track``) and the API (``/api/v1``);
-    ``clock`` (a function returning the current local time) is for tests.
+    ``clock`` (a function returning the current local time) is for tests; ``track_limit``: ``/track``
+    look-ups per client per minute (default 10).
     """
     rs = ruleset or default_ruleset()
     if store is None and db is not None:
         from ..tracking import open_store
 
         store = open_store(db, ruleset=rs, calendar=calendar)
-    return FlowmatchApp(rs, allowed_hosts, calendar, store, clock)
+    return FlowmatchApp(rs, allowed_hosts, calendar, store, clock, track_limit)

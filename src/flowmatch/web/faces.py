@@ -19,7 +19,7 @@ from ..auth import Accounts, StaffUser
 from ..tracking import CaseStore
 from .api import create_api
 from .console import Console
-from .track import Track
+from .track import LIMIT, Track
 
 
 def now() -> dt.datetime:
@@ -49,12 +49,16 @@ def renderer(env: Environment) -> Callable[..., HTMLResponse]:
 
 
 def faces_routes(
-    store: CaseStore, env: Environment, clock: Callable[[], dt.datetime] | None = None, calendar: Any = None
+    store: CaseStore,
+    env: Environment,
+    clock: Callable[[], dt.datetime] | None = None,
+    calendar: Any = None,
+    track_limit: int | None = None,
 ) -> list[BaseRoute]:
     clock = clock or now
     accounts = Accounts(store.engine, tuple(store.ruleset.departments))
     render = renderer(env)
     console = Console(store, accounts, render, clock)
-    track = Track(store, accounts, render, clock)
+    track = Track(store, accounts, render, clock, track_limit or LIMIT)
     api = create_api(store.ruleset, store, accounts, clock, calendar if calendar is not None else store.calendar)
     return [*console.routes(), *track.routes(), Mount("/api/v1", app=api)]

@@ -20,4 +20,6 @@ def app_from_env() -> FlowmatchApp:
     rules = Path(cfg["rules"]) if cfg.get("rules") else None
     cal_file = Path(cfg["calendar_file"]) if cfg.get("calendar_file") else None
     cal = make_calendar(cal_file, assume_weekends=cfg["assume_weekends"], strict=cfg["strict_calendar"])
-    return create_app(_load(rules), allowed_hosts=cfg["hosts"], calendar=cal, db=cfg.get("db"))
+    return create_app(
+        _load(rules), allowed_hosts=cfg["hosts"], calendar=cal, db=cfg.get("db"), track_limit=cfg.get("track_limit")
+    )

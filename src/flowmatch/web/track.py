@@ -42,7 +42,9 @@ class Track:
         accounts: Accounts,
         render: Callable[..., HTMLResponse],
         clock: Callable[[], dt.datetime],
+        limit: int = LIMIT,
     ) -> None:
+        self.limit = limit
         self.store = store
         self.accounts = accounts
         self.render_page = render
@@ -73,7 +75,7 @@ class Track:
     def _lookup(self, request: Request, body: bytes) -> Response:
         lang = self._lang(request)
         now = self.clock()
-        if not self.accounts.hit(f"track:{client_of(request)}", limit=LIMIT, window=WINDOW, at=now):
+        if not self.accounts.hit(f"track:{client_of(request)}", limit=self.limit, window=WINDOW, at=now):
             return self._page(lang, 429, limited=True)
         try:
             form = _parse_form(body)
