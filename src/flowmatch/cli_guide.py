@@ -204,6 +204,20 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return "html"
 
 
+def warm_pdf() -> None:
+    """Start the PDF engine's browser in the background when Chromium is the engine (else nothing)."""
+    from .render import pdf_engine
+
+    try:
+        chromium = pdf_engine() == "chromium"
+    except InputError:
+        return  # a bad FLOWMATCH_PDF_ENGINE is reported where the PDF is made
+    if chromium:
+        from .pdf import warm_up
+
+        warm_up()
+
+
 # --- batch ----------------------------------------------------------------------------------------
 @dataclass
 class Row:
@@ -432,6 +446,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     from .calendar import make_calendar
     from .matcher import parse_pairs
 
+    if output is not None and str(output) != "-" and _format_for(fmt, output) == "pdf":
+        warm_pdf()  # the browser starts while the rules load and the notice is composed
     rs = _load(rules)
     if not pairs:
         raise InputError("give the project as ATTRIBUTE=VALUE pairs (or --batch FILE)", allowed=list(rs.attributes))
