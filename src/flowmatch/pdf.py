@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import json
+import multiprocessing.util
 import os
 import shutil
 import signal
@@ -35,19 +37,40 @@ __all__ = ["ChromiumPrinter", "find_chromium", "html_to_pdf", "warm_up"]
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome", "chrome")
 ARGS = (
-    "--headless", "--remote-debugging-pipe", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-    "--disable-default-apps", "--disable-dev-shm-usage", "--mute-audio", "--hide-scrollbars",
+    "--headless",
+    "--remote-debugging-pipe",
+    "--disable-gpu",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+    "--hide-scrollbars",
     "--disable-features=Translate,MediaRouter,OptimizationHints,PaintHolding",
-    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",  # no network: every request fails
-    "--renderer-process-limit=1", "--js-flags=--max-old-space-size=128",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",  # no network: every request fails
+    "--renderer-process-limit=1",
+    "--js-flags=--max-old-space-size=128",
 )
-INSTALL = ("PDF output needs Chromium, which was not found: on Debian apt-get install chromium fonts-wqy-microhei "
-           "(or set FLOWMATCH_CHROMIUM to a Chromium/Chrome executable)")
+INSTALL = (
+    "PDF output needs Chromium, which was not found: on Debian apt-get install chromium fonts-wqy-microhei "
+    "(or set FLOWMATCH_CHROMIUM to a Chromium/Chrome executable)"
+)
 PRINT = {
-    "preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
-    "generateTaggedPDF": True, "generateDocumentOutline": True, "transferMode": "ReturnAsBase64",
-    "marginTop": 0, "marginBottom": 0, "marginLeft": 0, "marginRight": 0,
+    "preferCSSPageSize": True,
+    "printBackground": True,
+    "displayHeaderFooter": False,
+    "generateTaggedPDF": True,
+    "generateDocumentOutline": True,
+    "transferMode": "ReturnAsBase64",
+    "marginTop": 0,
+    "marginBottom": 0,
+    "marginLeft": 0,
+    "marginRight": 0,
 }
 TIMEOUT = 120.0  # seconds for one command (a notice prints in well under a second)
 
@@ -83,14 +106,19 @@ class ChromiumPrinter:
             argv.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
 
         def wire() -> None:  # in the child, before exec
+            _die_with_parent()
             read, write = os.dup(to_browser_r), os.dup(from_browser_w)  # the pipe may already sit on 3 or 4
             os.dup2(read, 3)  # dup2 makes the copy inheritable
             os.dup2(write, 4)
 
         try:
             self._proc = subprocess.Popen(
-                [*argv, "about:blank"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, preexec_fn=wire, close_fds=False,  # only fds 3 and 4 are inheritable
+                [*argv, "about:blank"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=wire,
+                close_fds=False,  # only fds 3 and 4 are inheritable
                 start_new_session=True,
             )
         except OSError as exc:
@@ -115,7 +143,7 @@ class ChromiumPrinter:
         data = json.dumps(message).encode() + b"\0"
         try:
             while data:
-                data = data[os.write(self._to_browser, data):]
+                data = data[os.write(self._to_browser, data) :]
         except OSError:
             raise RenderError(f"Chromium stopped unexpectedly (exit code {self._proc.poll()})") from None
         return self._next
@@ -155,7 +183,9 @@ class ChromiumPrinter:
 
     def _tab(self) -> str:
         if self._session is None:
-            target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            pages = [t["targetId"] for t in self._call("Target.getTargets")["targetInfos"] if t["type"] == "page"]
+            # the blank tab the browser opened at start-up, or a new one
+            target = pages[0] if pages else self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
             session: str = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             self._call("Page.enable", session=session)
             self._call("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
@@ -192,10 +222,8 @@ class ChromiumPrinter:
                 self._proc.kill()
             self._proc.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):  # already closed
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self._work, ignore_errors=True)
 
     def __enter__(self) -> ChromiumPrinter:
@@ -205,9 +233,22 @@ class ChromiumPrinter:
         self.close()
 
 
-WARM_PAGE = ("<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><style>html{font-family:"
-             "'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif}</style></head><body><h1>告知书</h1>"
-             "<table><tr><th>序号</th><td>材料</td></tr></table></body></html>")
+WARM_PAGE = (
+    "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><style>html{font-family:"
+    "'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif}</style></head><body><h1>告知书</h1>"
+    "<table><tr><th>序号</th><td>材料</td></tr></table></body></html>"
+)
+
+
+def _die_with_parent() -> None:
+    """Linux: the browser is killed when the process that started it ends, however it ends."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
 
 _SHARED: dict[int, ChromiumPrinter] = {}
 _STARTING: dict[int, threading.Thread] = {}
@@ -216,23 +257,26 @@ _LOCK = threading.Lock()
 
 
 def _close_shared() -> None:
-    for printer in _SHARED.values():
+    """Close this process's browser (a forked child never closes its parent's)."""
+    printer = _SHARED.pop(os.getpid(), None)
+    if printer is not None:
         printer.close()
-    _SHARED.clear()
 
 
 atexit.register(_close_shared)
+multiprocessing.util.Finalize(None, _close_shared, exitpriority=10)  # pool workers skip atexit
 
 
-def _start() -> None:
-    pid = os.getpid()
+def _start(printer: ChromiumPrinter) -> None:
     try:
-        printer = ChromiumPrinter()
         printer.load(WARM_PAGE)  # the renderer process and the fonts, ready
     except RenderError as exc:
-        _FAILED[pid] = exc
-        return
-    _SHARED[pid] = printer
+        printer.close()
+        _FAILED[os.getpid()] = exc
+
+
+def _no_start(_: object) -> None:
+    return
 
 
 def warm_up() -> None:
@@ -248,7 +292,17 @@ def warm_up() -> None:
             _SHARED.clear()
             _STARTING.clear()
             _FAILED.clear()
-        thread = threading.Thread(target=_start, name="flowmatch-chromium", daemon=True)
+        # Started here, not in the thread: Linux kills the browser when the thread that started it ends.
+        try:
+            printer = ChromiumPrinter()
+        except RenderError as exc:
+            _FAILED[pid] = exc
+            printer = None
+        thread = threading.Thread(
+            target=_start if printer else _no_start, args=(printer,), daemon=True, name="flowmatch-chromium"
+        )
+        if printer is not None:
+            _SHARED[pid] = printer
         _STARTING[pid] = thread
         thread.start()
 
@@ -262,6 +316,7 @@ def html_to_pdf(html: str) -> bytes:
         failed = _FAILED.pop(pid, None)
         if failed is not None:
             del _STARTING[pid]
+            _SHARED.pop(pid, None)
             raise failed
         printer = _SHARED[pid]
         try:

@@ -610,10 +610,33 @@ def pdf_engine() -> str:
     return "weasyprint"
 
 
+def pdf_available() -> bool:
+    """Whether this installation can print PDF notices (an engine and a CJK font; see :func:`pdf_engine`)."""
+    try:
+        engine = pdf_engine()
+    except InputError:
+        return False
+    if engine == "chromium":
+        from .pdf import find_chromium
+
+        ok = find_chromium() is not None
+    else:
+        from importlib.util import find_spec
+
+        ok = find_spec("weasyprint") is not None
+    return ok and find_cjk_font() is not None
+
+
+NO_CJK_FONT = ("PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
+               "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again")
+
+
 def _pdf(html: str) -> bytes:
     if pdf_engine() == "chromium":
         from .pdf import html_to_pdf
 
+        if find_cjk_font() is None:
+            raise RenderError(NO_CJK_FONT)
         return html_to_pdf(html)
     return _weasyprint(html)
 
@@ -630,8 +653,7 @@ def _weasyprint(html: str) -> bytes:
                           "apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
     font = find_cjk_font()
     if font is None:
-        raise RenderError("PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
-                          "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again")
+        raise RenderError(NO_CJK_FONT)
     family, path = font
     face = ""
     if family == "FlowmatchCJK" and path:
