@@ -232,12 +232,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int:
     """JSON Lines in, JSON Lines out; a bad line is reported in place and the rest go on.
 
     Lines are read as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested
-    too deeply or using NaN/Infinity is reported with its number and never ends the batch."""
-    memo: dict[str, str] = {}
+    too deeply or using NaN/Infinity is reported with its number and never ends the batch.  Each
+    line is what ``json.dumps({"line": n, **result.to_dict()}, ensure_ascii=False)`` writes."""
+    from .matcher import ResultLines
+
+    lines = ResultLines()
+    decode = _DECODER.decode
+    match = matcher.match
     bad = 0
     write = sink.write
     for number, raw in enumerate(source, start=1):
@@ -254,32 +262,25 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
         text = line.strip()
         if not text:
             continue
-        cached = memo.get(text)
-        if cached is not None:
-            write(cached.replace('"line": 0', f'"line": {number}', 1))
-            if '"status": "invalid"' in cached:
-                bad += 1
-            continue
         try:
-            profile = json.loads(text, parse_constant=_no_constant)
+            profile = decode(text)
         except (ValueError, RecursionError) as exc:
             detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-            out = {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
+            out = {"line": number, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
         else:
-            if isinstance(profile, dict):
-                out = {"line": 0, **matcher.match(profile).to_dict()}
-            else:
-                out = {
-                    "line": 0,
-                    "status": "invalid",
-                    "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}",
-                }
-        encoded = json.dumps(out, ensure_ascii=False) + "\n"
-        if len(memo) < 100_000:
-            memo[text] = encoded
-        if out["status"] == "invalid":
-            bad += 1
-        write(encoded.replace('"line": 0', f'"line": {number}', 1))
+            if type(profile) is dict:
+                result = match(profile)
+                if result.status == "invalid":
+                    bad += 1
+                write(lines.line(number, result))
+                continue
+            out = {
+                "line": number,
+                "status": "invalid",
+                "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}",
+            }
+        bad += 1
+        write(json.dumps(out, ensure_ascii=False) + "\n")
     return bad
 
 

@@ -206,15 +206,13 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
 
 def warm_pdf() -> None:
     """Start the PDF engine's browser in the background when Chromium is the engine (else nothing)."""
-    from .render import pdf_engine
+    from .pdf import engine, warm_up
 
     try:
-        chromium = pdf_engine() == "chromium"
+        chromium = engine() == "chromium"
     except InputError:
         return  # a bad FLOWMATCH_PDF_ENGINE is reported where the PDF is made
     if chromium:
-        from .pdf import warm_up
-
         warm_up()
 
 

@@ -31,9 +31,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .errors import RenderError
+from .errors import InputError, RenderError
 
-__all__ = ["ChromiumPrinter", "find_chromium", "html_to_pdf", "warm_up"]
+__all__ = ["ENGINES", "ChromiumPrinter", "engine", "find_chromium", "html_to_pdf", "warm_up"]
+
+ENGINES: tuple[str, ...] = ("chromium", "weasyprint")
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome", "chrome")
 ARGS = (
@@ -85,6 +87,22 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
+
+
+def engine() -> str:
+    """``$FLOWMATCH_PDF_ENGINE`` when set, else ``chromium`` when a Chromium is installed, else
+    ``weasyprint`` when WeasyPrint is, else ``chromium`` (whose error then says what to install).
+    Cheap: nothing heavy is imported, so a command can start the browser before anything else."""
+    named = os.environ.get("FLOWMATCH_PDF_ENGINE", "").strip().lower()
+    if named:
+        if named not in ENGINES:
+            raise InputError(f"unknown PDF engine {named!r} in FLOWMATCH_PDF_ENGINE", allowed=ENGINES)
+        return named
+    if find_chromium() is not None:
+        return "chromium"
+    from importlib.util import find_spec
+
+    return "weasyprint" if find_spec("weasyprint") is not None else "chromium"
 
 
 class ChromiumPrinter:

@@ -51,7 +51,6 @@ __all__ = ["FORMATS", "build_context", "default_guides_path", "find_cjk_font", "
 Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "md", "pdf")
 TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
-PDF_ENGINES: tuple[str, ...] = ("chromium", "weasyprint")
 
 STAGES = {
     0: "技术服务（前期）",
@@ -593,21 +592,10 @@ def find_cjk_font() -> tuple[str, str | None] | None:
 
 def pdf_engine() -> str:
     """The PDF engine in use: ``$FLOWMATCH_PDF_ENGINE`` (``chromium`` or ``weasyprint``) when set, else
-    ``chromium`` when a Chromium is installed, else ``weasyprint`` (see docs/adr/0007-pdf-engine.md)."""
-    named = os.environ.get("FLOWMATCH_PDF_ENGINE", "").strip().lower()
-    if named:
-        if named not in PDF_ENGINES:
-            raise InputError(f"unknown PDF engine {named!r} in FLOWMATCH_PDF_ENGINE", allowed=PDF_ENGINES)
-        return named
-    from .pdf import find_chromium
+    ``chromium`` when a Chromium is installed, else ``weasyprint`` where it is installed (ADR 0007)."""
+    from .pdf import engine
 
-    if find_chromium() is not None:
-        return "chromium"
-    try:
-        import weasyprint  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
-    except (ImportError, OSError):
-        return "chromium"  # neither: the error names Chromium, the default engine
-    return "weasyprint"
+    return engine()
 
 
 def pdf_available() -> bool:
