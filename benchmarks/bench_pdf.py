@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -248,7 +247,22 @@ def whole_process(quick: bool) -> list[Figure]:
 
 def _rss_of_group(pgid: int) -> int:
     """Proportional set size (bytes) of every process in a process group (the browser's)."""
-    total = 0
+    return _memory_of_group(pgid)[0]
+
+
+def _peak() -> int:
+    """This process's peak resident set (bytes) since its exec (``VmHWM``; ``ru_maxrss`` would carry
+    the forking parent's peak over)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _memory_of_group(pgid: int) -> tuple[int, int]:
+    """(PSS, USS) in bytes of every process in a process group: PSS shares the browser binary's pages
+    with any other Chromium on the machine, USS (private pages only) leaves them out."""
+    pss = uss = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -257,23 +271,36 @@ def _rss_of_group(pgid: int) -> int:
                 continue
             for line in (entry / "smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
+                    pss += int(line.split()[1]) * 1024
+                elif line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    uss += int(line.split()[1]) * 1024
         except (OSError, ValueError):
             continue
-    return total
+    return pss, uss
+
+
+_WORKER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import bench_pdf
+from flowmatch.pdf import ChromiumPrinter
+_, html, _ = bench_pdf._notice()
+with ChromiumPrinter() as printer:
+    for _ in range(3):
+        printer.print_pdf(html)
+    browser, private = bench_pdf._memory_of_group(printer._proc.pid)
+print(private, browser, bench_pdf._peak())
+"""
 
 
 def memory() -> list[Figure]:
-    from flowmatch.pdf import ChromiumPrinter, find_chromium
+    """A fresh worker process (as in a batch) prints three F10 notices; its peak plus its browser's PSS."""
+    from flowmatch.pdf import find_chromium
 
     if not find_chromium():
         return []
-    _, html, _ = _notice()
-    with ChromiumPrinter() as printer:
-        for _ in range(3):
-            printer.print_pdf(html)
-        browser = _rss_of_group(printer._proc.pid)
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    done = subprocess.run([sys.executable, "-c", _WORKER, str(HERE)], capture_output=True, text=True, check=True)
+    private, browser, me = (int(x) for x in done.stdout.split()[-3:])
     total = (browser + me) / 2**20
     return [
         Figure(
@@ -281,14 +308,37 @@ def memory() -> list[Figure]:
             "memory of one worker with its browser (PSS of the browser's processes + worker peak)",
             total,
             "MB",
-            "",
-            None,
+            "WeasyPrint worker (today's engine)",
+            _weasyprint_peak(),
             None,
             "≤300 MB",
             total <= 300,
-            f"browser {browser / 2**20:.0f} MB, worker {me / 2**20:.0f} MB, after 3 F10 notices",
+            f"browser {browser / 2**20:.0f} MB PSS ({private / 2**20:.0f} MB private to it), worker "
+            f"{me / 2**20:.0f} MB peak, after 3 F10 notices; peer: a WeasyPrint worker's peak on the same notice",
         )
     ]
+
+
+_WEASY_WORKER = """
+import os, sys
+os.environ["FLOWMATCH_PDF_ENGINE"] = "weasyprint"
+sys.path.insert(0, sys.argv[1])
+import bench_pdf
+from flowmatch.render import _weasyprint
+_, html, _ = bench_pdf._notice()
+_weasyprint(html)
+print(bench_pdf._peak())
+"""
+
+
+def _weasyprint_peak() -> float | None:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _WEASY_WORKER, str(HERE)], capture_output=True, text=True, check=True
+        )
+    except subprocess.CalledProcessError:
+        return None
+    return int(done.stdout.split()[-1]) / 2**20
 
 
 def batch(quick: bool) -> list[Figure]:

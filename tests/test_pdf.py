@@ -225,3 +225,29 @@ def test_pdf_available_follows_the_engine(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("FLOWMATCH_PDF_ENGINE", "chromium")
     monkeypatch.setenv("FLOWMATCH_CHROMIUM", str(tmp_path / "none"))
     assert render.pdf_available() is False
+
+
+def test_web_notice_pdf_is_printed_by_chromium(chromium_pdf: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from flowmatch.web import create_app
+
+    monkeypatch.delenv("FLOWMATCH_PDF_ENGINE", raising=False)
+    with TestClient(create_app(default_ruleset())) as client:
+        links = client.get("/ask?kind=pipeline")
+        assert "format=pdf" in links.text  # the PDF link is offered: an engine and a CJK font are here
+        r = client.get("/notice?kind=pipeline&format=pdf&start=2026-03-02")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    doc, kinds, _ = _structure(r.content)
+    assert str(doc.Root.Lang) == "zh-CN" and kinds["/H1"] == 1 and kinds["/TH"] > 0
+
+
+def test_a_browser_that_hangs_is_a_render_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(pdfmod, "TIMEOUT", 0.5)
+    with pytest.raises(RenderError) as err, pdfmod.ChromiumPrinter(str(fake)) as p:
+        p.print_pdf("<p>x</p>")
+    assert str(err.value) == "Chromium did not answer within 0.5 s"

@@ -23,6 +23,7 @@ import contextlib
 import json
 import multiprocessing.util
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -168,6 +169,9 @@ class ChromiumPrinter:
 
     def _read(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._from_browser], [], [], TIMEOUT)
+            if not ready:
+                raise RenderError(f"Chromium did not answer within {TIMEOUT:g} s")
             chunk = os.read(self._from_browser, 1 << 20)
             if not chunk:
                 raise RenderError(f"Chromium stopped unexpectedly (exit code {self._proc.poll()})")

@@ -256,9 +256,9 @@ def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int,
                mats: MaterialList, by_number: Mapping[str, Any], names: Mapping[str, str]) -> StepView:
     item = step.item
     issued = tuple({"name": m.name, "by": names.get(m.produced_by, m.produced_by)}
-                   for m in mats.issued if step.id in m.steps)
+                   for m in mats.issued if step.id in m.steps) if mats.issued else ()
     asked = tuple(by_number[m] for m in mats.by_step.get(step.id, ()))
-    spared = tuple(m.name for m in mats.on_file if step.id in m.steps)
+    spared = tuple(m.name for m in mats.on_file if step.id in m.steps) if mats.on_file else ()
     committed = bool(sched and sched.committed)
     name, short = _dept(rs, step.department)
     return StepView(
@@ -385,8 +385,11 @@ def build_context(
             total = int(schedule.elapsed_working_days + 0.999)
             current = schedule.start
             dates[0] = current
-            for i in range(1, total + 1):
-                current = cal.add(current, 1)
+            workday, one = cal.is_workday, dt.timedelta(days=1)
+            for i in range(1, total + 1):  # cal.add(previous, 1), one day at a time
+                current += one
+                while not workday(current):
+                    current += one
                 dates[i] = current
         figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
                    "gantt": Markup(gantt_svg(schedule, dates=dates))}
