@@ -406,7 +406,8 @@ def run_batch(
 @common
 @click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE...")
 @click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default=None,
-              help="html (default; or from the -o extension), md or pdf (needs the [pdf] extra and a CJK font).")
+              help="html (default; or from the -o extension), md or pdf (needs Chromium or the [pdf] extra, "
+                   "and a CJK font).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
 @start_option

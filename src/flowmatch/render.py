@@ -8,7 +8,7 @@ runs in Jinja's sandbox and falls back to the packaged templates for anything it
 
 HTML is autoescaped always; Markdown output escapes ``< > |`` in every value.  A template error
 becomes :class:`~flowmatch.errors.RenderError` naming the template and line.  PDF is the HTML notice
-printed by the system's headless Chromium (:mod:`flowmatch.pdf`: tagged, zh-CN, about 5× faster), or
+printed by the system's headless Chromium (:mod:`flowmatch.pdf`: tagged, zh-CN, 5–15× faster), or
 by WeasyPrint (the ``[pdf]`` extra) where no Chromium is installed or ``FLOWMATCH_PDF_ENGINE=weasyprint``;
 without either, or without a CJK font, the error says what to install — never a PDF of empty boxes.
 
@@ -675,7 +675,7 @@ def render_guide(
     """The one-time notice for a matched project and its schedule.
 
     ``format``: ``html`` (one self-contained file, A4 print stylesheet), ``md`` (Markdown) or
-    ``pdf`` (bytes; needs the ``[pdf]`` extra and a CJK font).  ``templates``: a directory of
+    ``pdf`` (bytes; needs Chromium or the ``[pdf]`` extra, and a CJK font).  ``templates``: a directory of
     Jinja templates overriding the packaged ones by name (run sandboxed).  ``on_file``: material
     ids already in the certificate database.  ``generated``: the notice date (default today).
     ``calendar``: the working-day calendar the schedule used (for 容缺 supply-by dates).
