@@ -29,6 +29,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +247,13 @@ class ChromiumPrinter:
         for fd in (self._to_browser, self._from_browser):
             with contextlib.suppress(OSError):  # already closed
                 os.close(fd)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:  # the renderer and helpers die a moment after the browser
+            try:
+                os.killpg(self._proc.pid, 0)
+            except OSError:
+                break
+            time.sleep(0.02)
         shutil.rmtree(self._work, ignore_errors=True)
 
     def __enter__(self) -> ChromiumPrinter:
@@ -286,7 +294,6 @@ def _close_shared() -> None:
 
 
 atexit.register(_close_shared)
-multiprocessing.util.Finalize(None, _close_shared, exitpriority=10)  # pool workers skip atexit
 
 
 def _start(printer: ChromiumPrinter) -> None:
@@ -325,6 +332,8 @@ def warm_up() -> None:
         )
         if printer is not None:
             _SHARED[pid] = printer
+            # a pool worker ends without atexit, and forgets its parent's finalizers: register here
+            multiprocessing.util.Finalize(printer, _close_shared, exitpriority=10)
         _STARTING[pid] = thread
         thread.start()
 
