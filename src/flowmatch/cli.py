@@ -276,22 +276,30 @@ def _lines(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
             yield raw, False
 
 
-def _answer(matcher: Any, text: str) -> dict[str, Any]:
-    """One JSON Lines input line's result (``line`` is filled in by the caller)."""
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
+def _answer(matcher: Any, lines: Any, text: str) -> str:
+    """One JSON Lines input line's output line, numbered 0 (the caller puts the number in).  A
+    matched profile's line is joined from encoded parts (:class:`flowmatch.matcher.ResultLines`)."""
     try:
-        profile = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        profile = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        return {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
-    if not isinstance(profile, dict):
-        return {"line": 0, "status": "invalid",
-                "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"}
-    try:
-        json.dumps(profile, ensure_ascii=False).encode("utf-8")
-    except (UnicodeEncodeError, RecursionError, ValueError):
-        return {"line": 0, "status": "invalid",
-                "error": "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"}
-    return {"line": 0, **matcher.match(profile).to_dict()}
+        return _dump({"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"})
+    if type(profile) is not dict:
+        return _dump({"line": 0, "status": "invalid",
+                      "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"})
+    if "\\" in text:  # only an escape can make a lone surrogate out of valid UTF-8
+        try:
+            json.dumps(profile, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError, ValueError):
+            problem = "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"
+            return _dump({"line": 0, "status": "invalid", "error": problem})
+    result = matcher.match(profile)
+    if result.status == "invalid":
+        return _dump({"line": 0, **result.to_dict()})
+    return str(lines.line(0, result))
 
 
 def _dump(out: dict[str, Any]) -> str:
@@ -312,6 +320,9 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
     than :data:`MAX_LINE`, using NaN/Infinity or numbers out of range, or holding lone surrogates is
     reported with its number and never ends the batch.  Repeated short lines are answered from a
     cache of at most :data:`MEMO_BYTES` bytes."""
+    from .matcher import ResultLines
+
+    lines = ResultLines()
     memo: dict[str, str] = {}
     memo_bytes = 0
     bad = 0
@@ -344,8 +355,7 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
             continue
         cached = memo.get(text)
         if cached is None:
-            out = _answer(matcher, text)
-            cached = _dump(out)
+            cached = _answer(matcher, lines, text)
             if len(text) <= MEMO_LINE and memo_bytes + len(text) + len(cached) <= MEMO_BYTES:
                 memo[text] = cached
                 memo_bytes += len(text) + len(cached)

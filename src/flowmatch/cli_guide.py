@@ -189,6 +189,18 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return "html"
 
 
+def warm_pdf() -> None:
+    """Start the PDF engine's browser in the background when Chromium is the engine (else nothing)."""
+    from .pdf import engine, warm_up
+
+    try:
+        chromium = engine() == "chromium"
+    except InputError:
+        return  # a bad FLOWMATCH_PDF_ENGINE is reported where the PDF is made
+    if chromium:
+        warm_up()
+
+
 # --- batch ----------------------------------------------------------------------------------------
 @dataclass
 class Row:
@@ -380,7 +392,8 @@ def run_batch(
 @common
 @click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE...")
 @click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default=None,
-              help="html (default; or from the -o extension), md or pdf (needs the [pdf] extra and a CJK font).")
+              help="html (default; or from the -o extension), md or pdf (needs Chromium or the [pdf] extra, "
+                   "and a CJK font).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
 @start_option
@@ -418,6 +431,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     from .calendar import make_calendar
     from .matcher import parse_pairs
 
+    if output is not None and str(output) != "-" and _format_for(fmt, output) == "pdf":
+        warm_pdf()  # the browser starts while the rules load and the notice is composed
     rs = _load(rules)
     if not pairs:
         raise InputError("give the project as ATTRIBUTE=VALUE pairs (or --batch FILE)", allowed=list(rs.attributes))

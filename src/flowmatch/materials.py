@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .calendar import WorkCalendar
 from .errors import InputError
@@ -177,6 +177,16 @@ def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str]) 
     return ids
 
 
+def _numbered(material: PreparedMaterial, number: int) -> PreparedMaterial:
+    """``dataclasses.replace(material, number=number)`` without its per-field overhead (a notice
+    numbers every material; the dataclass has no ``__post_init__``)."""
+    out: PreparedMaterial = object.__new__(PreparedMaterial)
+    state = out.__dict__
+    state.update(material.__dict__)
+    state["number"] = number
+    return out
+
+
 def consolidate(
     flow: ResolvedFlow,
     ruleset: RuleSet,
@@ -254,7 +264,7 @@ def consolidate(
 
     order = {sid: i for i, sid in enumerate(flow.steps)}
     prepared.sort(key=lambda m: (m.completion_only, min(order[s] for s in m.steps)))
-    numbered = tuple(replace(m, number=i) for i, m in enumerate(prepared, start=1))
+    numbered = tuple(_numbered(m, i) for i, m in enumerate(prepared, start=1))
     return MaterialList(
         flowchart=flow.id,
         to_prepare=numbered,

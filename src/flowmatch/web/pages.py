@@ -491,9 +491,15 @@ class Pages:
             diagram = Markup(flowchart_svg(schedule, shorts, joint).svg)
         return {"schedule": schedule, "steps": rows, "gantt": gantt, "diagram": diagram}
 
+    @staticmethod
+    def _pdf_available() -> bool:
+        from ..render import pdf_available
+
+        return pdf_available()
+
     def _notice_links(self, page: Page, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         available = find_spec("flowmatch.render") is not None
-        pdf = available and find_spec("weasyprint") is not None
+        pdf = available and self._pdf_available()
         return {"available": available, "pdf": pdf, "hidden": pairs,
                 "html_url": page.url("/notice", [*pairs, ("format", "html")]),
                 "pdf_url": page.url("/notice", [*pairs, ("format", "pdf")]),
