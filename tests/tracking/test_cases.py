@@ -180,6 +180,9 @@ def test_a_rejected_task_closes_the_case(store: CaseStore) -> None:
     assert rec.case_state == "rejected" and rec.released == ()
     with pytest.raises(TrackingError, match="is closed \\(rejected\\)"):
         store.record(number, "joint_site_survey", "accept", by="x", at="2026-03-04")
+    # the closed case's other tasks leave the queues and are never warned
+    assert [r for r in store.tasks(as_of=D(2026, 3, 20)) if r.number == number] == []
+    assert store.sweep(as_of=D(2026, 3, 20)).raised == ()
 
 
 def test_open_checks_its_input(store: CaseStore) -> None:

@@ -610,7 +610,7 @@ class CaseStore:
             .join(Case, Case.id == Task.case_id)
             .order_by(Task.due_on, Case.number, Task.position)
         )
-        query = query.where(Task.state.in_([state] if state else states.OPEN_STATES))
+        query = query.where(Task.state.in_([state] if state else states.OPEN_STATES), Case.state == "open")
         if department == "applicant":
             query = query.where(Task.owner == "applicant")
         elif department is not None:
