@@ -110,7 +110,7 @@ def sweep(store: CaseStore, as_of: dt.date, *, by: str = "sweep") -> SweepResult
                 cases.c.supervisor,
             )
             .join(cases, cases.c.id == tasks.c.case_id)
-            .where(due_soon, cases.c.state == "open")
+            .where(due_soon)
             .order_by(tasks.c.due_on, tasks.c.id)
         )
         candidates = list(conn.execute(query))
