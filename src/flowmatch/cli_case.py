@@ -32,6 +32,7 @@ STATE_MARKS = {
     "rejected": "✗",
     "suspended": "‖",
     "done": "✔",
+    "cancelled": "⊘",
 }
 
 
@@ -233,7 +234,7 @@ def picture(status: CaseStatus) -> str:
             star = "★" if sid in critical and t.state != "done" else ""
             cells.append(f"{STATE_MARKS[t.state]}{star}{sid}")
         lines.append(f"阶段{n:>2}  " + "  ".join(cells))
-    lines.append("✔ 办结  ▶ 待受理  ◐ 受理/承办  ◑ 审核  ◕ 已批准  ✗ 不予许可  ‖ 中止  · 等待前置  ★ 关键路径")
+    lines.append("✔ 办结  ▶ 待受理  ◐ 受理/承办  ◑ 审核  ◕ 已批准  ✗ 不予许可  ‖ 中止  · 等待前置  ⊘ 撤销  ★ 关键路径")
     return "\n".join(lines)
 
 

@@ -478,6 +478,24 @@ class CaseStore:
             if target == "done":
                 if source == "rejected":
                     case_state = "rejected"
+                    for t in tasks.values():
+                        if t.state in ("done", "cancelled"):
+                            continue
+                        cancelled = states.next_state(number, t.step, t.state, states.WITHDRAW)
+                        conn.execute(update(Task).where(Task.id == t.id).values(state=cancelled, updated_at=at))
+                        events.append(
+                            audit.NewEvent(
+                                at,
+                                "flowmatch",
+                                "system",
+                                states.WITHDRAW,
+                                number,
+                                t.step,
+                                t.state,
+                                cancelled,
+                                f"案件不予许可（{step}），撤销",
+                            )
+                        )
                 else:
                     released = releasable(tasks)
                     for sid in released:
@@ -538,7 +556,7 @@ class CaseStore:
         views = []
         for t in tasks:
             overdue = t.due_on is not None and (
-                (t.state != "done" and t.state != "suspended" and as_of > t.due_on)
+                (t.state in states.CLOCK_STATES and as_of > t.due_on)
                 or (t.finished_on is not None and t.finished_on > t.due_on)
             )
             end = proj.ends.get(t.step)
