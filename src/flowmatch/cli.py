@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "rulesets": "flowmatch.cli_diff:rulesets",
     "case": "flowmatch.cli_case:case",
     "audit": "flowmatch.cli_case:audit",
+    "certs": "flowmatch.cli_certs:certs",
 }
 
 
