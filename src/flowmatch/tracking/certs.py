@@ -19,7 +19,6 @@ Time is an argument throughout (``as_of``, ``at``); nothing here reads the clock
 
 from __future__ import annotations
 
-import calendar as _months
 import csv
 import datetime as dt
 import io
@@ -30,9 +29,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from ..certdb import database_of, expiry, held_kinds, issuer_of
 from ..errors import InputError, TrackingError
 from ..materials import OnFile
-from ..models import CertificateDatabase, CertificateKind
 from ..ruleset import RuleSet
 from . import audit
 from .credit import validate_credit_code
@@ -129,42 +128,6 @@ class CertificateImport:
         }
 
 
-# --- the rule-set's side ---------------------------------------------------------------------------
-def database_of(rs: RuleSet) -> CertificateDatabase:
-    """The rule-set's certificate database, or :class:`InputError` when it declares none."""
-    if rs.certificates is None:
-        raise InputError(
-            f"the rule-set {Path(rs.path).name} declares no certificate database (certificates.yaml); "
-            "nothing can be looked up or imported"
-        )
-    return rs.certificates
-
-
-def issuer_of(rs: RuleSet, kind: CertificateKind) -> str:
-    return kind.issuer or rs.materials[kind.id].issuer or ""
-
-
-def held_kinds(rs: RuleSet) -> dict[str, CertificateKind]:
-    """The certificate kinds the database holds: those whose issuer's register is connected."""
-    db = rs.certificates
-    if db is None:
-        return {}
-    return {mid: k for mid, k in db.certificates.items() if issuer_of(rs, k) in db.connected}
-
-
-def expiry(kind: CertificateKind, issued: dt.date) -> dt.date | None:
-    """The last valid day of a certificate of ``kind`` issued on ``issued`` (``None``: no expiry)."""
-    v = kind.validity
-    if v is None:
-        return None
-    months = (v.years or 0) * 12 + (v.months or 0)
-    year, month = divmod(issued.month - 1 + months, 12)
-    year += issued.year
-    day = min(issued.day, _months.monthrange(year, month + 1)[1])
-    end = dt.date(year, month + 1, day) + dt.timedelta(days=v.days or 0)
-    return end - dt.timedelta(days=1)
-
-
 def _view(rs: RuleSet, row: Any) -> Certificate:
     mat = rs.materials.get(row.material)
     return Certificate(
@@ -245,7 +208,14 @@ def issue_for_step(
             until = f"，有效期至{expires.isoformat()}" if expires else ""
             events.append(
                 audit.NewEvent(
-                    at, by, "system", "certificate", case_number, step, None, None,
+                    at,
+                    by,
+                    "system",
+                    "certificate",
+                    case_number,
+                    step,
+                    None,
+                    None,
                     f"证照入库：{rs.materials[mid].name} {number}{until}",
                 )
             )
@@ -288,9 +258,7 @@ def _read_rows(source: str | Path) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def import_csv(
-    engine: Engine, rs: RuleSet, source: str | Path, *, at: dt.datetime, by: str
-) -> CertificateImport:
+def import_csv(engine: Engine, rs: RuleSet, source: str | Path, *, at: dt.datetime, by: str) -> CertificateImport:
     """Import certificates issued before; see the module docstring for the rules."""
     kinds = held_kinds(rs)
     db = database_of(rs)
@@ -318,9 +286,7 @@ def import_csv(
                 if not number or len(number) > NUMBER_LENGTH:
                     raise ValueError(f"number is {'empty' if not number else 'longer than 100 characters'}")
                 issued = _parse_date(row.get("issued", ""), "issued")
-                expires = (
-                    _parse_date(row["expires"], "expires") if row.get("expires") else expiry(kind, issued)
-                )
+                expires = _parse_date(row["expires"], "expires") if row.get("expires") else expiry(kind, issued)
                 if expires is not None and expires < issued:
                     raise ValueError(f"expires {expires.isoformat()} is before issued {issued.isoformat()}")
             except ValueError as exc:
@@ -361,8 +327,17 @@ def import_csv(
             )
             imported += 1
             events.append(
-                audit.NewEvent(at, by, "window", "certificate_import", None, None, None, None,
-                               f"证照导入：{code} {rs.materials[mid].name} {number}")
+                audit.NewEvent(
+                    at,
+                    by,
+                    "window",
+                    "certificate_import",
+                    None,
+                    None,
+                    None,
+                    None,
+                    f"证照导入：{code} {rs.materials[mid].name} {number}",
+                )
             )
         audit.append(conn, events)
     return CertificateImport(imported, unchanged, tuple(problems))
@@ -415,8 +390,17 @@ def revoke(
         audit.append(
             conn,
             [
-                audit.NewEvent(at, by, "department", "certificate_revoke", row.case_number, row.step, None, None,
-                               f"证照注销：{row.credit_code} {row.material} {row.number}：{reason.strip()}")
+                audit.NewEvent(
+                    at,
+                    by,
+                    "department",
+                    "certificate_revoke",
+                    row.case_number,
+                    row.step,
+                    None,
+                    None,
+                    f"证照注销：{row.credit_code} {row.material} {row.number}：{reason.strip()}",
+                )
             ],
         )
         found = conn.execute(select(*_TABLE.c).where(_TABLE.c.id == row.id)).one()
