@@ -15,8 +15,8 @@ from sqlalchemy import select
 from flowmatch.cli import main
 from flowmatch.errors import InputError, RuleSetError, TrackingError
 from flowmatch.flows import for_situation
-from flowmatch.materials import OnFile, consolidate
 from flowmatch.matcher import matcher_for
+from flowmatch.materials import OnFile, consolidate
 from flowmatch.render import render_guide
 from flowmatch.ruleset import RuleSet, default_rules_path, load_ruleset
 from flowmatch.scheduler import schedule
@@ -31,7 +31,8 @@ S28 = {"kind": "building", "land_nature": "collective", "building_use": "townshi
 D = dt.date
 
 
-def finish_f10(store: CaseStore, day: dt.date = D(2026, 2, 10)) -> str:
+def finish_f10(store: CaseStore) -> str:
+    day = D(2026, 2, 10)
     number = store.open_case(F10, applicant="哈东置业有限公司", credit_code=CREDIT, at=day, by="窗口01").number
     for _ in range(100):
         status = store.status(number, as_of=day)
@@ -342,3 +343,24 @@ def test_typed_ids_and_database_entries_share_one_path(ruleset: RuleSet) -> None
         flow, ruleset, on_file=[OnFile("scheme_approval", "old", asked_again="expired"), "scheme_approval"]
     )
     assert [m.id for m in both.on_file] == ["scheme_approval"]
+
+
+def test_the_web_notice_looks_the_applicant_up_when_a_database_is_configured(
+    store: CaseStore, db_url: str, ruleset: RuleSet
+) -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from flowmatch.web import create_app
+
+    number = finish_f10(store)
+    query = {**S28, "format": "md", "start": "2026-03-02"}
+    with TestClient(create_app(ruleset, db=db_url), raise_server_exceptions=False) as client:
+        page = client.get("/notice", params={**query, "credit_code": CREDIT})
+        assert page.status_code == 200
+        assert f"已在证照库中，无需提交（证照编号 {number}/design_review）" in page.text
+        bad = client.get("/notice", params={**query, "credit_code": "91350100M000100Y44"})
+        assert bad.status_code == 400 and "the last character should be &#39;3&#39;" in bad.text
+    with TestClient(create_app(ruleset), raise_server_exceptions=False) as client:
+        page = client.get("/notice", params={**query, "credit_code": CREDIT})
+        assert page.status_code == 400 and "本服务未接入证照数据库" in page.text
