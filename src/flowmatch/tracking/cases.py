@@ -726,9 +726,7 @@ class CaseStore:
             self.engine, self.ruleset, number, reason=reason, by=by, at=_as_datetime(at), material=material
         )
 
-    def on_file(
-        self, credit_code: str, *, as_of: dt.date | str, ruleset: RuleSet | None = None
-    ) -> tuple[OnFile, ...]:
+    def on_file(self, credit_code: str, *, as_of: dt.date | str, ruleset: RuleSet | None = None) -> tuple[OnFile, ...]:
         """The holder's certificates as on-file entries for the notice (see :func:`certs.lookup`)."""
         return certs.lookup(self.engine, ruleset or self.ruleset, credit_code, as_of=_as_date(as_of))
 
