@@ -364,3 +364,41 @@ def test_the_web_notice_looks_the_applicant_up_when_a_database_is_configured(
     with TestClient(create_app(ruleset), raise_server_exceptions=False) as client:
         page = client.get("/notice", params={**query, "credit_code": CREDIT})
         assert page.status_code == 400 and "本服务未接入证照数据库" in page.text
+
+
+def test_the_other_messages(store: CaseStore, tmp_path: Path, db_url: str) -> None:
+    with pytest.raises(InputError, match=r"^the reason for revoking is empty$"):
+        store.revoke_certificate("X", reason=" ", by="y", at="2026-04-03")
+    with pytest.raises(InputError, match=r"^who revokes the certificate \(--by\) is empty$"):
+        store.revoke_certificate("X", reason="r", by=" ", at="2026-04-03")
+    with pytest.raises(InputError, match=r"^who imports the certificates \(--by\) is empty$"):
+        store.import_certificates(tmp_path / "none.csv", at="2026-04-03", by="")
+    with pytest.raises(InputError, match=r"none\.csv: cannot read file: No such file or directory$"):
+        store.import_certificates(tmp_path / "none.csv", at="2026-04-03", by="w")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("credit_code,material,number,issued\n\xe9".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin\.csv is not UTF-8 text$"):
+        store.import_certificates(latin, at="2026-04-03", by="w")
+    long = tmp_path / "long.csv"
+    long.write_text(f"credit_code,material,number,issued\n{CREDIT},eia_approval,{'9' * 101},2026-01-05\n")
+    assert [p.reason for p in store.import_certificates(long, at="2026-04-03", by="w").problems] == [
+        "number is longer than 100 characters"
+    ]
+    code, _, err = _run(
+        [
+            "case",
+            "record",
+            "JS2026-000001",
+            "x",
+            "approve",
+            "--by",
+            "y",
+            "--db",
+            db_url,
+            "--certificate",
+            "eia_approval",
+        ]
+    )
+    assert code == 2 and "error: --certificate 'eia_approval' is not MATERIAL=NUMBER" in err
+    code, _, err = _run(["guide", "--batch", str(long), "-o", str(tmp_path / "out"), "--credit-code", CREDIT])
+    assert code == 2 and "error: --credit-code is for one notice, not --batch" in err
