@@ -172,8 +172,8 @@ def test_an_import_with_bad_rows_imports_the_good_ones_and_names_the_bad(store: 
     assert (report.imported, report.unchanged) == (2, 0)
     assert [(p.line, p.reason) for p in report.problems] == [
         (4, "统一社会信用代码 '91350100M000100Y44' fails the GB 32100-2015 check: the last character should be '3'"),
-        (5, "material 'drawing_review_certificate' is a material the certificate database does not hold"),
-        (6, "material 'no_such_material' is not a material id of the rule-set the certificate database does not hold"),
+        (5, "material 'drawing_review_certificate' is not a certificate the database holds"),
+        (6, "material 'no_such_material' is not a material id of the rule-set"),
         (7, "issued '2026-13-05' is not a date; allowed: YYYY-MM-DD"),
         (8, "expires 2026-01-01 is before issued 2026-02-05"),
         (9, "number is empty"),

@@ -275,9 +275,10 @@ def import_csv(engine: Engine, rs: RuleSet, source: str | Path, *, at: dt.dateti
                 continue
             try:
                 mid = row.get("material", "")
+                if mid not in rs.materials:
+                    raise ValueError(f"material {mid!r} is not a material id of the rule-set")
                 if mid not in db.certificates:
-                    known = "a material" if mid in rs.materials else "not a material id of the rule-set"
-                    raise ValueError(f"material {mid!r} is {known} the certificate database does not hold")
+                    raise ValueError(f"material {mid!r} is not a certificate the database holds")
                 kind = kinds.get(mid)
                 if kind is None:
                     issuer = issuer_of(rs, db.certificates[mid])
