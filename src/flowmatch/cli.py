@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "rulesets": "flowmatch.cli_diff:rulesets",
     "case": "flowmatch.cli_case:case",
     "audit": "flowmatch.cli_case:audit",
+    "certs": "flowmatch.cli_certs:certs",
 }
 
 
@@ -578,6 +579,10 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
 
 
 # --- check / stats ---------------------------------------------------------------------------------
+def percent_text(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "—"
+
+
 @main.command()
 @common
 @click.option(
@@ -665,6 +670,21 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
     for r in rows:
         if r.get("gap"):
             con.print(f"差距 gap · {r['figure']}: {r['gap']}", markup=False)
+    database = figures.get("database")
+    if database:
+        published = next((r["published"] for r in rows if r["figure"] == "reduction_requisites_database"), None)
+        beside = f"（公布 published {percent_text(published)}）" if isinstance(published, (int, float)) else ""
+        con.print(
+            f"证照数据库 certificate database（接入 connected: {'、'.join(database['connected'])}）："
+            f"企业仍须提交的要件平均 {database['avg_still_supplied']} 个 / requisites still supplied "
+            f"(不接数据库 without: {database['avg_requisites']}；库中证照 in database: {database['avg_in_database']}；"
+            f"只交一次 submitted once: {database['avg_submitted_once']})；"
+            f"比改革前减少 {percent_text(database['reduction_vs_baseline'])}{beside}，"
+            f"比不接数据库减少 {percent_text(database['reduction_vs_reformed'])}",
+            markup=False,
+        )
+        con.print(f"计数规则 rule: {database['rule']}", markup=False)
+        con.print(f"身份类材料 identity documents: {', '.join(database['identity_documents'])}", markup=False)
     per = Table(title="各流程图 per flowchart")
     for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
         per.add_column(col)

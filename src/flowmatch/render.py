@@ -36,7 +36,7 @@ from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
 from .fileio import ReadError, read_limited, write_atomic
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
-from .materials import MaterialList, consolidate
+from .materials import MaterialList, OnFile, consolidate
 from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
@@ -323,7 +323,7 @@ def build_context(
     ruleset: RuleSet | None = None,
     project_name: str | None = None,
     applicant: str | None = None,
-    on_file: Iterable[str] = (),
+    on_file: Iterable[str | OnFile] = (),
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
     pictures: Literal["svg", "mermaid", "none"] = "svg",
@@ -712,7 +712,7 @@ def render_guide(
     ruleset: RuleSet | None = None,
     project_name: str | None = None,
     applicant: str | None = None,
-    on_file: Iterable[str] = (),
+    on_file: Iterable[str | OnFile] = (),
     templates: str | os.PathLike[str] | None = None,
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
@@ -723,7 +723,9 @@ def render_guide(
     ``format``: ``html`` (one self-contained file, A4 print stylesheet), ``md`` (Markdown) or
     ``pdf`` (bytes; needs Chromium or the ``[pdf]`` extra, and a CJK font).  ``templates``: a directory of
     Jinja templates overriding the packaged ones by name (run sandboxed).  ``on_file``: material
-    ids already in the certificate database.  ``generated``: the notice date (default today).
+    ids already in the certificate database, or :class:`~flowmatch.materials.OnFile` entries from
+    :func:`flowmatch.certificates_on_file` (with certificate numbers, and why an expired one is asked).
+    ``generated``: the notice date (default today).
     ``calendar``: the working-day calendar the schedule used (for 容缺 supply-by dates).
     ``compare``: the project under other rule-sets too (rows of :func:`flowmatch.diff.under_each`).
     """
