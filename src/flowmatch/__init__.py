@@ -16,6 +16,10 @@ _EXPORTS = {
     "CalendarError": "errors",
     "CaseStatus": "tracking",
     "CaseStore": "tracking",
+    "Certificate": "tracking",
+    "CertificateImport": "tracking",
+    "certificates_on_file": "tracking",
+    "OnFile": "materials",
     "CheckReport": "checker",
     "DiffReport": "diff",
     "RuleSetInfo": "catalogue",
@@ -83,10 +87,19 @@ if TYPE_CHECKING:  # pragma: no cover
         UnknownFlowchartError,
     )
     from .matcher import Matcher, MatchResult, match
+    from .materials import OnFile
     from .render import render_guide
     from .ruleset import RuleSet, load_ruleset
     from .scheduler import Schedule, schedule
     from .search import search
     from .stats import stats
-    from .tracking import CaseStatus, CaseStore, open_store, validate_credit_code
+    from .tracking import (
+        CaseStatus,
+        CaseStore,
+        Certificate,
+        CertificateImport,
+        certificates_on_file,
+        open_store,
+        validate_credit_code,
+    )
     from .wizard import UNSURE, Outcome, Question, next_question

@@ -395,7 +395,8 @@ SERVER_SETTINGS: dict[str, Any] = {
                    "Required when --host is not loopback.")
 @click.option("--db", default=None, metavar="URL",
               help="Case database: adds the staff console (/console), the applicant's lookup (/track) and the API "
-                   "(/api/v1). sqlite:///PATH (one process) or postgresql+psycopg://... (any --workers).")
+                   "(/api/v1), and the notice form then takes the applicant's 统一社会信用代码 and spares the "
+                   "certificates it holds. sqlite:///PATH (one process) or postgresql+psycopg://... (any --workers).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (more than one needs --db on PostgreSQL; they share nothing but the database).")
 @click.option("--track-limit", type=click.IntRange(1, 10**9), default=10, show_default=True,

@@ -123,8 +123,13 @@ def make_notice(
     calendar: WorkCalendar | None = None,
     generated: dt.date | None = None,
     compare_with: Sequence[RuleSet] = (),
+    credit_code: str | None = None,
+    db: str | None = None,
 ) -> tuple[str | bytes, dict[str, Any]]:
-    """Match, schedule and render one notice; returns it and a summary. Raises on bad input."""
+    """Match, schedule and render one notice; returns it and a summary. Raises on bad input.
+
+    With ``credit_code`` the applicant is looked up in the certificate database at ``db`` (证照数据库,
+    on the acceptance day): what it holds joins ``on_file``."""
     from .calendar import WorkCalendar
     from .flows import for_situation
     from .matcher import matcher_for
@@ -141,15 +146,24 @@ def make_notice(
     answers, _, _ = matcher.validate(profile)
     cal = calendar or WorkCalendar()
     flow = for_situation(rs, result.situation or "", flags=result.flags, profile=answers)
-    check_on_file(flow, rs, on_file)
+    entries: list[Any] = list(on_file)
+    if credit_code is not None:
+        from .tracking.credit import validate_credit_code
+
+        validate_credit_code(credit_code)  # refused before any database is opened
+    check_on_file(flow, rs, entries)
     day = parse_start(start, cal)
+    if credit_code is not None:
+        from .tracking.certs import certificates_on_file
+
+        entries += certificates_on_file(credit_code, as_of=day, db=db, ruleset=rs)
     plan = schedule(flow, day, cal, "commitment" if commitment else "standard", ruleset=rs)
     compare: tuple[dict[str, Any], ...] = ()
     if compare_with:  # "under the 2014 rules / under the 2019 rules" for this project
         from .diff import under_each
 
         compare = tuple(under_each([rs, *compare_with], profile, start=day, calendar=cal))
-    output = render_guide(result, plan, fmt, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
+    output = render_guide(result, plan, fmt, ruleset=rs, project_name=name, applicant=applicant, on_file=entries,
                           templates=templates, generated=generated, calendar=cal, compare=compare)
     summary = {
         "situation": result.situation, "flowchart": result.flowchart, "working_days": plain_days(plan.working_days),
@@ -187,6 +201,18 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
             if output.suffix.lower() == ext or (name == "html" and output.suffix.lower() == ".htm"):
                 return name
     return "html"
+
+
+def warm_pdf() -> None:
+    """Start the PDF engine's browser in the background when Chromium is the engine (else nothing)."""
+    from .pdf import engine, warm_up
+
+    try:
+        chromium = engine() == "chromium"
+    except InputError:
+        return  # a bad FLOWMATCH_PDF_ENGINE is reported where the PDF is made
+    if chromium:
+        warm_up()
 
 
 # --- batch ----------------------------------------------------------------------------------------
@@ -380,7 +406,8 @@ def run_batch(
 @common
 @click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE...")
 @click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default=None,
-              help="html (default; or from the -o extension), md or pdf (needs the [pdf] extra and a CJK font).")
+              help="html (default; or from the -o extension), md or pdf (needs Chromium or the [pdf] extra, "
+                   "and a CJK font).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
 @start_option
@@ -390,6 +417,10 @@ def run_batch(
               help="Material ids already in the certificate database (not asked).")
 @click.option("--on-file-yaml", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML list of material ids already on file.")
+@click.option("--credit-code", "credit_code", default=None, metavar="CODE",
+              help="Applicant's 统一社会信用代码: certificates in the certificate database are not asked.")
+@click.option("--db", default=None, metavar="URL",
+              help="Certificate database (the case store; default $FLOWMATCH_DB or the per-user SQLite file).")
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps on a signed commitment letter.")
 @click.option("--templates", type=click.Path(path_type=Path), default=None,
               help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).")
@@ -402,9 +433,9 @@ def run_batch(
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for --batch (default 2).")
 def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
           start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
-          on_file_yaml: Path | None, commitment: bool, templates: Path | None, calendar_file: Path | None,
-          assume_weekends: bool, strict_calendar: bool, compare_rules: tuple[str, ...], force: bool,
-          batch: Path | None, jobs: int | None) -> None:
+          on_file_yaml: Path | None, credit_code: str | None, db: str | None, commitment: bool,
+          templates: Path | None, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool,
+          compare_rules: tuple[str, ...], force: bool, batch: Path | None, jobs: int | None) -> None:
     """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file.
 
     Dates count from the acceptance day (default: the first working day from today); dates in a
@@ -412,12 +443,16 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     if batch is not None:
         if compare_rules:
             raise InputError("--compare-rules is for one notice, not --batch")
+        if credit_code:
+            raise InputError("--credit-code is for one notice, not --batch")
         _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file,
                      assume_weekends, strict_calendar)
         return
     from .calendar import make_calendar
     from .matcher import parse_pairs
 
+    if output is not None and str(output) != "-" and _format_for(fmt, output) == "pdf":
+        warm_pdf()  # the browser starts while the rules load and the notice is composed
     rs = _load(rules)
     if not pairs:
         raise InputError("give the project as ATTRIBUTE=VALUE pairs (or --batch FILE)", allowed=list(rs.attributes))
@@ -440,7 +475,7 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     others = [load_ruleset(ruleset_path(r)) for r in compare_rules]
     data, summary = make_notice(rs, parse_pairs(list(pairs)), fmt, start=start, name=project_name,
                                 applicant=applicant, on_file=ids, commitment=commitment, templates=templates,
-                                calendar=cal, compare_with=others)
+                                calendar=cal, compare_with=others, credit_code=credit_code, db=db)
     for warning in summary["warnings"]:
         click.echo(f"warning: {clean(warning)}", err=True)
     if to_stdout:

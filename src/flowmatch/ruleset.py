@@ -10,6 +10,7 @@ Layout of a rule-set directory (see ``docs/ruleset-format.md``)::
     materials.yaml      material id -> material
     invariants.yaml     domain invariants every flowchart must satisfy
     baseline.yaml       the pre-reform flow (a flowchart without a category)
+    certificates.yaml   optional: the certificate database (证照数据库) — connected registers, certificate kinds
     flowcharts/F01.yaml one file per flowchart; the file name is its id
 
 Validation happens here once; the matcher and scheduler trust a loaded :class:`RuleSet`.
@@ -39,6 +40,7 @@ from .itemmap import ItemMap, new_side_problems
 from .models import (
     Attribute,
     AttributesFile,
+    CertificateDatabase,
     Department,
     Flag,
     Flowchart,
@@ -97,6 +99,8 @@ class RuleSet:
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     item_map: ItemMap | None = None
     """How this rule-set's items descend from the one it supersedes (``itemmap.yaml``), if given."""
+    certificates: CertificateDatabase | None = None
+    """The certificate database (``certificates.yaml``), if the rule-set declares one."""
 
     @property
     def name(self) -> str:
@@ -253,6 +257,7 @@ def _files(root: Path) -> list[Path]:
             "invariants.yaml",
             "baseline.yaml",
             "itemmap.yaml",
+            "certificates.yaml",
         )
     ]
     flow_dir = root / "flowcharts"
@@ -431,6 +436,7 @@ def _load(root: Path) -> RuleSet:
     # still is: one broken file must not hide unrelated problems.
     _cross_check(c, ruleset, flow_docs, conditions_checkable=attrs_file is not None)
     _four_stage_and_item_map(c, ruleset, root)
+    _certificates(c, ruleset, root)
     if c.problems:
         raise RuleSetError(c.problems)
     return ruleset
@@ -464,6 +470,49 @@ def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> Non
     for path, message in new_side_problems(item_map, *(set(pool) for pool in pools)):
         c.problems.append(map_doc.problem(path, message))
     ruleset.item_map = item_map
+
+
+def _certificates(c: _Collector, ruleset: RuleSet, root: Path) -> None:
+    """The optional ``certificates.yaml``: every id known, every certificate with an issuer."""
+    doc = c.read(root / "certificates.yaml", required=False)
+    if doc is None:
+        return
+    raw = dict(doc.data)
+    for section in ("connected", "certificates"):
+        if isinstance(raw.get(section), dict):
+            raw[section] = {k: ({"id": k, **v} if isinstance(v, dict) else v) for k, v in raw[section].items()}
+    db = c.model(doc, CertificateDatabase, raw)
+    if db is None:
+        return
+    sources = ruleset.manifest.sources
+
+    def known(path: Key, value: str, pool: Iterable[str], what: str) -> bool:
+        if value in pool:
+            return True
+        c.problems.append(doc.problem(path, f"unknown {what} {value!r}"))
+        return False
+
+    for i, src in enumerate(db.source):
+        known(("source", i), src, sources, "source")
+    for did, reg in db.connected.items():
+        known(("connected", did), did, ruleset.departments, "department")
+        for i, src in enumerate(reg.source):
+            known(("connected", did, "source", i), src, sources, "source")
+    for mid, kind in db.certificates.items():
+        if not known(("certificates", mid), mid, ruleset.materials, "material"):
+            continue
+        issuer = kind.issuer or ruleset.materials[mid].issuer
+        if issuer is None:
+            c.problems.append(doc.problem(("certificates", mid), "the material has no issuer; give 'issuer'"))
+        elif kind.issuer is not None:
+            known(("certificates", mid, "issuer"), kind.issuer, ruleset.departments, "department")
+        if kind.validity is not None:
+            v = kind.validity
+            if v.years is None and v.months is None and v.days is None:
+                c.problems.append(doc.problem(("certificates", mid, "validity"), "give years, months or days"))
+            for i, src in enumerate(v.source):
+                known(("certificates", mid, "validity", "source", i), src, sources, "source")
+    ruleset.certificates = db
 
 
 def _flowchart(c: _Collector, doc: Document, fid: str) -> Flowchart | None:

@@ -18,7 +18,9 @@ TABLES = {
     "api_tokens",
     "sessions",
     "rate_hits",
+    "certificates",
 }
+CONSOLE_TABLES = {"users", "api_tokens", "sessions", "rate_hits"}
 
 
 def _tables(eng: object) -> set[str]:
@@ -48,6 +50,24 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
                     ).scalar_one()
                     == 0
                 )
+        storage.upgrade(eng)
+        assert _tables(eng) == TABLES
+    finally:
+        eng.dispose()
+
+
+def test_the_certificate_migration_goes_down_to_0001_and_up_again(db_url: str) -> None:
+    eng = storage.engine(db_url)
+    try:
+        assert storage.current_revision(eng) == HEAD_REVISION == "0003_console"
+        with eng.connect() as conn:
+            assert "ix_certificates_credit_code" in {i["name"] for i in inspect(conn).get_indexes("certificates")}
+        storage.downgrade(eng, "0002_certificates")
+        assert storage.current_revision(eng) == "0002_certificates"
+        assert _tables(eng) == TABLES - CONSOLE_TABLES
+        storage.downgrade(eng, "0001")
+        assert storage.current_revision(eng) == "0001"
+        assert _tables(eng) == TABLES - CONSOLE_TABLES - {"certificates"}
         storage.upgrade(eng)
         assert _tables(eng) == TABLES
     finally:

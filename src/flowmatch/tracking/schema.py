@@ -10,6 +10,9 @@ the two).  Plain columns you can read with ``sqlite3`` or ``psql``:
 * ``events`` — the append-only, hash-chained audit log (database triggers refuse UPDATE and DELETE);
 * ``chain_head`` — one row: the last event's number and hash (the lock that orders appends);
 * ``counters`` — per-year 受理编号 counters;
+* ``certificates`` — the certificate database (证照数据库, issue 16): one row per certificate an
+  applicant (统一社会信用代码) holds, from a done step of a case or an import; ``UNIQUE (material,
+  number)`` makes re-import idempotent.
 * ``users``, ``api_tokens``, ``sessions``, ``rate_hits`` — staff accounts (argon2 hashes), hashed API
   tokens, server-side login sessions (only a hash of the cookie's id is stored) and the per-client
   request counters of the rate limits (in the database, so every worker agrees).
@@ -23,7 +26,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-HEAD_REVISION = "0002_console"
+HEAD_REVISION = "0003_console"
 """The Alembic revision these classes describe (checked before running Alembic at all)."""
 
 
@@ -144,6 +147,31 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("material", "number", name="uq_certificates_material_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    """The holder's 统一社会信用代码 (checked by ``credit.validate_credit_code``)."""
+    material: Mapped[str] = mapped_column(String(64))
+    """A material id of the rule-set's ``certificates.yaml``."""
+    number: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    """Last day valid; empty: valid until revoked."""
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_on: Mapped[dt.date | None] = mapped_column(Date)
+    case_number: Mapped[str | None] = mapped_column(String(32))
+    """The case whose done step produced it (empty for an import)."""
+    step: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    """``case`` or ``import``."""
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class User(Base):

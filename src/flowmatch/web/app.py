@@ -55,6 +55,7 @@ class FlowmatchApp:
         ruleset: RuleSet,
         allowed_hosts: Sequence[str] | None = None,
         calendar: WorkCalendar | None = None,
+        db: str | None = None,
         store: Any = None,
         clock: Any = None,
         track_limit: int | None = None,
@@ -62,7 +63,7 @@ class FlowmatchApp:
         self.ruleset = ruleset
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
         self.env = environment()
-        self.pages = Pages(ruleset, self.env, calendar)
+        self.pages = Pages(ruleset, self.env, calendar, db=db)
         self.starlette = self.pages.app()
         self.store = store
         if store is not None:  # the staff console, /track and /api/v1 (issue 15) need the case database
@@ -146,15 +147,16 @@ def create_app(
 
     ``allowed_hosts``: when given, requests whose Host header names another host are refused
     (``flowmatch serve`` passes the loopback names when it binds to loopback).  ``calendar``: the
-    working-day calendar of the notices' dates (default: official data, estimated past it).
-    ``db`` (a case-database URL) or ``store`` (an open :class:`~flowmatch.tracking.CaseStore`) adds the
-    staff console (``/console``), the applicant's lookup (``/track``) and the API (``/api/v1``);
-    ``clock`` (a function returning the current local time) is for tests; ``track_limit``: ``/track``
-    look-ups per client per minute (default 10).
+    working-day calendar of the notices' dates (default: official data, estimated past it).  ``db``:
+    the case database URL: the notice then takes ``credit_code`` and spares what the applicant holds
+    (证照数据库), and the staff console (``/console``), the applicant's lookup (``/track``) and the API
+    (``/api/v1``) are served; ``store`` (an open :class:`~flowmatch.tracking.CaseStore`) does the same
+    for the console faces.  ``clock`` (a function returning the current local time) is for tests;
+    ``track_limit``: ``/track`` look-ups per client per minute (default 10).
     """
     rs = ruleset or default_ruleset()
     if store is None and db is not None:
         from ..tracking import open_store
 
         store = open_store(db, ruleset=rs, calendar=calendar)
-    return FlowmatchApp(rs, allowed_hosts, calendar, store, clock, track_limit)
+    return FlowmatchApp(rs, allowed_hosts, calendar, db, store, clock, track_limit)

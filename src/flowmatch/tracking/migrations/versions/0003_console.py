@@ -1,7 +1,7 @@
 """Staff console: users, hashed API tokens, server-side sessions, rate-limit counters (issue 15).
 
-Revision ID: 0002_console
-Revises: 0001
+Revision ID: 0003_console
+Revises: 0002_certificates
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_console"
-down_revision = "0001"
+revision = "0003_console"
+down_revision = "0002_certificates"
 branch_labels = None
 depends_on = None
 
