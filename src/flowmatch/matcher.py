@@ -228,7 +228,7 @@ class Matcher:
                     bad.append(Invalid(key, shown, f"unknown value {str(shown)[:80]!r}", tuple(attr.values)))
                 continue
             if type(key) is str and key in rs.flags:
-                parsed = _as_bool(value)
+                parsed = as_bool(value)
                 if parsed is None:
                     shown = _shown(value)
                     problem = f"flag {key} takes true or false, got {str(shown)[:80]!r}"
@@ -447,7 +447,8 @@ def _safe_repr(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _as_bool(value: Any) -> bool | None:
+def as_bool(value: Any) -> bool | None:
+    """A flag value: a bool, or one of the true/false words (true yes 1 y 是 on / false no 0 n 否 off)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):

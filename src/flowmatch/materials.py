@@ -143,7 +143,9 @@ class MaterialList:
         for m in self.to_prepare:
             if m.id == material_id:
                 return m
-        raise KeyError(material_id)
+        from .errors import UnknownMaterialError
+
+        raise UnknownMaterialError(material_id, [m.id for m in self.to_prepare])
 
 
 def _ancestors(flow: ResolvedFlow) -> dict[str, frozenset[str]]:

@@ -33,7 +33,7 @@ from markupsafe import Markup, escape
 
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
-from .fileio import ReadError, read_limited, write_atomic
+from .fileio import ReadError, read_limited
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .materials import MaterialList, consolidate
 from .models import Fee, Limit
@@ -326,6 +326,7 @@ def build_context(
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
     pictures: Literal["svg", "mermaid", "none"] = "svg",
+    compare: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the notice says, as one dict for the templates (the same for every format)."""
     rs = ruleset or default_ruleset()
@@ -377,25 +378,7 @@ def build_context(
             row["steps"].append(v.name)
     short = {did: d.short for did, d in rs.departments.items()}
     joint_ids = {s.id: bool(s.members) for s in pre}
-    figures: dict[str, Any] = {}
-    if pictures == "svg":
-        from .pictures import flowchart_svg, gantt_svg
-
-        diagram = flowchart_svg(schedule, short, joint_ids)
-        dates: dict[int, dt.date] = {}
-        if schedule.start is not None and cal is not None:
-            total = int(schedule.elapsed_working_days + 0.999)
-            current = schedule.start
-            dates[0] = current
-            for i in range(1, total + 1):
-                current = cal.add(current, 1)
-                dates[i] = current
-        figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
-                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
-    elif pictures == "mermaid":
-        from .pictures import flowchart_mermaid
-
-        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+    figures = notice_pictures(schedule, cal, short, joint_ids, pictures)
 
     sit = rs.situations.get(match.situation or "")
     chart = flow.flowchart
@@ -463,7 +446,36 @@ def build_context(
         "department_names": {did: d.name for did, d in rs.departments.items()},
         "department_shorts": {did: d.short for did, d in rs.departments.items()},
         "stages": dict(STAGES),  # a copy: nothing a template does reaches the next notice
+        "joint_ids": joint_ids,
+        "critical_ids": [s for s in schedule.critical_path if sched_by_id[s].counted],
+        "rules_compare": list(compare),
     }
+
+
+def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping[str, str],
+                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"]) -> dict[str, Any]:
+    """The notice's figures: the flowchart and Gantt chart as SVG (HTML, PDF), the flowchart as
+    Mermaid (Markdown), or none (the notice as data)."""
+    figures: dict[str, Any] = {}
+    if pictures == "svg":
+        from .pictures import flowchart_svg, gantt_svg
+
+        diagram = flowchart_svg(schedule, short, joint_ids)
+        dates: dict[int, dt.date] = {}
+        if schedule.start is not None and cal is not None:
+            total = int(schedule.elapsed_working_days + 0.999)
+            current = schedule.start
+            dates[0] = current
+            for i in range(1, total + 1):
+                current = cal.add(current, 1)
+                dates[i] = current
+        figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
+                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
+    elif pictures == "mermaid":
+        from .pictures import flowchart_mermaid
+
+        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+    return figures
 
 
 def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
@@ -686,66 +698,18 @@ def render_guide(
     """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}", allowed=FORMATS)
-    tdir = None
-    if templates is not None:
-        tdir = Path(templates)
-        if not tdir.is_dir():
-            raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
-        tdir = tdir.resolve()
-    context = build_context(match, schedule, ruleset=ruleset, project_name=project_name, applicant=applicant,
-                            on_file=on_file, generated=generated, calendar=calendar,
-                            pictures="mermaid" if format == "md" else "svg")
-    kind = "md" if format == "md" else "html"
-    text = render_template(kind, {**context, "format": format, "rules_compare": list(compare)}, tdir)
-    if format == "pdf":
-        return _pdf(text)
-    return text
+    from .notice import notice_from, render
+
+    notice = notice_from(match, schedule, ruleset=ruleset, name=project_name, applicant=applicant, on_file=on_file,
+                         generated=generated, calendar=calendar, compare=compare)
+    return render(notice, format, templates=templates)
 
 
-# --- golden files ------------------------------------------------------------------------------------
-GOLDEN = {
-    "F10": {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-            "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"},
-    "F22": {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
-    "F26": {"kind": "pipeline"},
-}
-GOLDEN_START = dt.date(2026, 3, 2)
-GOLDEN_GENERATED = dt.date(2026, 2, 27)
-
-
-def golden_notices(ruleset: RuleSet | None = None) -> dict[str, str]:
-    """The Markdown notices kept in ``tests/golden/`` (fixed start and generation dates)."""
-    from .matcher import matcher_for
-    from .scheduler import schedule as run
-
-    rs = ruleset or default_ruleset()
-    out = {}
-    for fid, profile in GOLDEN.items():
-        result = matcher_for(rs).match(profile)
-        if result.status != "matched" or result.flowchart != fid:
-            raise InputError(f"golden profile for {fid} does not match it: {result.status} {result.flowchart}")
-        flow = for_situation(rs, result.situation or "", flags=result.flags, profile=profile)
-        sched = run(flow, GOLDEN_START, WorkCalendar(), ruleset=rs)
-        text = render_guide(result, sched, "md", ruleset=rs, project_name=f"示例项目（{fid}）",
-                            applicant="哈尔滨示例建设有限公司", generated=GOLDEN_GENERATED)
-        assert isinstance(text, str)
-        out[fid] = text
-    return out
-
-
+# --- golden files (kept in flowmatch.golden; this entry point stays for the documented command) ---------
 def _main(argv: Sequence[str]) -> int:
-    if list(argv) != ["--regenerate-golden"]:
-        print("usage: python -m flowmatch.render --regenerate-golden", file=sys.stderr)
-        return 2
-    target = Path.cwd() / "tests" / "golden"
-    if not target.is_dir():
-        print(f"error: run from the repository root ({target} not found)", file=sys.stderr)
-        return 2
-    for fid, text in golden_notices().items():
-        path = target / f"{fid}.md"
-        write_atomic(path, text, force=True)  # regenerating means replacing
-        print(f"wrote {path}")
-    return 0
+    from .golden import main
+
+    return main(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

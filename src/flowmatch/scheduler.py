@@ -116,7 +116,9 @@ class Schedule:
         for s in self.steps:
             if s.id == step_id:
                 return s
-        raise KeyError(step_id)
+        from .errors import UnknownStepError
+
+        raise UnknownStepError(step_id, [s.id for s in self.steps])
 
     def to_dict(self) -> dict[str, Any]:
         """SPEC §8 JSON."""

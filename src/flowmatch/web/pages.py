@@ -32,9 +32,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..calendar import WorkCalendar, acceptance_day, next_workday
+from ..calendar import WorkCalendar, next_workday
 from ..errors import CalendarError, FlowmatchError, InputError, RenderError
-from ..matcher import Invalid, _as_bool
+from ..matcher import Invalid, as_bool
 from ..ruleset import RuleSet
 from ..search import KINDS, Hit, index_for
 from ..wizard import UNSURE, Option, Outcome, Question, next_question, plan
@@ -274,7 +274,7 @@ class Pages:
             if value in attr.values or value == UNSURE:
                 return None
             return self._invalid_text(Invalid(key, value, "unknown value", tuple(attr.values)), lang)
-        if _as_bool(value) is not None:  # the matcher's own reading of a flag
+        if as_bool(value) is not None:  # the matcher's own reading of a flag
             return None
         return self._invalid_text(Invalid(key, value, "not true or false", ("true", "false")), lang)
 
@@ -427,17 +427,17 @@ class Pages:
                                    "a notice needs one certain flow: answer the questions first")])
         if find_spec("flowmatch.render") is None:
             raise Unavailable(page.t("notice_unavailable"))
-        from ..render import render_guide
+        from ..notice import build_notice, render
 
         try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
-            start = acceptance_day(other.get("start") or None, self.calendar)
-            schedule = plan(step, start, self.rs, calendar=self.calendar)
+            notice = build_notice(step, ruleset=self.rs, start=other.get("start") or None, calendar=self.calendar,
+                                  name=name)
         except (CalendarError, InputError) as exc:
             form = {"name": name or "", "start": other.get("start") or "", "format": fmt}
             return self._result(page, step, answers, notice_form=form,
                                 notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
         try:
-            data = render_guide(step.result, schedule, fmt, ruleset=self.rs, project_name=name)
+            data = render(notice, fmt)
         except (CalendarError, InputError) as exc:
             raise BadRequest([str(exc)]) from None
         except RenderError as exc:
