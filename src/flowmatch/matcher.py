@@ -421,13 +421,15 @@ class Matcher:
         return tuple(out)
 
 
-def _derive(base: MatchResult, **changes: Any) -> MatchResult:
-    """``dataclasses.replace`` without its per-field overhead (MatchResult has no ``__post_init__``)."""
-    out: MatchResult = object.__new__(MatchResult)
-    state = out.__dict__
-    state.update(base.__dict__)
-    state.update(changes)
-    return out
+def _derive(base: MatchResult, ignored: tuple[str, ...], flags: Mapping[str, bool],
+            explanation: tuple[str, ...]) -> MatchResult:
+    """``base`` with the ignored answers, flags and explanation of one enquiry (a new frozen result)."""
+    return MatchResult(
+        base.status, situation=base.situation, flowchart=base.flowchart, category=base.category, name=base.name,
+        selected_by=base.selected_by, ruled_out=base.ruled_out, ignored=ignored, missing=base.missing,
+        reason=base.reason, rule=base.rule, consider=base.consider, legal_basis=base.legal_basis,
+        invalid=base.invalid, flags=flags, explanation=explanation,
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -462,10 +464,10 @@ def as_bool(value: Any) -> bool | None:
 
 def matcher_for(ruleset: RuleSet) -> Matcher:
     """The rule-set's compiled matcher (built on first use, then kept with the rule-set)."""
-    found: Matcher | None = ruleset._memo.get("matcher")
-    if found is None:
-        found = ruleset._memo["matcher"] = Matcher(ruleset)
-    return found
+    cache = ruleset.derived
+    if cache.matcher is None:
+        cache.matcher = Matcher(ruleset)
+    return cache.matcher
 
 
 def match(profile: Mapping[str, Any], ruleset: RuleSet | None = None) -> MatchResult:

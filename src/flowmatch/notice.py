@@ -189,7 +189,7 @@ class Commitment(_Data):
 class Notice(_Data):
     """Everything a one-time notice says, as data (JSON: :meth:`model_dump_json`)."""
 
-    schema_id: Literal["https://flowmatch.invalid/schemas/notice/1"] = SCHEMA_ID
+    schema_id: Literal["https://flowmatch.invalid/schemas/notice/1"] = "https://flowmatch.invalid/schemas/notice/1"
     title: str
     project_name: str | None
     applicant: str | None

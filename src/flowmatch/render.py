@@ -240,13 +240,12 @@ class StepView:
 
 
 def _baseline(rs: RuleSet) -> dict[str, Any] | None:
-    key = ("render", "baseline_figures")
-    if key not in rs._memo:
+    cache = rs.derived
+    if cache.baseline_figures is None:
         from .stats import baseline_figures
 
-        rs._memo[key] = baseline_figures(rs)
-    found: dict[str, Any] | None = rs._memo[key]
-    return found
+        cache.baseline_figures = (baseline_figures(rs),)
+    return cache.baseline_figures[0]
 
 
 def _dept(rs: RuleSet, did: str) -> tuple[str, str]:

@@ -24,7 +24,7 @@ import pickle
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from . import conditions
 from .conditions import Cond
+from .derived import Derived
 from .errors import FlowmatchError, Problem, RuleSetError, UnknownFlowchartError
 from .fileio import read_limited, write_atomic
 from .itemmap import ItemMap, new_side_problems
@@ -75,9 +76,13 @@ def default_rules_path() -> Path:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class RuleSet:
-    """A loaded, validated rule-set. Build it with :func:`load_ruleset`."""
+    """A loaded, validated rule-set. Build it with :func:`load_ruleset`.
+
+    Frozen: nothing assigns to it after loading (its dicts are never changed either).  What is
+    computed from it (matcher, questionnaire, search index, resolved flows) is kept in
+    :attr:`derived`, a typed cache of its own (:mod:`flowmatch.derived`)."""
 
     path: Path
     manifest: Manifest
@@ -94,9 +99,10 @@ class RuleSet:
     digest: str = ""
     locations: dict[str, str] = field(default_factory=dict)
     """``file:line:col`` of each situation, not-applicable rule and flowchart, for check findings."""
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     item_map: ItemMap | None = None
     """How this rule-set's items descend from the one it supersedes (``itemmap.yaml``), if given."""
+    derived: Derived = field(default_factory=Derived, init=False, repr=False, compare=False)
+    """What is computed from the rule-set on first use (private; see :mod:`flowmatch.derived`)."""
 
     @property
     def name(self) -> str:
@@ -117,7 +123,7 @@ class RuleSet:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_memo"] = {}
+        state["derived"] = Derived()  # the on-disk cache carries the data, not what is derived from it
         return state
 
 
@@ -326,13 +332,12 @@ def load_ruleset(path: str | os.PathLike[str] | None = None, *, cache: bool = Tr
                 with target.open("rb") as fh:
                     loaded = _unpickle(fh)
                 if isinstance(loaded, RuleSet) and loaded.digest == digest:
-                    loaded.path = root
-                    return loaded
+                    return replace(loaded, path=root)
         except Exception:  # a corrupt or unreadable cache is rebuilt silently
             pass
     ruleset = _load(root)
     if cache and digest:
-        ruleset.digest = digest
+        ruleset = replace(ruleset, digest=digest)
         try:
             directory = _cache_dir()
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -430,13 +435,15 @@ def _load(root: Path) -> RuleSet:
     # With a broken attributes file the conditions cannot be checked, but every other reference
     # still is: one broken file must not hide unrelated problems.
     _cross_check(c, ruleset, flow_docs, conditions_checkable=attrs_file is not None)
-    _four_stage_and_item_map(c, ruleset, root)
+    item_map = _four_stage_and_item_map(c, ruleset, root)
+    if item_map is not None:
+        ruleset = replace(ruleset, item_map=item_map)
     if c.problems:
         raise RuleSetError(c.problems)
     return ruleset
 
 
-def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> None:
+def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> ItemMap | None:
     """The manifest's ``four_stage`` references and the optional ``itemmap.yaml`` (new side)."""
     spec = ruleset.manifest.four_stage
     if spec is not None:
@@ -455,15 +462,15 @@ def _four_stage_and_item_map(c: _Collector, ruleset: RuleSet, root: Path) -> Non
                 c.problems.append(doc.problem((*base, key), f"unknown source {src!r}"))
     map_doc = c.read(root / "itemmap.yaml", required=False)
     if map_doc is None:
-        return
+        return None
     item_map = c.model(map_doc, ItemMap, map_doc.data)
     if item_map is None:
-        return
+        return None
     rs = ruleset
     pools = (rs.flags, rs.departments, rs.items, rs.flowcharts, rs.attributes, rs.manifest.sources)
     for path, message in new_side_problems(item_map, *(set(pool) for pool in pools)):
         c.problems.append(map_doc.problem(path, message))
-    ruleset.item_map = item_map
+    return item_map
 
 
 def _flowchart(c: _Collector, doc: Document, fid: str) -> Flowchart | None:
