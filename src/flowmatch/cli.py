@@ -599,7 +599,7 @@ def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
     from .checker import provenance
 
     rs = _load(rules)
-    report = run_check(rs)
+    report = run_check(ruleset=rs)
     rows = provenance(rs) if show_provenance else []
     if as_json:
         data = report.to_dict()
@@ -647,7 +647,7 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
     from .stats import stats as compute
 
     rs = _load(rules)
-    figures = compute(rs)
+    figures = compute(ruleset=rs)
     rows = compare(rs, figures)
     failed = unexplained(rows)
     calibrated = calibration(rs) if show_calibration else []

@@ -54,7 +54,7 @@ def search(rules: Path | None, as_json: bool, words: tuple[str, ...], kind: str 
 
     rs = _load(rules)
     query = " ".join(words)
-    hits = run(query, rs, kind=kind, limit=limit)
+    hits = run(query, ruleset=rs, kind=kind, limit=limit)
     if as_json:
         _emit({"query": query, "hits": [h.to_dict() for h in hits]})
     else:
@@ -121,7 +121,7 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
         check_target(notice_path, force=force)  # before any question is asked
     if answers_file is not None:
         answers = _read_answers(answers_file)
-        step = next_question(answers, rs)
+        step = next_question(answers, ruleset=rs)
         if isinstance(step, Outcome):
             _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False,
                     calendar=cal, force=force)
@@ -184,7 +184,7 @@ def _converse(rs: RuleSet, prompt: Callable[[Question, bool], str]) -> tuple[Out
 
     answers: dict[str, Any] = {}
     while True:
-        step = next_question(answers, rs)
+        step = next_question(answers, ruleset=rs)
         if isinstance(step, Outcome):
             return step, answers
         got = prompt(step, bool(answers))

@@ -470,7 +470,7 @@ def matcher_for(ruleset: RuleSet) -> Matcher:
     return cache.matcher
 
 
-def match(profile: Mapping[str, Any], ruleset: RuleSet | None = None) -> MatchResult:
+def match(profile: Mapping[str, Any], *, ruleset: RuleSet | None = None) -> MatchResult:
     """Match a profile against a rule-set (default: the packaged one)."""
     return matcher_for(ruleset or default_ruleset()).match(profile)
 

@@ -47,6 +47,7 @@ __all__ = [
     "notice_from",
     "notice_schema",
     "render",
+    "render_notice",
 ]
 
 NoticeFormat = Literal["html", "md", "pdf", "json"]
@@ -444,6 +445,10 @@ def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike
     if format == "pdf":
         return _pdf(text)
     return text
+
+
+render_notice = render
+"""The name :func:`render` has in the ``flowmatch`` namespace (where ``render`` is a module)."""
 
 
 # --- the schema -----------------------------------------------------------------------------------

@@ -441,6 +441,6 @@ def index_for(ruleset: RuleSet) -> SearchIndex:
     return cache.search_index
 
 
-def search(query: str, ruleset: RuleSet | None = None, *, kind: str | None = None, limit: int = 20) -> list[Hit]:
+def search(query: str, *, ruleset: RuleSet | None = None, kind: str | None = None, limit: int = 20) -> list[Hit]:
     """Search a rule-set (default: the packaged one); see :class:`SearchIndex`."""
     return index_for(ruleset or default_ruleset()).search(query, kind=kind, limit=limit)

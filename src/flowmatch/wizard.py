@@ -544,7 +544,7 @@ def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
     return found
 
 
-def plan(outcome: Outcome, start: dt.date | str | None = None, ruleset: RuleSet | None = None, *,
+def plan(outcome: Outcome, start: dt.date | str | None = None, *, ruleset: RuleSet | None = None,
          calendar: WorkCalendar | None = None, mode: str = "standard") -> Schedule:
     """The schedule of a matched outcome: its situation's flowchart with the situation's variants,
     the outcome's flags and the answers applied (what the one-time notice is rendered from)."""
@@ -566,7 +566,7 @@ def wizard_for(ruleset: RuleSet) -> Wizard:
     return cache.wizard
 
 
-def next_question(answers: Mapping[str, Any], ruleset: RuleSet | None = None) -> Question | Outcome:
+def next_question(answers: Mapping[str, Any], *, ruleset: RuleSet | None = None) -> Question | Outcome:
     """The next question to ask, or the outcome when nothing left can change the answer.
 
     ``answers`` maps attribute ids to value ids (or :data:`UNSURE`); flags (``removes_trees:

@@ -146,7 +146,7 @@ class Pages:
         self.limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = \
             weakref.WeakKeyDictionary()
         index_for(ruleset)  # build the search index and the wizard before the first request
-        next_question({}, ruleset)
+        next_question({}, ruleset=ruleset)
 
     def app(self) -> Starlette:
         off = self._off_the_loop
@@ -279,7 +279,7 @@ class Pages:
         return self._invalid_text(Invalid(key, value, "not true or false", ("true", "false")), lang)
 
     def outcome(self, answers: Mapping[str, str], lang: str) -> Question | Outcome:
-        step = next_question(answers, self.rs)
+        step = next_question(answers, ruleset=self.rs)
         if isinstance(step, Outcome) and step.status == "invalid":
             raise BadRequest([self._invalid_text(bad, lang) for bad in step.invalid])
         return step
@@ -369,7 +369,7 @@ class Pages:
                                    "notice_form": dict(notice_form or {}), "notice_problems": list(notice_problems)}
         if outcome.status == "matched":
             assert outcome.result is not None
-            schedule = plan(outcome, None, self.rs)
+            schedule = plan(outcome, None, ruleset=self.rs)
             context.update(self._schedule_view(schedule))
             context["notice"] = self._notice_links(page, pairs)
             attribute_pairs = [(k, v) for k, v in pairs if k in self.rs.attributes]
