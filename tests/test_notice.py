@@ -148,3 +148,24 @@ def test_batch_reads_json_lines_and_writes_json(ruleset: RuleSet, tmp_path: Path
     assert [r["id"] for r in report.written] == ["p1"]
     assert report.failed[0]["error"].startswith("line 2 is not JSON")
     _validate(json.loads((tmp_path / "out" / "p1.json").read_text(encoding="utf-8")))
+
+
+# --- one label table ---------------------------------------------------------------------------------
+def test_notice_and_web_pages_use_the_same_words() -> None:
+    from flowmatch.labels import LIMIT_UNIT_LABELS, SOURCE_LABELS
+    from flowmatch.materials import SOURCE_LABELS as material_sources
+    from flowmatch.web.i18n import TEXT
+
+    assert material_sources is SOURCE_LABELS
+    assert TEXT["source_department"][0] == SOURCE_LABELS["department"] == "有关部门出具"
+    assert TEXT["unit_on_the_spot"][0] == LIMIT_UNIT_LABELS["on_the_spot"] == "即时办结"
+
+
+@pytest.mark.parametrize(("query", "lang"), [
+    (b"lang=en", "en"), (b"kind=building&lang=en", "en"), (b"name=lang%3Den", "zh"), (b"xlang=en", "zh"),
+    (b"lang=en&lang=zh", "zh"), (b"lang=fr", "zh"), (b"", "zh"),
+])
+def test_web_language_comes_from_the_parsed_query(query: bytes, lang: str) -> None:
+    from flowmatch.web.i18n import lang_of
+
+    assert lang_of(query) == lang

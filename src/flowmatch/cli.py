@@ -682,13 +682,8 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
         cal = Table(title="校准的承诺时限 calibrated promised limits (working days)")
         for col in ("事项 item", "名称", "承诺 promised", "法定 statutory", "最短 minimum", "流程图 flowcharts"):
             cal.add_column(col)
-        units = {
-            "working_day": "个工作日",
-            "day": "日",
-            "month": "个月",
-            "on_the_spot": "即时办结",
-            "none": "无法定时限",
-        }
+        from .labels import LIMIT_UNIT_LABELS as units
+
         for c in calibrated:
             statutory = f"{c['statutory'] if c['statutory'] is not None else ''}{units[c['statutory_unit']]}"
             cal.add_row(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from .calendar import WorkCalendar
 from .errors import InputError
 from .flows import ResolvedFlow
+from .labels import MEDIUM_LABELS, SOURCE_LABELS
 from .ruleset import RuleSet
 from .scheduler import Schedule
 
@@ -34,19 +35,6 @@ __all__ = [
 ]
 
 COMMITMENT_PREFIX = "commitment_letter__"
-
-SOURCE_LABELS: Mapping[str, str] = {
-    "applicant": "申请人自备",
-    "department": "有关部门出具",
-    "intermediary": "中介机构编制",
-    "commitment": "申请人签署",
-}
-MEDIUM_LABELS: Mapping[str, str] = {
-    "paper": "纸质",
-    "electronic": "电子",
-    "paper_and_electronic": "纸质及电子",
-}
-
 
 @dataclass(frozen=True)
 class PreparedMaterial:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import pass_context
@@ -35,6 +35,7 @@ from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
 from .fileio import ReadError, read_limited
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
+from .labels import FEE_KIND_LABELS, LIMIT_UNIT_LABELS, STAGE_LABELS
 from .materials import MaterialList, consolidate
 from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
@@ -53,14 +54,7 @@ Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "md", "pdf")
 TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
 
-STAGES: Mapping[int, str] = MappingProxyType({  # read-only: templates get it, and must not change it
-    0: "技术服务（前期）",
-    1: "立项用地规划许可",
-    2: "工程建设许可",
-    3: "施工许可",
-    4: "竣工验收",
-    5: "并行推进",
-})
+STAGES = STAGE_LABELS
 MAX_TEMPLATE = 1_000_000  # bytes in one template file
 WEEKDAYS = "一二三四五六日"
 CLOSING = (
@@ -118,21 +112,12 @@ def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
 
 
 def days_text(x: float) -> str:
-    return "即时办结" if x == 0 else f"{number_text(x)}个工作日"
+    return LIMIT_UNIT_LABELS["on_the_spot"] if x == 0 else f"{number_text(x)}{LIMIT_UNIT_LABELS['working_day']}"
 
 
 def within_text(x: float) -> str:
     """A duration that templates follow with a verb (``…办结``): 0 reads 当场, not 即时办结."""
     return "当场" if x == 0 else f"{number_text(x)}个工作日"
-
-
-FEE_KIND_LABELS = {
-    "administrative": "行政事业性收费",
-    "fund": "政府性基金",
-    "land_price": "土地出让价款（非收费）",
-    "tax": "税（非收费）",
-    "service": "经营服务性收费",
-}
 
 
 def fee_kind_label(fee: Fee) -> str:
@@ -143,15 +128,11 @@ def fee_kind_label(fee: Fee) -> str:
 def limit_text(limit: Limit) -> str:
     unit = limit.unit
     if unit == "on_the_spot":
-        text = "即时办结"
+        text = LIMIT_UNIT_LABELS[unit]
     elif unit == "none" or limit.value is None:
-        text = "无法定时限"
-    elif unit == "working_day":
-        text = f"{number_text(limit.value)}个工作日"
-    elif unit == "day":
-        text = f"{number_text(limit.value)}日"
+        text = LIMIT_UNIT_LABELS["none"]
     else:
-        text = f"{number_text(limit.value)}个月"
+        text = f"{number_text(limit.value)}{LIMIT_UNIT_LABELS[unit]}"
     return f"{text}（{limit.note}）" if limit.note else text
 
 
