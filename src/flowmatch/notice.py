@@ -435,7 +435,8 @@ def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike
     if src is None:
         raise RenderError("this notice was read back from data and carries no rule-set; it renders as json only "
                           "(build it with build_notice to print it)")
-    from .render import _pdf, notice_pictures, render_template
+    from .render import _pdf, notice_pictures
+    from .templates import render_template
 
     kind = "md" if format == "md" else "html"
     ctx = src.context

@@ -1,10 +1,11 @@
 """The one-time notice (一次性告知书): one context, rendered by Jinja templates as HTML, Markdown or PDF.
 
-:func:`build_context` gathers everything a notice says — header, overview, pictures, consolidated
-materials, per-step blocks, completion steps, fees, intermediaries, closing statement — from the
-match, the schedule and the rule-set.  :func:`render_guide` renders it with the templates in the
-top-level ``guides/`` directory (shipped in the wheel), or with a user's template directory, which
-runs in Jinja's sandbox and falls back to the packaged templates for anything it does not define.
+The notice context (private; the public way in is :mod:`flowmatch.notice`): :func:`build_context`
+gathers everything a notice says — header, overview, pictures, consolidated materials, per-step
+blocks, completion steps, fees, intermediaries, closing statement — from the match, the schedule
+and the rule-set, for the templates of :mod:`flowmatch.templates` (the packaged ``guides/`` or a
+user's directory, sandboxed); the PDF printing is here too.  :func:`render_guide` is the public
+shortcut for a match and a schedule already made; it goes through :mod:`flowmatch.notice` too.
 
 HTML is autoescaped always; Markdown output escapes ``< > |`` in every value.  A template error
 becomes :class:`~flowmatch.errors.RenderError` naming the template and line.  PDF goes through
@@ -21,42 +22,39 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from jinja2 import pass_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
-from .fileio import ReadError, read_limited
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
 from .labels import FEE_KIND_LABELS, LIMIT_UNIT_LABELS, STAGE_LABELS
 from .materials import MaterialList, consolidate
 from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
+
+# the Jinja side of the notice lives in flowmatch.templates; these names stay here for older callers
+from .templates import _ENVIRONMENTS as _ENVIRONMENTS
+from .templates import TEMPLATES as TEMPLATES
+from .templates import default_guides_path as default_guides_path
+from .templates import render_template as render_template
 from .terminal import clean
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
-    from jinja2.runtime import Context
-
     from .matcher import MatchResult
 
 __all__ = ["FORMATS", "build_context", "default_guides_path", "find_cjk_font", "render_guide"]
 
 Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "md", "pdf")
-TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
 
 STAGES = STAGE_LABELS
-MAX_TEMPLATE = 1_000_000  # bytes in one template file
-WEEKDAYS = "一二三四五六日"
 CLOSING = (
     "本告知书依据《中华人民共和国行政许可法》第三十条、第三十二条，一次性告知本项目从立项到取得施工许可"
     "（及竣工验收）须办理的全部审批事项、申请材料、办理时限和收费。申请人按本告知书备齐材料即可申请办理；"
@@ -82,42 +80,8 @@ CJK_PATHS = (
 )
 
 
-# --- locating the templates --------------------------------------------------------------------------
-def default_guides_path() -> Path:
-    """The packaged templates: inside the installed wheel, or the source tree's ``guides/``."""
-    here = Path(__file__).resolve().parent
-    for base in (here / "guides", here.parents[1] / "guides"):
-        if (base / TEMPLATES["html"]).is_file():
-            return base
-    raise RenderError("the packaged guide templates are missing from this installation; reinstall flowmatch")
-
-
-# --- small formatting helpers (also Jinja filters) ----------------------------------------------------
-def cn_date(d: dt.date | None, weekday: bool = False) -> str:
-    if d is None:
-        return "—"
-    text = f"{d.year}年{d.month}月{d.day}日"
-    return f"{text}（周{WEEKDAYS[d.weekday()]}）" if weekday else text
-
-
-@pass_context
-def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
-    """A date of the plan, marked 预计 right beside it when it rests on a year whose holiday
-    arrangements are not yet published (the notice's ``estimated_from``)."""
-    text = cn_date(d, weekday)
-    since = ctx.get("estimated_from")
-    if d is not None and isinstance(since, dt.date) and d >= since:
-        return f"{text}（预计）"
-    return text
-
-
 def days_text(x: float) -> str:
     return LIMIT_UNIT_LABELS["on_the_spot"] if x == 0 else f"{number_text(x)}{LIMIT_UNIT_LABELS['working_day']}"
-
-
-def within_text(x: float) -> str:
-    """A duration that templates follow with a verb (``…办结``): 0 reads 当场, not 即时办结."""
-    return "当场" if x == 0 else f"{number_text(x)}个工作日"
 
 
 def fee_kind_label(fee: Fee) -> str:
@@ -134,45 +98,6 @@ def limit_text(limit: Limit) -> str:
     else:
         text = f"{number_text(limit.value)}{LIMIT_UNIT_LABELS[unit]}"
     return f"{text}（{limit.note}）" if limit.note else text
-
-
-def percent(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
-def _md_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r\n", " ").replace("\n", " "))
-
-
-def _md_finalize(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, Markup):
-        return str(value)
-    return _md_escape(str(value))
-
-
-def md_quote(text: str | None) -> Markup:
-    """A multi-line text as a Markdown block quote (escaped)."""
-    if not text:
-        return Markup("")
-    lines = [_md_escape(line) for line in str(text).strip().splitlines()]
-    return Markup("\n".join("> " + line if line else ">" for line in lines))
-
-
-def md_text(text: str | None) -> Markup:
-    """A multi-line text as Markdown paragraphs (escaped, line breaks kept)."""
-    if not text:
-        return Markup("")
-    return Markup("  \n".join(_md_escape(line) for line in str(text).strip().splitlines()))
-
-
-def html_text(text: str | None) -> Markup:
-    """A multi-line text as escaped HTML with ``<br>`` line breaks."""
-    if not text:
-        return Markup("")
-    return Markup("<br>").join(escape(line) for line in str(text).strip().splitlines())
 
 
 # --- the context -------------------------------------------------------------------------------------
@@ -473,123 +398,6 @@ def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[s
             out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
     out += [w for w in schedule.warnings if w not in calendar_notes]
     return list(dict.fromkeys(out))
-
-
-# --- Jinja --------------------------------------------------------------------------------------------
-_ENVIRONMENTS: dict[tuple[str, str | None], Environment] = {}
-
-
-def _environment(kind: str, templates: Path | None) -> Environment:
-    key = (kind, str(templates) if templates else None)
-    found = _ENVIRONMENTS.get(key)
-    if found is not None:
-        return found
-    from jinja2 import ChoiceLoader, Environment, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    loaders = []
-    if templates is not None:
-        loaders.append(_confined_loader(templates))
-    loaders.append(_confined_loader(default_guides_path()))
-    # the immutable sandbox also refuses list.append, dict.update and the like on what it is given
-    cls = ImmutableSandboxedEnvironment if templates is not None else Environment
-    env = cls(
-        loader=ChoiceLoader(loaders),
-        autoescape=kind == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=_md_finalize if kind == "md" else None,
-        auto_reload=templates is not None,  # the packaged templates do not change under a running process
-    )
-    env.filters.update({
-        "cn_date": _plan_date, "plain_date": cn_date, "days": within_text, "num": number_text, "percent": percent,
-        "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
-    })
-    _ENVIRONMENTS[key] = env
-    return env
-
-
-def _confined_loader(root: Path) -> Any:
-    """A Jinja loader for the templates under ``root`` that never leaves it.
-
-    Every template path is resolved (symlinks included) and must stay inside ``root``; the file
-    must be a regular file of at most :data:`MAX_TEMPLATE` bytes, read once (never a FIFO or a
-    device).  A template outside is a :class:`RenderError`, not a fallback to another directory."""
-    from jinja2 import BaseLoader, TemplateNotFound
-    from jinja2.loaders import split_template_path
-
-    base = Path(root).resolve()
-
-    class ConfinedLoader(BaseLoader):
-        def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-            path = base.joinpath(*split_template_path(template))  # refuses '..' pieces
-            if not os.path.lexists(path):
-                raise TemplateNotFound(template)
-            real = path.resolve()
-            if real != base and base not in real.parents:
-                raise RenderError(f"template {template} leads outside the template directory {base} "
-                                  "(a symbolic link?); refused")
-            try:
-                source = read_limited(real, MAX_TEMPLATE).decode("utf-8")
-            except ReadError as exc:
-                raise RenderError(f"template {template}: {exc.reason}") from None
-            except UnicodeDecodeError:
-                raise RenderError(f"template {template} is not UTF-8 text") from None
-            mtime = os.stat(real).st_mtime_ns
-
-            def uptodate() -> bool:
-                try:
-                    return os.stat(real).st_mtime_ns == mtime
-                except OSError:
-                    return False
-
-            return source, str(path), uptodate
-
-    return ConfinedLoader()
-
-
-def _template_line(tb: TracebackType | None) -> tuple[str | None, int | None]:
-    """The innermost template frame of a traceback (Jinja rewrites frames to template lines)."""
-    name = line = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2") or "/guides/" in filename.replace(os.sep, "/"):
-            name, line = filename, tb.tb_lineno
-        tb = tb.tb_next
-    return name, line
-
-
-def _short_name(filename: str | None, fallback: str) -> str:
-    return Path(filename).name if filename else fallback
-
-
-def render_template(kind: str, context: Mapping[str, Any], templates: Path | None = None) -> str:
-    """Render the notice template for ``kind`` (``html`` or ``md``) with a prepared context."""
-    from jinja2 import TemplateNotFound, TemplateSyntaxError
-    from jinja2.exceptions import SecurityError
-
-    env = _environment(kind, templates)
-    name = TEMPLATES[kind]
-    try:
-        template = env.get_template(name)
-        return template.render(context)
-    except TemplateSyntaxError as exc:
-        where = _short_name(exc.filename or exc.name, name)
-        raise RenderError(f"template {where}, line {exc.lineno}: syntax error: {exc.message}") from None
-    except TemplateNotFound as exc:
-        places = ", ".join(str(p) for p in [*([templates] if templates else []), default_guides_path()])
-        raise RenderError(f"template {exc.name} not found (looked in: {places})") from None
-    except SecurityError as exc:
-        filename, line = _template_line(exc.__traceback__)
-        where = _short_name(filename, name)
-        raise RenderError(f"template {where}, line {line}: not allowed in the sandbox: {exc}") from None
-    except RenderError:
-        raise
-    except Exception as exc:
-        filename, line = _template_line(exc.__traceback__)
-        raise RenderError(f"template {_short_name(filename, name)}, line {line}: {type(exc).__name__}: {exc}") from None
 
 
 # --- PDF ------------------------------------------------------------------------------------------------
