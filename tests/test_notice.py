@@ -23,8 +23,15 @@ jsonschema = pytest.importorskip("jsonschema")
 START = "2026-03-02"
 NAME = "示例项目"
 MORE = [  # a few more profiles beside the golden ones: flags, commitment, completion steps
-    ({"kind": "building", "land_nature": "collective", "building_use": "township_enterprise", "removes_trees": "true"},
-     {}),
+    (
+        {
+            "kind": "building",
+            "land_nature": "collective",
+            "building_use": "township_enterprise",
+            "removes_trees": "true",
+        },
+        {},
+    ),
     ({"kind": "pipeline"}, {"commitment": True}),
     ({"kind": "road_bridge", "land_nature": "collective", "management": "self_built"}, {"on_file": ()}),
 ]
@@ -36,7 +43,8 @@ def _validate(data: Any) -> None:
 
 def test_the_shipped_schema_is_the_one_the_model_generates() -> None:
     assert notice_schema() == json.loads(json.dumps(generated_schema())), (
-        "regenerate src/flowmatch/schemas/notice.schema.json from flowmatch.notice.generated_schema()")
+        "regenerate src/flowmatch/schemas/notice.schema.json from flowmatch.notice.generated_schema()"
+    )
     jsonschema.Draft202012Validator.check_schema(notice_schema())
 
 
@@ -106,8 +114,9 @@ def test_an_unmatched_profile_says_what_is_missing(ruleset: RuleSet) -> None:
 # --- parity: library, CLI and web give the same notice -----------------------------------------------
 def _cli(rules: Path, profile: dict[str, Any], fmt: str) -> str:
     pairs = [f"{k}={v}" for k, v in profile.items()]
-    result = CliRunner().invoke(main, ["guide", "--rules", str(rules), *pairs, "--start", START, "--name", NAME,
-                                       "--format", fmt])
+    result = CliRunner().invoke(
+        main, ["guide", "--rules", str(rules), *pairs, "--start", START, "--name", NAME, "--format", fmt]
+    )
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -142,8 +151,10 @@ def test_guide_json_validates_against_flowmatch_schema_notice(ruleset: RuleSet) 
 
 def test_batch_reads_json_lines_and_writes_json(ruleset: RuleSet, tmp_path: Path) -> None:
     batch = tmp_path / "projects.jsonl"
-    batch.write_text(json.dumps({"id": "p1", "start": START, **GOLDEN["F26"]}, ensure_ascii=False) + "\n"
-                     + "not json\n", encoding="utf-8")
+    batch.write_text(
+        json.dumps({"id": "p1", "start": START, **GOLDEN["F26"]}, ensure_ascii=False) + "\n" + "not json\n",
+        encoding="utf-8",
+    )
     report = flowmatch.run_batch(batch, tmp_path / "out", "json", rules=ruleset.path, jobs=1)
     assert [r["id"] for r in report.written] == ["p1"]
     assert report.failed[0]["error"].startswith("line 2 is not JSON")
@@ -161,10 +172,18 @@ def test_notice_and_web_pages_use_the_same_words() -> None:
     assert TEXT["unit_on_the_spot"][0] == LIMIT_UNIT_LABELS["on_the_spot"] == "即时办结"
 
 
-@pytest.mark.parametrize(("query", "lang"), [
-    (b"lang=en", "en"), (b"kind=building&lang=en", "en"), (b"name=lang%3Den", "zh"), (b"xlang=en", "zh"),
-    (b"lang=en&lang=zh", "zh"), (b"lang=fr", "zh"), (b"", "zh"),
-])
+@pytest.mark.parametrize(
+    ("query", "lang"),
+    [
+        (b"lang=en", "en"),
+        (b"kind=building&lang=en", "en"),
+        (b"name=lang%3Den", "zh"),
+        (b"xlang=en", "zh"),
+        (b"lang=en&lang=zh", "zh"),
+        (b"lang=fr", "zh"),
+        (b"", "zh"),
+    ],
+)
 def test_web_language_comes_from_the_parsed_query(query: bytes, lang: str) -> None:
     from flowmatch.web.i18n import lang_of
 

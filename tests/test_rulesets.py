@@ -262,7 +262,9 @@ def test_diff_of_an_edited_copy_reports_exactly_the_moved_profiles(old: RuleSet,
     edited = load_ruleset(rules_copy, cache=False)
     report = diff(old, edited)
     expected = sum(
-        n for rid, n in check(ruleset=old).coverage.items() if rid in old.situations and old.situations[rid].flowchart == "F22"
+        n
+        for rid, n in check(ruleset=old).coverage.items()
+        if rid in old.situations and old.situations[rid].flowchart == "F22"
     )
     assert report.changed == expected > 0
     assert report.unexplained == expected and not report.ok

@@ -99,8 +99,12 @@ class BatchReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"written": self.written, "skipped": self.skipped, "failed": self.failed,
-                "counts": {"written": len(self.written), "skipped": len(self.skipped), "failed": len(self.failed)}}
+        return {
+            "written": self.written,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "counts": {"written": len(self.written), "skipped": len(self.skipped), "failed": len(self.failed)},
+        }
 
 
 @dataclass(frozen=True)
@@ -223,16 +227,19 @@ def summary(notice: Any) -> dict[str, Any]:
     from .calendar import plain_days
 
     return {
-        "situation": notice.situation.id, "flowchart": notice.flowchart.id,
+        "situation": notice.situation.id,
+        "flowchart": notice.flowchart.id,
         "working_days": plain_days(notice.working_days),
         "elapsed_working_days": plain_days(notice.elapsed_working_days),
         "start": notice.start.isoformat() if notice.start else None,
-        "finish": notice.finish.isoformat() if notice.finish else None, "warnings": list(notice.warnings),
+        "finish": notice.finish.isoformat() if notice.finish else None,
+        "warnings": list(notice.warnings),
     }
 
 
-def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | None,
-                generated: dt.date | None) -> dict[str, Any]:
+def _render_row(
+    row: Row, out_dir: str, fmt: str, force: bool, templates: str | None, generated: dt.date | None
+) -> dict[str, Any]:
     from .notice import build_notice, render
 
     target = Path(out_dir) / f"{row.id}{EXTENSIONS[fmt]}"
@@ -248,11 +255,15 @@ def _render_row(row: Row, out_dir: str, fmt: str, force: bool, templates: str | 
         if isinstance(on_file, str):
             on_file = split_ids(on_file)
         notice = build_notice(
-            row.profile, ruleset=worker.ruleset, calendar=worker.calendar,
+            row.profile,
+            ruleset=worker.ruleset,
+            calendar=worker.calendar,
             start=str(opts["start"]) if opts.get("start") else None,
             name=str(opts["name"]) if opts.get("name") else None,
-            applicant=str(opts["applicant"]) if opts.get("applicant") else None, on_file=[str(m) for m in on_file],
-            commitment=_parse_bool(opts.get("commitment", False), "commitment"), generated=generated,
+            applicant=str(opts["applicant"]) if opts.get("applicant") else None,
+            on_file=[str(m) for m in on_file],
+            commitment=_parse_bool(opts.get("commitment", False), "commitment"),
+            generated=generated,
         )
         data = render(notice, fmt, templates=templates)
         write_atomic(target, data, force=force, devices=False)  # a FIFO planted in the directory never blocks
@@ -296,8 +307,12 @@ def run_batch(
     jobs = jobs or min(2, os.cpu_count() or 1)
     report = BatchReport()
     args = (str(out_dir), fmt, force, str(templates) if templates else None, generated)
-    init = (str(rules) if rules else None, str(calendar_file) if calendar_file else None, assume_weekends,
-            strict_calendar)
+    init = (
+        str(rules) if rules else None,
+        str(calendar_file) if calendar_file else None,
+        assume_weekends,
+        strict_calendar,
+    )
 
     def record(result: dict[str, Any]) -> None:
         {"written": report.written, "skipped": report.skipped, "failed": report.failed}[result["status"]].append(result)
@@ -315,8 +330,9 @@ def run_batch(
             import multiprocessing
 
             context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_pool_worker,
-                                       initargs=init)
+            pool = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context, initializer=_init_pool_worker, initargs=init
+            )
             try:
                 futures: list[Future[dict[str, Any]]] = [pool.submit(_render_row, row, *args) for row in rows]
                 for future in futures:

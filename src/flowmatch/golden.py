@@ -19,8 +19,14 @@ if TYPE_CHECKING:
     from .ruleset import RuleSet
 
 GOLDEN: Mapping[str, Mapping[str, Any]] = {
-    "F10": {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-            "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"},
+    "F10": {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": "tender_auction_listing",
+        "regime": "filing",
+        "building_use": "commercial_housing",
+    },
     "F22": {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
     "F26": {"kind": "pipeline"},
 }
@@ -39,8 +45,15 @@ def golden_notice(fid: str, ruleset: RuleSet | None = None) -> Notice:
     from .errors import InputError
     from .notice import build_notice
 
-    notice = build_notice(GOLDEN[fid], ruleset=ruleset, start=GOLDEN_START, calendar=WorkCalendar(),
-                          name=golden_name(fid), applicant=GOLDEN_APPLICANT, generated=GOLDEN_GENERATED)
+    notice = build_notice(
+        GOLDEN[fid],
+        ruleset=ruleset,
+        start=GOLDEN_START,
+        calendar=WorkCalendar(),
+        name=golden_name(fid),
+        applicant=GOLDEN_APPLICANT,
+        generated=GOLDEN_GENERATED,
+    )
     if notice.flowchart.id != fid:
         raise InputError(f"golden profile for {fid} does not match it: {notice.flowchart.id}")
     return notice

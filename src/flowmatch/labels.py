@@ -13,36 +13,46 @@ from types import MappingProxyType
 
 __all__ = ["FEE_KIND_LABELS", "LIMIT_UNIT_LABELS", "MEDIUM_LABELS", "SOURCE_LABELS", "STAGE_LABELS"]
 
-SOURCE_LABELS: Mapping[str, str] = MappingProxyType({
-    "applicant": "申请人自备",
-    "department": "有关部门出具",
-    "intermediary": "中介机构编制",
-    "commitment": "申请人签署",
-})
-MEDIUM_LABELS: Mapping[str, str] = MappingProxyType({
-    "paper": "纸质",
-    "electronic": "电子",
-    "paper_and_electronic": "纸质及电子",
-})
-LIMIT_UNIT_LABELS: Mapping[str, str] = MappingProxyType({
-    "working_day": "个工作日",
-    "day": "日",
-    "month": "个月",
-    "on_the_spot": "即时办结",
-    "none": "无法定时限",
-})
-FEE_KIND_LABELS: Mapping[str, str] = MappingProxyType({
-    "administrative": "行政事业性收费",
-    "fund": "政府性基金",
-    "land_price": "土地出让价款（非收费）",
-    "tax": "税（非收费）",
-    "service": "经营服务性收费",
-})
-STAGE_LABELS: Mapping[int, str] = MappingProxyType({  # read-only: templates get it, and must not change it
-    0: "技术服务（前期）",
-    1: "立项用地规划许可",
-    2: "工程建设许可",
-    3: "施工许可",
-    4: "竣工验收",
-    5: "并行推进",
-})
+SOURCE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "applicant": "申请人自备",
+        "department": "有关部门出具",
+        "intermediary": "中介机构编制",
+        "commitment": "申请人签署",
+    }
+)
+MEDIUM_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "paper": "纸质",
+        "electronic": "电子",
+        "paper_and_electronic": "纸质及电子",
+    }
+)
+LIMIT_UNIT_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "working_day": "个工作日",
+        "day": "日",
+        "month": "个月",
+        "on_the_spot": "即时办结",
+        "none": "无法定时限",
+    }
+)
+FEE_KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "administrative": "行政事业性收费",
+        "fund": "政府性基金",
+        "land_price": "土地出让价款（非收费）",
+        "tax": "税（非收费）",
+        "service": "经营服务性收费",
+    }
+)
+STAGE_LABELS: Mapping[int, str] = MappingProxyType(
+    {  # read-only: templates get it, and must not change it
+        0: "技术服务（前期）",
+        1: "立项用地规划许可",
+        2: "工程建设许可",
+        3: "施工许可",
+        4: "竣工验收",
+        5: "并行推进",
+    }
+)

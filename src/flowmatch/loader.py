@@ -239,8 +239,21 @@ def load_directory(root: Path) -> RuleSet:
                 if key == () or (rid, *key) in pool_doc.marks:
                     line, col = pool_doc.where((rid, *key))
                     locations[".".join((f"{prefix}:{rid}", *key))] = f"{pool_doc.file}:{line}:{col}"
-    ruleset = RuleSet(root, manifest, attributes, flags, situations, not_applicable, departments, items, materials,
-                      flowcharts, baseline, invariants, locations=locations)
+    ruleset = RuleSet(
+        root,
+        manifest,
+        attributes,
+        flags,
+        situations,
+        not_applicable,
+        departments,
+        items,
+        materials,
+        flowcharts,
+        baseline,
+        invariants,
+        locations=locations,
+    )
     # With a broken attributes file the conditions cannot be checked, but every other reference
     # still is: one broken file must not hide unrelated problems.
     _cross_check(c, ruleset, flow_docs, conditions_checkable=attrs_file is not None)

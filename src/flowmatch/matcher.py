@@ -421,14 +421,27 @@ class Matcher:
         return tuple(out)
 
 
-def _derive(base: MatchResult, ignored: tuple[str, ...], flags: Mapping[str, bool],
-            explanation: tuple[str, ...]) -> MatchResult:
+def _derive(
+    base: MatchResult, ignored: tuple[str, ...], flags: Mapping[str, bool], explanation: tuple[str, ...]
+) -> MatchResult:
     """``base`` with the ignored answers, flags and explanation of one enquiry (a new frozen result)."""
     return MatchResult(
-        base.status, situation=base.situation, flowchart=base.flowchart, category=base.category, name=base.name,
-        selected_by=base.selected_by, ruled_out=base.ruled_out, ignored=ignored, missing=base.missing,
-        reason=base.reason, rule=base.rule, consider=base.consider, legal_basis=base.legal_basis,
-        invalid=base.invalid, flags=flags, explanation=explanation,
+        base.status,
+        situation=base.situation,
+        flowchart=base.flowchart,
+        category=base.category,
+        name=base.name,
+        selected_by=base.selected_by,
+        ruled_out=base.ruled_out,
+        ignored=ignored,
+        missing=base.missing,
+        reason=base.reason,
+        rule=base.rule,
+        consider=base.consider,
+        legal_basis=base.legal_basis,
+        invalid=base.invalid,
+        flags=flags,
+        explanation=explanation,
     )
 
 

@@ -314,8 +314,17 @@ def build_notice(
         from .diff import under_each
 
         compare = tuple(under_each([rs, *compare_with], plain_profile, start=day, calendar=cal))
-    return notice_from(result, plan, ruleset=rs, name=name, applicant=applicant, on_file=ids, generated=generated,
-                       calendar=cal, compare=compare)
+    return notice_from(
+        result,
+        plan,
+        ruleset=rs,
+        name=name,
+        applicant=applicant,
+        on_file=ids,
+        generated=generated,
+        calendar=cal,
+        compare=compare,
+    )
 
 
 def notice_from(
@@ -331,19 +340,19 @@ def notice_from(
     compare: Sequence[Mapping[str, Any]] = (),
 ) -> Notice:
     """The notice of a match and a schedule already made (what :func:`build_notice` ends with)."""
-    from .render import build_context
-    from .ruleset import default_ruleset
-
-    rs = ruleset or default_ruleset()
-    ctx = build_context(match, schedule, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
-                        generated=generated, calendar=calendar, pictures="none", compare=compare)
-    notice = _from_context(ctx)
-    cal = calendar or schedule.calendar
-    if cal is None and schedule.start is not None:
-        from .calendar import WorkCalendar
-
-        cal = WorkCalendar()
-    notice._source = _Source(context=ctx, schedule=schedule, calendar=cal)
+    src = _source(
+        match,
+        schedule,
+        ruleset=ruleset,
+        name=name,
+        applicant=applicant,
+        on_file=on_file,
+        generated=generated,
+        calendar=calendar,
+        compare=compare,
+    )
+    notice = _from_context(src.context)
+    notice._source = src
     return notice
 
 
@@ -357,15 +366,37 @@ def _from_context(ctx: Mapping[str, Any]) -> Notice:
 
     def step(v: Any) -> NoticeStep:
         return NoticeStep(
-            number=v.number, id=v.id, name=v.name, item=v.item, item_name=v.item_name, department=v.department,
-            department_short=v.department_short, members=v.members, stage=v.stage, stage_label=v.stage_label,
-            batch=v.batch, prerequisites=v.prerequisites, statutory=v.statutory, promised=v.promised,
-            duration=v.duration, counted=v.counted, critical=v.critical, slack=v.slack, start=v.start, end=v.end,
-            estimated=estimated(v.start, v.end), committed=v.committed, commitment_available=v.commitment_available,
-            completion=v.completion, materials=tuple(m.id for m in v.materials),
+            number=v.number,
+            id=v.id,
+            name=v.name,
+            item=v.item,
+            item_name=v.item_name,
+            department=v.department,
+            department_short=v.department_short,
+            members=v.members,
+            stage=v.stage,
+            stage_label=v.stage_label,
+            batch=v.batch,
+            prerequisites=v.prerequisites,
+            statutory=v.statutory,
+            promised=v.promised,
+            duration=v.duration,
+            counted=v.counted,
+            critical=v.critical,
+            slack=v.slack,
+            start=v.start,
+            end=v.end,
+            estimated=estimated(v.start, v.end),
+            committed=v.committed,
+            commitment_available=v.commitment_available,
+            completion=v.completion,
+            materials=tuple(m.id for m in v.materials),
             issued=tuple(m.id for m in mats.issued if v.id in m.steps),
-            spared=tuple(m.id for m in mats.on_file if v.id in m.steps), produces=v.produces, result=v.result,
-            legal_basis=v.legal_basis, note=v.note,
+            spared=tuple(m.id for m in mats.on_file if v.id in m.steps),
+            produces=v.produces,
+            result=v.result,
+            legal_basis=v.legal_basis,
+            note=v.note,
         )
 
     steps = tuple(step(v) for v in ctx["steps"])
@@ -374,36 +405,64 @@ def _from_context(ctx: Mapping[str, Any]) -> Notice:
     used_by = ctx["used_by"]
     rs_head = header["ruleset"]
     return Notice(
-        title=ctx["title"], project_name=header["project_name"], applicant=header["applicant"],
+        title=ctx["title"],
+        project_name=header["project_name"],
+        applicant=header["applicant"],
         generated=header["generated"],
-        ruleset=RuleSetRef(name=rs_head["name"], version=_opt_str(rs_head["version"]),
-                           region=_opt_str(rs_head["region"]), effective_date=rs_head["effective_date"]),
+        ruleset=RuleSetRef(
+            name=rs_head["name"],
+            version=_opt_str(rs_head["version"]),
+            region=_opt_str(rs_head["region"]),
+            effective_date=rs_head["effective_date"],
+        ),
         situation=Ref(**header["situation"]),
         flowchart=FlowchartRef(**{k: header["flowchart"][k] for k in ("id", "name", "name_en", "description")}),
-        category=header["category"], mode=header["mode"],
+        category=header["category"],
+        mode=header["mode"],
         answers=tuple(Answer(**a) for a in header["answers"]),
         flags=tuple(Ref(id=f["id"], name=f["label"]) for f in header["flags"]),
-        start=overview["start"], finish=overview["finish"], counted_finish=overview["counted_finish"],
-        working_days=overview["working_days"], elapsed_working_days=overview["elapsed_working_days"],
+        start=overview["start"],
+        finish=overview["finish"],
+        counted_finish=overview["counted_finish"],
+        working_days=overview["working_days"],
+        elapsed_working_days=overview["elapsed_working_days"],
         estimated_from=since,
         critical_path=tuple(ctx["critical_ids"]),
-        steps=steps, completion=completion,
+        steps=steps,
+        completion=completion,
         materials=tuple(
             NoticeMaterial(
-                number=m.number, id=m.id, name=m.name, source=m.source, source_label=m.source_label, issuer=m.issuer,
-                original=m.original, copies=m.copies, medium=m.medium, condition=m.condition, note=m.note,
-                steps=m.steps, first_used=min(m.steps, key=lambda s: numbers.get(s, 1 << 30)) if m.steps else None,
-                used_by=used_by[m.id], completion_only=m.completion_only, deficiency_days=m.deficiency_days,
+                number=m.number,
+                id=m.id,
+                name=m.name,
+                source=m.source,
+                source_label=m.source_label,
+                issuer=m.issuer,
+                original=m.original,
+                copies=m.copies,
+                medium=m.medium,
+                condition=m.condition,
+                note=m.note,
+                steps=m.steps,
+                first_used=min(m.steps, key=lambda s: numbers.get(s, 1 << 30)) if m.steps else None,
+                used_by=used_by[m.id],
+                completion_only=m.completion_only,
+                deficiency_days=m.deficiency_days,
                 supply_by=m.supply_by,
             )
             for m in mats.to_prepare
         ),
-        issued=tuple(IssuedMaterial(id=m.id, name=m.name, produced_by=m.produced_by, steps=m.steps)
-                     for m in mats.issued),
+        issued=tuple(
+            IssuedMaterial(id=m.id, name=m.name, produced_by=m.produced_by, steps=m.steps) for m in mats.issued
+        ),
         on_file=tuple(m.id for m in mats.on_file),
         fees=tuple(NoticeFee(**{k: f[k] for k in NoticeFee.model_fields}) for f in ctx["fees"]),
-        joint=tuple(JointProcedure(name=j["name"], department=j["department"], members=tuple(j["members"]),
-                                   completion=j["completion"]) for j in ctx["overview"]["joint"]),
+        joint=tuple(
+            JointProcedure(
+                name=j["name"], department=j["department"], members=tuple(j["members"]), completion=j["completion"]
+            )
+            for j in ctx["overview"]["joint"]
+        ),
         commitments=tuple(Commitment(**c) for c in ctx["commitments"]),
         warnings=tuple(ctx["warnings"]),
     )
@@ -425,27 +484,72 @@ def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike
         raise InputError(f"unknown format {format!r}", allowed=NOTICE_FORMATS)
     if format == "json":
         return notice.model_dump_json(indent=2) + "\n"
+    src = notice._source
+    if src is None:
+        raise RenderError(
+            "this notice was read back from data and carries no rule-set; it renders as json only "
+            "(build it with build_notice to print it)"
+        )
+    return _render_source(src, format, templates)
+
+
+def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] | None) -> str | bytes:
+    """The one renderer of HTML, Markdown and PDF (``render`` and ``render.render_guide`` both end here)."""
     tdir = None
     if templates is not None:
         tdir = Path(templates)
         if not tdir.is_dir():
             raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
         tdir = tdir.resolve()
-    src = notice._source
-    if src is None:
-        raise RenderError("this notice was read back from data and carries no rule-set; it renders as json only "
-                          "(build it with build_notice to print it)")
     from .render import _pdf, notice_pictures
     from .templates import render_template
 
     kind = "md" if format == "md" else "html"
     ctx = src.context
-    pictures = notice_pictures(src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"],
-                               "mermaid" if format == "md" else "svg")
+    pictures = notice_pictures(
+        src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"], "mermaid" if format == "md" else "svg"
+    )
     text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir)
     if format == "pdf":
         return _pdf(text)
     return text
+
+
+def _source(
+    match: MatchResult,
+    schedule: Schedule,
+    *,
+    ruleset: RuleSet | None,
+    name: str | None,
+    applicant: str | None,
+    on_file: Iterable[str],
+    generated: dt.date | None,
+    calendar: WorkCalendar | None,
+    compare: Sequence[Mapping[str, Any]],
+) -> _Source:
+    """The template context (without pictures) of a match and a schedule, with what the pictures need."""
+    from .render import build_context
+    from .ruleset import default_ruleset
+
+    rs = ruleset or default_ruleset()
+    ctx = build_context(
+        match,
+        schedule,
+        ruleset=rs,
+        project_name=name,
+        applicant=applicant,
+        on_file=on_file,
+        generated=generated,
+        calendar=calendar,
+        pictures="none",
+        compare=compare,
+    )
+    cal = calendar or schedule.calendar
+    if cal is None and schedule.start is not None:
+        from .calendar import WorkCalendar
+
+        cal = WorkCalendar()
+    return _Source(context=ctx, schedule=schedule, calendar=cal)
 
 
 render_notice = render

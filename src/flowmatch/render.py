@@ -486,11 +486,12 @@ def render_guide(
     """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}", allowed=FORMATS)
-    from .notice import notice_from, render
+    from .notice import _render_source, _source
 
-    notice = notice_from(match, schedule, ruleset=ruleset, name=project_name, applicant=applicant, on_file=on_file,
-                         generated=generated, calendar=calendar, compare=compare)
-    return render(notice, format, templates=templates)
+    # the same context and renderer as flowmatch.notice.render, without building the Notice data
+    src = _source(match, schedule, ruleset=ruleset, name=project_name, applicant=applicant, on_file=on_file,
+                  generated=generated, calendar=calendar, compare=compare)
+    return _render_source(src, format, templates)
 
 
 # --- golden files (kept in flowmatch.golden; this entry point stays for the documented command) ---------

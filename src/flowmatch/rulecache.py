@@ -44,8 +44,16 @@ def _digest(root: Path) -> str:
 
     h.update(__version__.encode())
     here = Path(__file__).parent
-    code = ("models.py", "conditions.py", "ruleset.py", "loader.py", "crosscheck.py", "derived.py", "yamlsrc.py",
-            "itemmap.py")  # the code that builds the cache
+    code = (
+        "models.py",
+        "conditions.py",
+        "ruleset.py",
+        "loader.py",
+        "crosscheck.py",
+        "derived.py",
+        "yamlsrc.py",
+        "itemmap.py",
+    )  # the code that builds the cache
     for module in code:
         h.update((here / module).read_bytes())
     for path in _files(root):
@@ -82,5 +90,3 @@ def _private(path: Path) -> bool:
         return True
     st = path.stat()
     return st.st_uid == os.geteuid() and not st.st_mode & 0o022
-
-

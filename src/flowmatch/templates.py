@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from jinja2.runtime import Context
 
 
-
 __all__ = ["MAX_TEMPLATE", "TEMPLATES", "default_guides_path", "render_template"]
 
 TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
@@ -76,8 +75,14 @@ def percent(x: float) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r\n", " ").replace("\n", " "))
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r\n", " ")
+        .replace("\n", " ")
+    )
 
 
 def _md_finalize(value: Any) -> Any:
@@ -138,10 +143,18 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         finalize=_md_finalize if kind == "md" else None,
         auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
-    env.filters.update({
-        "cn_date": _plan_date, "plain_date": cn_date, "days": within_text, "num": number_text, "percent": percent,
-        "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
-    })
+    env.filters.update(
+        {
+            "cn_date": _plan_date,
+            "plain_date": cn_date,
+            "days": within_text,
+            "num": number_text,
+            "percent": percent,
+            "md_quote": md_quote,
+            "md_text": md_text,
+            "html_text": html_text,
+        }
+    )
     _ENVIRONMENTS[key] = env
     return env
 
@@ -164,8 +177,9 @@ def _confined_loader(root: Path) -> Any:
                 raise TemplateNotFound(template)
             real = path.resolve()
             if real != base and base not in real.parents:
-                raise RenderError(f"template {template} leads outside the template directory {base} "
-                                  "(a symbolic link?); refused")
+                raise RenderError(
+                    f"template {template} leads outside the template directory {base} (a symbolic link?); refused"
+                )
             try:
                 source = read_limited(real, MAX_TEMPLATE).decode("utf-8")
             except ReadError as exc:

@@ -530,7 +530,7 @@ def test_search_answers_or_refuses(query: str, kind: str | None, limit: int) -> 
     search = pytest.importorskip("flowmatch.search")
     count("fuzz:search")
     try:
-        hits = search.search(query, RS, kind=kind, limit=limit)
+        hits = search.search(query, ruleset=RS, kind=kind, limit=limit)
     except InputError as exc:
         assert str(exc)
         return
