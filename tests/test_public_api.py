@@ -27,10 +27,31 @@ def test_import_is_light() -> None:
     import subprocess
     import sys
 
-    code = "import sys, flowmatch; print(sorted(m for m in ('networkx', 'jinja2', 'pydantic') if m in sys.modules))"
+    code = (
+        "import sys, flowmatch; "
+        "print(sorted(m for m in ('networkx', 'jinja2', 'pydantic', 'sqlalchemy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
     importlib.import_module("flowmatch.cli")
+
+
+def test_tracking_is_public_and_the_cli_does_not_import_sqlalchemy_until_needed() -> None:
+    """Case tracking is part of the public API; ``flowmatch match`` still starts without SQLAlchemy."""
+    import subprocess
+    import sys
+
+    for name in ("CaseStatus", "CaseStore", "TrackingError", "TransitionError", "open_store", "validate_credit_code"):
+        assert name in flowmatch.__all__
+    assert issubclass(flowmatch.TransitionError, flowmatch.TrackingError)
+    assert issubclass(flowmatch.TrackingError, flowmatch.FlowmatchError)
+    code = (
+        "import sys; from flowmatch.cli import main\n"
+        "try:\n    main(['match', 'kind=road_bridge'])\nexcept SystemExit:\n    pass\n"
+        "print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False"
 
 
 # --- the pinned public API (issue 13) ----------------------------------------------------------------
@@ -38,6 +59,8 @@ PUBLIC = [
     "BatchReport",
     "CalendarError",
     "Candidate",
+    "CaseStatus",
+    "CaseStore",
     "CheckReport",
     "DiffReport",
     "FlowmatchError",
@@ -63,6 +86,8 @@ PUBLIC = [
     "RuleSetInfo",
     "Schedule",
     "ScheduledStep",
+    "TrackingError",
+    "TransitionError",
     "UNSURE",
     "UnknownFlowchartError",
     "UnknownMaterialError",
@@ -77,6 +102,7 @@ PUBLIC = [
     "match",
     "next_question",
     "notice_schema",
+    "open_store",
     "plan",
     "render_guide",
     "render_notice",
@@ -88,6 +114,7 @@ PUBLIC = [
     "search",
     "stats",
     "under_each",
+    "validate_credit_code",
 ]
 
 

@@ -30,6 +30,9 @@ def test_wheel_contains_rules_and_guides(wheel: Path) -> None:
     assert "flowmatch/rules/harbin-2019/itemmap.yaml" in names
     assert "flowmatch/rules/harbin-2019/flowcharts/F28.yaml" in names
     assert any(n.startswith("flowmatch/guides/") for n in names)
+    # case tracking migrates its database on first use: the Alembic scripts must ship
+    assert "flowmatch/tracking/migrations/env.py" in names
+    assert "flowmatch/tracking/migrations/versions/0001_initial.py" in names
 
 
 def test_wheel_is_typed_and_carries_the_notice_schema(wheel: Path) -> None:

@@ -75,6 +75,13 @@ _EXPORTS = {
     # batches
     "BatchReport": "batch",
     "run_batch": "batch",
+    # case tracking
+    "CaseStatus": "tracking",
+    "CaseStore": "tracking",
+    "TrackingError": "errors",
+    "TransitionError": "errors",
+    "open_store": "tracking",
+    "validate_credit_code": "tracking",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -128,6 +135,8 @@ if TYPE_CHECKING:  # pragma: no cover - the re-exports, explicit (`import x as x
     from .errors import ReadError as ReadError
     from .errors import RenderError as RenderError
     from .errors import RuleSetError as RuleSetError
+    from .errors import TrackingError as TrackingError
+    from .errors import TransitionError as TransitionError
     from .errors import UnknownFlowchartError as UnknownFlowchartError
     from .errors import UnknownMaterialError as UnknownMaterialError
     from .errors import UnknownStepError as UnknownStepError
@@ -152,6 +161,10 @@ if TYPE_CHECKING:  # pragma: no cover - the re-exports, explicit (`import x as x
     from .search import Hit as Hit
     from .search import search as search
     from .stats import stats as stats
+    from .tracking import CaseStatus as CaseStatus
+    from .tracking import CaseStore as CaseStore
+    from .tracking import open_store as open_store
+    from .tracking import validate_credit_code as validate_credit_code
     from .wizard import UNSURE as UNSURE
     from .wizard import Candidate as Candidate
     from .wizard import Option as Option

@@ -63,6 +63,8 @@ LAZY_COMMANDS = {
     "serve": "flowmatch.cli_find:serve",
     "diff": "flowmatch.cli_diff:diff",
     "rulesets": "flowmatch.cli_diff:rulesets",
+    "case": "flowmatch.cli_case:case",
+    "audit": "flowmatch.cli_case:audit",
 }
 
 

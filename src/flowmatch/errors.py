@@ -12,7 +12,9 @@
     │   └── OutputExistsError       the output file exists and force was not given
     ├── OutputError                 an output file could not be written
     ├── CalendarError               a schedule needs working-day data the calendar does not have
-    └── RenderError                 a notice could not be rendered (template, missing extra or font)
+    ├── RenderError                 a notice could not be rendered (template, missing extra or font)
+    └── TrackingError               a case-tracking operation failed (storage, a case in the wrong state)
+        └── TransitionError         an event a task's state does not allow (lists the allowed ones)
 
 The library never prints or exits; the CLI maps these classes to exit codes in one place
 (``cli.exit_code``: input errors 2, the others 1).  Every message is written for the person who
@@ -122,3 +124,21 @@ class OutputExistsError(InputError):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         super().__init__(f"{self.path} exists; pass --force to overwrite it")
+
+
+class TrackingError(FlowmatchError):
+    """A case-tracking operation failed (storage, a case in the wrong state)."""
+
+
+class TransitionError(TrackingError):
+    """An event a task's state does not allow; lists the events it does allow."""
+
+    def __init__(self, case: str, step: str, state: str, event: str, allowed: Sequence[str]) -> None:
+        self.case = case
+        self.step = step
+        self.state = state
+        self.event = event
+        self.allowed = tuple(allowed)
+        idle = {"waiting": "none until every prerequisite is done", "done": "none: the task is done"}
+        nxt = ", ".join(self.allowed) if self.allowed else idle.get(state, "none")
+        super().__init__(f"case {case} step {step!r} is {state}: event {event!r} is not allowed; allowed next: {nxt}")

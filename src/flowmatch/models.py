@@ -29,8 +29,9 @@ Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True,
-                              allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True, allow_inf_nan=False
+    )
 
 
 # --- manifest ------------------------------------------------------------------------------------
@@ -94,6 +95,14 @@ class FourStage(Model):
     source: list[Id] = []
 
 
+class Tracking(Model):
+    """Case-tracking settings (issue 14): the warning ladder, in working days."""
+
+    warn_before: float = Field(2, ge=0, description="预警: this many working days before a task is due")
+    urge_after: float = Field(2, ge=0, description="催办: this many working days after a task fell due")
+    supervisor: Text = "督查部门"
+
+
 class Manifest(Model):
     name: Text
     name_en: Text
@@ -111,6 +120,7 @@ class Manifest(Model):
     service_centre: ServiceCentre
     categories: dict[Id, Category]
     published: dict[Id, PublishedFigure] = {}
+    tracking: Tracking = Tracking()
 
 
 # --- attributes ----------------------------------------------------------------------------------

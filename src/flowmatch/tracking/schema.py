@@ -1,0 +1,143 @@
+"""The case-tracking tables — the one module that owns them (SQLAlchemy 2, typed).
+
+Every change to these classes is an Alembic migration in ``migrations/versions`` (a test compares
+the two).  Plain columns you can read with ``sqlite3`` or ``psql``:
+
+* ``cases`` — one accepted application, with the rule-set id and content digest pinned at acceptance;
+* ``tasks`` — one per pre-construction step of the case's resolved flowchart, copied from the rules
+  at acceptance (so editing the rules never changes an open case), with state, clock and due date;
+* ``warnings`` — the warning ladder; ``UNIQUE (task_id, level)`` makes each warning fire once;
+* ``events`` — the append-only, hash-chained audit log (database triggers refuse UPDATE and DELETE);
+* ``chain_head`` — one row: the last event's number and hash (the lock that orders appends);
+* ``counters`` — per-year 受理编号 counters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+HEAD_REVISION = "0001"
+"""The Alembic revision these classes describe (checked before running Alembic at all)."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    """受理编号, e.g. ``JS2026-000042``."""
+    applicant: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    project_name: Mapped[str | None] = mapped_column(String(200))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    situation: Mapped[str] = mapped_column(String(64))
+    flowchart: Mapped[str] = mapped_column(String(64))
+    ruleset_id: Mapped[str] = mapped_column(String(200))
+    ruleset_digest: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[bool] = mapped_column(Boolean)
+    query_salt: Mapped[str] = mapped_column(String(32))
+    query_hash: Mapped[str] = mapped_column(String(64))
+    """sha256(salt + query code): the code itself is shown once, at acceptance, and never stored."""
+    warn_before: Mapped[float] = mapped_column(Float)
+    urge_after: Mapped[float] = mapped_column(Float)
+    supervisor: Mapped[str] = mapped_column(String(200))
+    promised_days: Mapped[float] = mapped_column(Float)
+    """Promised elapsed working days of the pinned plan (counted and not-counted steps)."""
+    promised_counted_days: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    """open, done (every task done) or rejected (a task ended 不予许可)."""
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "step"),
+        Index("ix_tasks_state_due", "state", "due_on"),
+        Index("ix_tasks_department_state", "department", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    step: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    """Topological order within the case."""
+    name: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(64))
+    """Department id (the applicant's own steps keep the item's department for reference)."""
+    members: Mapped[list[str]] = mapped_column(JSON)
+    owner: Mapped[str] = mapped_column(String(16))
+    """``department`` or ``applicant`` (not-counted steps: tendering, publicity, intermediaries)."""
+    counted: Mapped[bool] = mapped_column(Boolean)
+    duration: Mapped[float] = mapped_column(Float)
+    depends_on: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    suspended_from: Mapped[str | None] = mapped_column(String(16))
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    """The day the task became ready (day 0 of its clock)."""
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    """Promised limit counted from ``started_on``, shifted by suspended working days; only counted tasks."""
+    suspended_on: Mapped[dt.date | None] = mapped_column(Date)
+    suspended_days: Mapped[int] = mapped_column(Integer, default=0)
+    finished_on: Mapped[dt.date | None] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class TaskWarning(Base):
+    __tablename__ = "warnings"
+    __table_args__ = (UniqueConstraint("task_id", "level", name="uq_warnings_task_level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    """``warning`` (预警), ``overdue`` (超期) or ``urge`` (催办)."""
+    raised_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    notify: Mapped[list[str]] = mapped_column(JSON)
+    """Who is told: the department, and for 催办 the supervisor too."""
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """Position in the chain: 1, 2, 3, ... with no gaps."""
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    case_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    step: Mapped[str | None] = mapped_column(String(64))
+    what: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

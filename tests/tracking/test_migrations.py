@@ -1,0 +1,97 @@
+"""The Alembic migrations: up, down, up again; the migration and the table classes agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from flowmatch.tracking import store as storage
+from flowmatch.tracking.schema import HEAD_REVISION, Base
+
+TABLES = {"cases", "tasks", "warnings", "events", "chain_head", "counters"}
+
+
+def _tables(eng: object) -> set[str]:
+    with eng.connect() as conn:  # type: ignore[attr-defined]
+        return set(inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_downgrade_upgrade(db_url: str) -> None:
+    eng = storage.engine(db_url, migrate=False)
+    try:
+        assert storage.current_revision(eng) is None
+        storage.upgrade(eng)
+        assert storage.current_revision(eng) == HEAD_REVISION
+        assert _tables(eng) == TABLES
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT seq FROM chain_head WHERE id = 1")).scalar_one() == 0
+            indexes = {i["name"] for i in inspect(conn).get_indexes("tasks")}
+        assert {"ix_tasks_state_due", "ix_tasks_department_state"} <= indexes
+        storage.downgrade(eng)
+        assert _tables(eng) == set()
+        assert storage.current_revision(eng) in (None, "")
+        if eng.dialect.name == "postgresql":
+            with eng.connect() as conn:
+                assert (
+                    conn.execute(
+                        text("SELECT count(*) FROM pg_proc WHERE proname = 'flowmatch_events_append_only'")
+                    ).scalar_one()
+                    == 0
+                )
+        storage.upgrade(eng)
+        assert _tables(eng) == TABLES
+    finally:
+        eng.dispose()
+
+
+def test_the_migrations_match_the_table_classes(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    eng = storage.engine(db_url)
+    try:
+        with eng.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        assert diff == []
+    finally:
+        eng.dispose()
+
+
+def test_opening_an_up_to_date_database_does_not_run_alembic(db_url: str) -> None:
+    import sys
+
+    storage.engine(db_url).dispose()
+    before = {m for m in sys.modules if m.startswith("alembic")}
+    eng = storage.engine(db_url)
+    eng.dispose()
+    assert storage.HEAD_REVISION == HEAD_REVISION
+    assert {m for m in sys.modules if m.startswith("alembic")} == before
+
+
+def test_urls(tmp_path: object) -> None:
+    assert storage.normalise_url("/tmp/x.db") == "sqlite:////tmp/x.db"
+    assert storage.normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert storage.normalise_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
+    import threading
+
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def first_open() -> None:
+        try:
+            barrier.wait()
+            storage.engine(db_url).dispose()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_open) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    eng = storage.engine(db_url, migrate=False)
+    assert storage.current_revision(eng) == HEAD_REVISION and _tables(eng) == TABLES
+    eng.dispose()
