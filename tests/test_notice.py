@@ -188,3 +188,28 @@ def test_web_language_comes_from_the_parsed_query(query: bytes, lang: str) -> No
     from flowmatch.web.i18n import lang_of
 
     assert lang_of(query) == lang
+
+
+def test_no_face_builds_a_notice_or_runs_a_batch_itself() -> None:
+    """The faces call flowmatch.notice / flowmatch.batch; the pipeline exists once (issue 13)."""
+    src = Path(flowmatch.__file__).resolve().parent
+    faces = [
+        src / "cli.py",
+        src / "cli_guide.py",
+        src / "cli_find.py",
+        src / "cli_diff.py",
+        *(src / "web").glob("*.py"),
+    ]
+    for face in faces:
+        text = face.read_text(encoding="utf-8")
+        for pipeline in (
+            "render_guide(",
+            "build_context(",
+            "consolidate(",
+            "ProcessPoolExecutor",
+            "os.replace(",
+            "def read_batch",
+            "def run_batch",
+            "def parse_start",
+        ):
+            assert pipeline not in text, f"{face.name} has {pipeline}"
