@@ -210,3 +210,10 @@ def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> Non
     code, _, err = run("serve", "--host", "0.0.0.0", "--allowed-host", "approvals.example")
     assert calls["host"] == "0.0.0.0" and calls["app"].allowed_hosts == {"approvals.example"}
     assert "warning: serving on 0.0.0.0: the questionnaire is reachable from other machines" in err
+
+
+def test_typed_questionnaire_marks_options_that_lead_nowhere() -> None:
+    code, out, _ = run("ask", input="房屋建筑\ncollective\n6\n")
+    assert code == 0
+    assert "  4. 工业仓储（industrial）  ⚠ 按已答情况，选此项没有适用的审批流程" in out
+    assert "  6. 乡镇企业（township_enterprise）\n" in out

@@ -385,3 +385,12 @@ def test_browser_prints_the_notice_to_pdf(
                    "告知声明"):
         assert phrase in text, phrase
     assert text.count("\f") + (0 if text.endswith("\f") else 1) >= pages - 1
+
+
+def test_intermediaries_list_each_step_once(golden: dict[str, str]) -> None:
+    """Issue 17: the 招标代理 row named the tendering step twice (two of its parts need the agent)."""
+    for text in golden.values():
+        for line in text.splitlines():
+            if line.startswith("| 招标代理 |"):
+                steps = line.split("|")[3].strip().split("、")
+                assert len(steps) == len(set(steps)), line

@@ -79,7 +79,9 @@ def test_answers_so_far_are_kept_in_the_url(client: TestClient) -> None:
     assert r.status_code == 200
     assert '<input type="hidden" name="kind" value="building">' in r.text
     assert '<input type="hidden" name="land_nature" value="state_owned">' in r.text
-    assert 'href="/ask?kind=building"' in r.text, "back link drops the last answer"
+    back = 'href="/ask?kind=building&amp;land_nature=state_owned&amp;change=land_nature"'
+    assert f'class="back" {back}' in r.text.replace(f"{back} ", "").replace('<a class="back" ', 'class="back" '), \
+        "back link goes to the previous question with its answer kept"
     assert 'href="/ask?kind=building&amp;land_nature=state_owned&amp;change=kind"' in r.text
 
 
@@ -106,7 +108,7 @@ def test_change_one_answer_keeps_the_others(client: TestClient) -> None:
     assert '<input type="hidden" name="building_use" value="commercial_housing">' in r.text
     assert 'name="acquisition" value="tender_auction_listing"' not in r.text.split("<fieldset")[0]
     changed = ask(client, {**S10, "acquisition": "allocation_new"})
-    assert "不适用" in changed.text and "商品住宅等经营性用地必须以招标、拍卖或者挂牌方式出让" in changed.text
+    assert "没有适用的审批流程" in changed.text and "商品住宅等经营性用地必须以招标、拍卖或者挂牌方式出让" in changed.text
 
 
 def test_unsure_leads_to_candidates_with_best_and_worst_case(client: TestClient) -> None:
@@ -121,7 +123,13 @@ def test_unsure_leads_to_candidates_with_best_and_worst_case(client: TestClient)
 def test_not_applicable_page_gives_reason(client: TestClient) -> None:
     r = ask(client, {"kind": "building", "land_nature": "collective", "building_use": "industrial"})
     assert r.status_code == 200
-    assert "按您的回答，本规则集不适用" in r.text and "请将建设用途选为“乡镇企业”" in r.text
+    assert "按您的回答，没有适用的审批流程" in r.text and "请将建设用途选为“乡镇企业”" in r.text
+    main = r.text.split("<details>")[0]
+    assert "NA13" not in main, "the rule code only behind the details toggle"
+    # the suggested alternative changes the answer in place (the other answers kept)
+    assert ('class="button primary">把“建设用途”改为“乡镇企业”</a> <span class="muted">→ 集体土地·乡（镇）村企业' in r.text)
+    assert "城市道路桥梁" not in r.text.split("<details>")[0], "alternatives only of plausible situations"
+    assert 'href="/ask?kind=building&amp;land_nature=collective&amp;building_use=township_enterprise"' in r.text
 
 
 def test_flags_form_on_the_result_page(client: TestClient) -> None:
@@ -321,3 +329,66 @@ def test_library_cli_and_web_agree(client: TestClient, profile: dict[str, str], 
     situation = library.result.situation
     assert cli["result"]["situation"] == situation
     assert f'<span class="id">{situation}</span>' in page
+
+
+# --- issue 17: answer first, options that lead somewhere, a real "not sure" path -----------------------------
+def test_result_puts_the_answer_first(client: TestClient) -> None:
+    r = ask(client, S10)
+    first = r.text.split('aria-labelledby="why"')[0]
+    assert 'id="working-days"' in first and 'id="finish-date"' in first and 'id="to-prepare"' in first
+    assert 'id="notice-button"' in first and "获取一次性告知书" in first
+    assert "(kind=building)" not in r.text.split("<details>")[0], "codes only behind the details toggle"
+    why = r.text.split('aria-labelledby="why"')[1].split("<details>")[0]
+    assert "排除 S11" in why and "S31" not in why, "exclusions only of plausible situations"
+
+
+def test_options_that_lead_nowhere_say_so(client: TestClient) -> None:
+    r = ask(client, {"kind": "building", "land_nature": "collective"})
+    assert r.status_code == 200
+    head, dead = r.text.split('id="dead-head"')
+    assert 'value="township_enterprise"' in head and 'value="commercial_housing"' not in head
+    assert 'value="commercial_housing"' in dead and "没有适用流程：" in dead
+    state = ask(client, {"kind": "building", "land_nature": "state_owned"})
+    assert 'value="collective_use"' in state.text.split('id="dead-head"')[1]
+
+
+def test_question_has_an_h1_and_a_stable_count(client: TestClient) -> None:
+    r = ask(client, {})
+    assert '<h1 class="qtext">工程类别</h1>' in r.text and "还需 1–6 题（含本题）" in r.text
+    assert "Building" not in r.text, "no English gloss under the options in Chinese mode"
+    assert ask(client, {"kind": "pipeline"}).status_code == 200
+
+
+def test_unsure_offers_the_range_and_a_provisional_notice(client: TestClient) -> None:
+    answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
+               "acquisition": "unsure", "regime": "unsure", "building_use": "unsure", "negotiated_origin": "unsure"}
+    r = ask(client, answers)
+    assert "还不能确定唯一的流程" in r.text and 'id="day-range"' in r.text and "可能性" not in r.text
+    settle = r.text.split('id="settle"')[1].split("</ol>")[0]
+    assert settle.index("土地获取方式") < settle.index("立项方式"), "the question that settles most comes first"
+    notice = client.get("/notice?" + urlencode(answers))
+    assert notice.status_code == 200
+    assert "临时一次性告知书（共同部分）" in notice.text and "申请表" in notice.text
+
+
+def test_notice_has_applicant_back_link_and_print_button(client: TestClient) -> None:
+    pytest.importorskip("flowmatch.render")
+    r = client.get("/notice?" + urlencode({"kind": "pipeline", "applicant": "哈尔滨市政公司"}))
+    assert r.status_code == 200 and "哈尔滨市政公司" in r.text
+    assert "← 返回结果页" in r.text and 'href="/ask?kind=pipeline&amp;applicant=' not in r.text
+    assert 'id="back-to-result" href="/ask?kind=pipeline"' not in r.text  # attribute order: href first
+    assert '<a href="/ask?kind=pipeline" id="back-to-result">' in r.text
+    assert "<script" not in r.text
+    assert "<main" in r.text
+
+
+def test_favicon_and_focusable_diagrams(client: TestClient) -> None:
+    assert client.get("/static/favicon.svg").status_code == 200
+    r = client.get("/flowchart/F10")
+    assert 'class="svg-scroll" tabindex="0" role="region"' in r.text
+
+
+def test_english_result_says_the_notice_is_chinese(client: TestClient) -> None:
+    r = client.get("/ask?" + urlencode({**S10, "lang": "en"}))
+    assert "The notice itself is in Chinese for now; an English notice is not available yet." in r.text
+    assert 'id="notice-language"' not in ask(client, S10).text

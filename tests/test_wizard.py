@@ -8,6 +8,7 @@ full profile, and an "unsure" answer at every question of the tree.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -320,3 +321,44 @@ def test_budget_fallback_still_reaches_the_right_outcomes(small: RuleSet, rulese
         _, end = big.run(profile)
         result = matcher.match(profile)
         assert isinstance(end, Outcome) and _rule(end) == (result.situation or result.rule)
+
+
+# --- issue 17: options that lead nowhere, stable question counts, what settles an unsure answer ------------
+def test_options_marked_as_leading_nowhere_really_do(wizard: Wizard, ruleset: RuleSet) -> None:
+    """An option is marked with not-applicable rules exactly when every path below it ends in one."""
+    stack: list[dict[str, str]] = [{}]
+    marked = 0
+    while stack:
+        answers = stack.pop()
+        step = wizard.next(answers)
+        if isinstance(step, Outcome):
+            continue
+        for option in step.options:
+            below = {**answers, step.attribute: option.value}
+            ends = {_rule(o) for a, o in wizard.paths() if all(a.get(k) == v for k, v in below.items())} \
+                if option.not_applicable else set()
+            if option.not_applicable:
+                marked += 1
+                assert ends and all(e in ruleset.not_applicable for e in ends), (below, ends)
+                assert set(option.not_applicable) >= ends
+            else:
+                stack.append(below)
+    assert marked >= 5  # e.g. commercial housing on collective land
+
+
+def test_question_counts_never_grow(wizard: Wizard, tree: list[tuple[dict[str, str], Outcome]]) -> None:
+    for answers, _ in tree:
+        keys = list(answers)
+        bounds = [wizard.remaining({k: answers[k] for k in keys[:i]}) for i in range(len(keys) + 1)]
+        for (lo, hi), (lo2, hi2) in itertools.pairwise(bounds):
+            assert hi2 <= hi - 1 and lo2 >= lo - 1 and lo <= hi
+        assert bounds[-1] == (0, 0)
+    assert wizard.remaining({}) == (1, max(len(a) for a, _ in tree))
+
+
+def test_settling_orders_unsure_answers_by_what_they_settle(wizard: Wizard) -> None:
+    answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
+               "acquisition": UNSURE, "regime": UNSURE, "building_use": UNSURE}
+    order = [a for a, _ in wizard.settling(answers)]
+    assert order[0] == "acquisition" and set(order) <= {"acquisition", "regime", "building_use", "negotiated_origin"}
+    assert wizard.settling({"kind": "pipeline", "investor": UNSURE}) == ()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .calendar import WorkCalendar
     from .ruleset import RuleSet
     from .search import Hit
-    from .wizard import Outcome, Question
+    from .wizard import Option, Outcome, Question
 
 UNSURE_WORDS = {"?", "？", "unsure", "不确定", "not sure", "u"}
 BACK_WORDS = {"<", "back", "返回", "返回上一题", "b"}
@@ -194,6 +194,11 @@ def _converse(rs: RuleSet, prompt: Callable[[Question, bool], str]) -> tuple[Out
             answers[step.attribute] = got
 
 
+def _dead_end(option: Option) -> str:
+    """The mark of an option that can only end in "not applicable" (issue 17: said before it is picked)."""
+    return "  ⚠ 按已答情况，选此项没有适用的审批流程" if option.not_applicable else ""
+
+
 def _menu(question: Question, can_go_back: bool) -> str:
     """Arrow-key menu (questionary). Ctrl-C ends the command."""
     import questionary
@@ -202,8 +207,8 @@ def _menu(question: Question, can_go_back: bool) -> str:
 
     click.echo("")
     click.echo(f"第 {question.number} 题 · 预计还需约 {question.expected_remaining:.1f} 题")
-    choices = [questionary.Choice(f"{o.label}（{o.gloss}）" + (f" — {o.help}" if o.help else ""), value=o.value)
-               for o in question.options]
+    choices = [questionary.Choice(f"{o.label}（{o.gloss}）" + (f" — {o.help}" if o.help else "") + _dead_end(o),
+                                  value=o.value) for o in question.options]
     choices.append(questionary.Choice(f"{UNSURE_LABEL} / not sure", value=UNSURE))
     if can_go_back:
         choices.append(questionary.Choice("← 返回上一题 / back", value="<back>"))
@@ -223,7 +228,7 @@ def _typed_prompt(stream: TextIO) -> Callable[[Question, bool], str]:
         click.echo(clean(f"\n第 {question.number} 题：{question.label}（{question.gloss}）"))
         click.echo(clean(f"  {question.help}"))
         for number, option in enumerate(question.options, start=1):
-            click.echo(clean(f"  {number}. {option.label}（{option.value}）"))
+            click.echo(clean(f"  {number}. {option.label}（{option.value}）" + _dead_end(option)))
         click.echo("  ?. 不确定 / not sure" + ("    <. 返回上一题 / back" if can_go_back else ""))
         while True:
             click.echo("> ", nl=False)

@@ -192,6 +192,7 @@ class Deficiency(Model):
 class Material(Model):
     id: Id = ""
     name: Text
+    name_en: Text | None = None
     source: Literal["applicant", "department", "intermediary"]
     issuer: Id | None = None
     original: int = Field(1, ge=0)

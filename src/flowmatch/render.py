@@ -280,7 +280,8 @@ def build_context(
     for v in (*steps, *completion_views):
         for inter in v.intermediaries:
             row = intermediaries.setdefault(inter["kind"], {**inter, "steps": []})
-            row["steps"].append(v.name)
+            if v.name not in row["steps"]:  # a step listed once however many of its parts need the service
+                row["steps"].append(v.name)
     short = {did: d.short for did, d in rs.departments.items()}
     joint_ids = {s.id: bool(s.members) for s in pre}
     figures = notice_pictures(schedule, cal, short, joint_ids, pictures)

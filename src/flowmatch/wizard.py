@@ -71,9 +71,16 @@ class Option:
     label: str
     gloss: str
     help: str | None = None
+    not_applicable: tuple[str, ...] = ()
+    """The not-applicable rules this answer can only end in (empty: it can lead to a flow)."""
+
+    @property
+    def leads_to_flow(self) -> bool:
+        return not self.not_applicable
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "label": self.label, "gloss": self.gloss, "help": self.help}
+        return {"value": self.value, "label": self.label, "gloss": self.gloss, "help": self.help,
+                "not_applicable": list(self.not_applicable)}
 
 
 @dataclass(frozen=True)
@@ -265,6 +272,7 @@ class Wizard:
         self._read_memo: dict[Residual, frozenset[str]] = {}
         self._results: dict[tuple[str, tuple[tuple[str, str], ...]], MatchResult] = {}
         self._spent = 0
+        self._bounds: dict[tuple[tuple[str, str], ...], tuple[int, int]] = {}
         self.greedy_states = 0
         root = self._state({}, frozenset())
         self.expected_questions = self._solve(root)[0]
@@ -431,10 +439,73 @@ class Wizard:
         if attribute is None:
             return self._undetermined(state, answered, flags)
         cost = self._memo.get(self._key(state), (0.0, None))[0]
+        options = self._options(state, attribute)
         attr = self.ruleset.attributes[attribute]
-        options = tuple(Option(v, x.label, x.gloss, x.help) for v, x in attr.values.items())
         return Question(attribute, attr.label, attr.gloss, attr.help, options, len(answered) + len(unsure) + 1,
                         cost, answered, unsure)
+
+    def _options(self, state: _State, attribute: str) -> tuple[Option, ...]:
+        """The attribute's values, each with the not-applicable rules it can only end in."""
+        rs = self.ruleset
+        out = []
+        for value, x in rs.attributes[attribute].values.items():
+            child = self._child(state, attribute, value)
+            dead: tuple[str, ...] = ()
+            if child.mass and not any(r in rs.situations for r in child.mass):
+                dead = tuple(sorted(child.mass, key=lambda r: (-child.mass[r], r)))
+            out.append(Option(value, x.label, x.gloss, x.help, dead))
+        return tuple(out)
+
+    def options(self, answers: Mapping[str, str], attribute: str) -> tuple[Option, ...]:
+        """``attribute``'s options given the other answers (``attribute``'s own answer left out),
+        each marked with the not-applicable rules it can only end in — for changing an answer."""
+        rest = {k: v for k, v in answers.items() if k != attribute and k in self.ruleset.attributes}
+        unsure = frozenset(a for a, v in rest.items() if v == UNSURE and self._unsure_ok[a])
+        known, _, bad = matcher_for(self.ruleset).validate({k: v for k, v in rest.items() if k not in unsure})
+        if bad:
+            raise InputError("; ".join(b.text() for b in bad))
+        return self._options(self._state(known, unsure), attribute)
+
+    def remaining(self, answers: Mapping[str, str]) -> tuple[int, int]:
+        """The fewest and the most questions still to ask from ``answers`` (the next one included),
+        over every sure answer to come: the most never grows as questions are answered."""
+        key = tuple(sorted((k, v) for k, v in answers.items() if k in self.ruleset.attributes))
+        found = self._bounds.get(key)
+        if found is not None:
+            return found
+        step = self.next(dict(key))
+        if not isinstance(step, Question):
+            found = (0, 0)
+        else:
+            below = [self.remaining({**dict(key), step.attribute: v}) for v in step.values]
+            found = (1 + min(b[0] for b in below), 1 + max(b[1] for b in below))
+        self._bounds[key] = found
+        return found
+
+    def settling(self, answers: Mapping[str, str]) -> tuple[tuple[str, float], ...]:
+        """For an undetermined outcome: each "not sure" attribute that can narrow the possible
+        flows, with the expected number of flows left once it is answered — fewest first."""
+        rs = self.ruleset
+        unsure = frozenset(a for a, v in answers.items() if a in rs.attributes and v == UNSURE and self._unsure_ok[a])
+        rest = {k: v for k, v in answers.items() if k not in unsure}
+        known, _, bad = matcher_for(rs).validate(rest)
+        if bad:
+            raise InputError("; ".join(b.text() for b in bad))
+        state = self._state(known, unsure)
+        flows_now = {rs.situations[r].flowchart for r in state.mass if r in rs.situations}
+        total = state.total
+        out = []
+        for attribute in (a for a in self.order if a in unsure):
+            expected = 0.0
+            changes = False
+            for value in rs.attributes[attribute].values:
+                child = self._child(state, attribute, value)
+                flows = {rs.situations[r].flowchart for r in child.mass if r in rs.situations}
+                changes = changes or flows != flows_now
+                expected += child.total / total * len(flows) if total else 0.0
+            if changes:
+                out.append((attribute, expected))
+        return tuple(sorted(out, key=lambda x: (x[1], self.order.index(x[0]))))
 
     def _decided(self, rid: str, state: _State, answered: tuple[tuple[str, str], ...],
                  flags: dict[str, bool]) -> Outcome:

@@ -1,7 +1,7 @@
 """The web pages' own words, in Chinese and English (``?lang=en``).
 
 Rule-set texts carry their own English: attributes and values have ``gloss``, situations,
-flowcharts and items ``name_en``, categories ``gloss``.  Materials and help texts exist in Chinese
+flowcharts, items and materials ``name_en``, categories ``gloss``.  Help texts exist in Chinese
 only and are shown as they are.
 """
 
@@ -42,7 +42,61 @@ TEXT: dict[str, tuple[str, str]] = {
     "or_browse": ("或者按类别浏览全部流程图", "Or browse every flowchart by category"),
     "figures": ("{situations}种情形 · {flowcharts}个审批流程图", "{situations} situations · {flowcharts} flowcharts"),
     "question_no": ("第 {n} 题", "Question {n}"),
-    "remaining": ("预计还需约 {k} 题", "about {k} more to go"),
+    "remaining": ("还需 {lo}–{hi} 题（含本题）", "{lo}–{hi} questions to go, this one included"),
+    "remaining_exact": ("还需 {k} 题（含本题）", "{k} questions to go, this one included"),
+    "last_question": ("最后一题", "last question"),
+    "dead_head": ("以下选择按您已有的回答没有适用的审批流程（仍可选择以确认）：",
+                  "With your other answers these choices lead to no approval flow "
+                  "(you can still pick one to confirm):"),
+    "no_flow": ("没有适用流程：", "No flow applies: "),
+    "option_na_en": ("the law does not allow this combination with your other answers.",
+                     "the law does not allow this combination with your other answers."),
+    "summary": ("结论", "The answer"),
+    "finish_date": ("最早办结日期", "Earliest finish date"),
+    "estimated": ("预计", "estimated"),
+    "estimated_help": ("（该年度的法定节假日尚未公布，按推算）", "(that year's public holidays are not yet published)"),
+    "finish_help": ("（今天或下一个工作日受理，按计时工作日推算；招标、公示等不计时环节另需时间）",
+                    "(accepted today or on the next working day, counted working days; tendering, publicity "
+                    "and other uncounted activities take extra time)"),
+    "to_prepare": ("需要准备", "To prepare"),
+    "prepare_n": ("{n} 种材料", "{n} materials"),
+    "and_more": ("等，完整清单见告知书", "and more; the full list is in the notice"),
+    "get_notice": ("获取一次性告知书", "Get the one-time notice"),
+    "notice_in_chinese": ("", "The notice itself is in Chinese for now; an English notice is not available yet."),
+    "notice_options": ("更多选项（项目名称、申请单位、受理日期、PDF）", "More options (project, applicant, date, PDF)"),
+    "why_lead": ("按您的以下回答，项目属于“{s}”：", "By these answers your project is “{s}”:"),
+    "not_others": ("同类中其他情形不适用：", "Other situations of the same kind do not apply:"),
+    "details_codes": ("详细依据（情形编号与规则代码）", "Details (situation and rule codes)"),
+    "na_plain_en": ("The law does not allow this combination of answers, so no approval flow of this rule-set applies. "
+                    "Change one answer below.",
+                    "The law does not allow this combination of answers, so no approval flow of this rule-set applies. "
+                    "Change one answer below."),
+    "alternatives": ("改一个回答即可找到流程", "Change one answer to find a flow"),
+    "change_to": ("把“{q}”改为“{v}”", "Change “{q}” to “{v}”"),
+    "then_more": ("（再回答几题）", "(then a few more questions)"),
+    "rule_code": ("规则代码", "Rule code"),
+    "possible_flows": ("可能的流程", "Possible flows"),
+    "day_range": ("{lo}–{hi} 个工作日", "{lo}–{hi} working days"),
+    "common_prepare": ("所有可能流程都要的材料", "Materials every possible flow needs"),
+    "get_provisional": ("获取临时告知书（共同部分）", "Get the provisional notice (the common part)"),
+    "settle_title": ("回答这些问题最能确定流程（按效果排序）", "Answering these settles it most (best first)"),
+    "then_left": ("答后平均约剩 {n} 个流程", "leaves about {n} flows on average"),
+    "may_not_apply": ("另有 {n} 种回答组合在本规则集中不适用", "{n} answer combinations would not apply at all"),
+    "provisional_title": ("临时一次性告知书（共同部分）", "Provisional one-time notice (the common part)"),
+    "provisional_kicker": ("流程尚未确定", "The flow is not yet certain"),
+    "provisional_lead": ("您有问题回答了“不确定”，还有 {n} 个流程可能适用。"
+                         "本告知书只列出所有这些流程都需要的材料和审批事项；确定回答后请重新生成正式告知书。",
+                         "Some answers were “not sure”, so {n} flows remain possible. This notice lists only what "
+                         "every one of them needs; once you know the answers, make the full notice."),
+    "common_materials": ("所有可能流程都需要的材料", "Materials every possible flow needs"),
+    "common_materials_help": ("无论最终适用哪个流程，都要准备以下材料。", "Whichever flow applies, prepare these."),
+    "common_items": ("所有可能流程都包含的审批事项", "Approval items every possible flow contains"),
+    "notice_actions": ("告知书操作", "Notice actions"),
+    "back_to_result": ("返回结果页", "Back to the result"),
+    "print_hint": ("打印：按 Ctrl+P（Mac 为 ⌘+P）", "To print: press Ctrl+P (⌘+P on a Mac)"),
+    "applicant": ("申请单位（可空）", "Applicant (optional)"),
+    "applicant_plain": ("申请单位", "Applicant"),
+    "project_name_plain": ("项目名称", "Project"),
     "unsure": ("不确定", "Not sure"),
     "unsure_help": ("继续回答其余问题，最后列出所有可能的流程及最快、最慢时限。",
                     "Go on with the other questions; at the end you see every possible flow with best and worst case."),
@@ -54,7 +108,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "change_label": ("修改“{q}”", "Change “{q}”"),
     "current": ("（当前答案）", "(current answer)"),
     "result_matched": ("您的项目适用", "Your project's flow"),
-    "result_na": ("按您的回答，本规则集不适用", "By your answers, no flow applies"),
+    "result_na": ("按您的回答，没有适用的审批流程", "By your answers, no approval flow applies"),
     "result_undetermined": ("还不能确定唯一的流程", "The flow is not yet certain"),
     "flowchart": ("审批流程图", "Flowchart"),
     "situation": ("情形", "Situation"),

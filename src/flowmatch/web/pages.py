@@ -32,12 +32,12 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..calendar import WorkCalendar, next_workday
+from ..calendar import WorkCalendar, acceptance_day, next_workday
 from ..errors import CalendarError, FlowmatchError, InputError, RenderError
 from ..matcher import Invalid, as_bool
 from ..ruleset import RuleSet
 from ..search import KINDS, Hit, index_for
-from ..wizard import UNSURE, Option, Outcome, Question, next_question, plan
+from ..wizard import UNSURE, Option, Outcome, Question, next_question, plan, wizard_for
 from . import i18n
 
 __all__ = ["MAX_NAME", "MAX_RENDERS", "NOTICE_CSP", "BadRequest", "Page", "Pages", "Unavailable", "environment"]
@@ -49,6 +49,8 @@ MAX_NAME = 100
 MAX_RENDERS = 4  # pages (PDF notices above all) rendered at once, each in a worker thread
 # The printable notice is one self-contained file with its own <style>: inline styles (never
 # scripts) are allowed on that response only.
+_TOOLBAR_CSS = (".web-toolbar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.5rem 0;"
+                "margin-bottom:1rem;border-bottom:1px solid #999}@media print{.web-toolbar{display:none}}")
 NOTICE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
@@ -138,7 +140,7 @@ class Pages:
         self.rs = ruleset
         self.env = env
         self.calendar = calendar or WorkCalendar()
-        reserved = {"lang", "change", "format", "name", "start"}
+        reserved = {"lang", "change", "format", "name", "start", "applicant"}
         clash = reserved & (set(ruleset.attributes) | set(ruleset.flags))
         if clash:
             names = ", ".join(sorted(clash))
@@ -147,6 +149,7 @@ class Pages:
             weakref.WeakKeyDictionary()
         index_for(ruleset)  # build the search index and the wizard before the first request
         next_question({}, ruleset=ruleset)
+        wizard_for(ruleset).remaining({})  # and the question counts of every sure path
 
     def app(self) -> Starlette:
         off = self._off_the_loop
@@ -322,7 +325,7 @@ class Pages:
         attr = self.rs.attributes[attribute]
         keys = [k for k in answers if k in self.rs.attributes]
         number = keys.index(attribute) + 1 if attribute in keys else len(keys) + 1
-        options = tuple(Option(v, x.label, x.gloss, x.help) for v, x in attr.values.items())
+        options: tuple[Option, ...] = wizard_for(self.rs).options(answers, attribute)
         return Question(attribute, attr.label, attr.gloss, attr.help, options, number, 0.0, ())
 
     def _answer_rows(self, page: Page, answers: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -341,19 +344,29 @@ class Pages:
         hidden = [(k, v) for k, v in answers.items() if k != q.attribute]
         attribute_keys = [k for k in answers if k in self.rs.attributes and k != q.attribute]
         back_pairs = [(k, v) for k, v in answers.items() if k != q.attribute]
-        if current is None and attribute_keys:
-            last = attribute_keys[-1]
-            back_pairs = [(k, v) for k, v in back_pairs if k != last]
         if current is not None:  # changing an answer: going back cancels the change
             back_url = page.url("/ask", list(answers.items()))
+        elif attribute_keys:  # the previous question, its answer kept and shown checked
+            back_url = page.url("/ask", [*back_pairs, ("change", attribute_keys[-1])])
         else:
-            back_url = page.url("/ask", back_pairs) if attribute_keys else page.url("/")
+            back_url = page.url("/")
         attr = self.rs.attributes[q.attribute]
-        options = [{"value": o.value, "label": page.label(attr.values[o.value]),
-                    "other": page.other(attr.values[o.value]), "help": o.help} for o in q.options]
-        return self.render(page, "question.html", q=q, attr=attr, options=options, hidden=hidden, current=current,
-                           back_url=back_url, answers=self._answer_rows(page, answers),
-                           remaining=max(1, round(q.expected_remaining)) if q.expected_remaining else None)
+        options = [self._option_view(page, attr, o) for o in q.options]
+        remaining = None
+        if current is None:
+            remaining = wizard_for(self.rs).remaining({k: v for k, v in answers.items() if k in self.rs.attributes})
+        return self.render(page, "question.html", q=q, attr=attr, options=[o for o in options if not o["dead"]],
+                           dead_options=[o for o in options if o["dead"]], hidden=hidden, current=current,
+                           back_url=back_url, answers=self._answer_rows(page, answers), remaining=remaining)
+
+    def _option_view(self, page: Page, attr: Any, o: Option) -> dict[str, Any]:
+        reason = ""
+        if o.not_applicable:
+            rule = self.rs.not_applicable[o.not_applicable[0]]
+            reason = rule.reason if page.lang != "en" else page.t("option_na_en")
+        return {"value": o.value, "label": page.label(attr.values[o.value]),
+                "other": page.other(attr.values[o.value]) if page.lang == "en" else "",
+                "help": o.help, "dead": bool(o.not_applicable), "reason": reason}
 
     def _result(
         self,
@@ -371,15 +384,94 @@ class Pages:
             assert outcome.result is not None
             schedule = plan(outcome, None, ruleset=self.rs)
             context.update(self._schedule_view(schedule))
+            context.update(self._answer_first(page, outcome))
             context["notice"] = self._notice_links(page, pairs)
             attribute_pairs = [(k, v) for k, v in pairs if k in self.rs.attributes]
             context["flag_rows"] = [{"id": fid, "label": page.label(f), "help": f.help,
                                      "checked": outcome.flags.get(fid, False)} for fid, f in self.rs.flags.items()]
             context["flag_hidden"] = attribute_pairs
         elif outcome.status == "undetermined":
-            context["to_answer"] = [{"label": page.label(self.rs.attributes[a]),
-                                     "url": page.url("/ask", [*pairs, ("change", a)])} for a in outcome.unsure]
+            from ..provisional import provisional
+
+            found = provisional(outcome, answers, self.rs)
+            context["provisional"] = found
+            context["to_answer"] = [{"label": page.label(self.rs.attributes[a]), "left": left,
+                                     "url": page.url("/ask", [*pairs, ("change", a)])} for a, left in found.settling]
+            context["provisional_url"] = page.url("/notice", pairs)
+        elif outcome.status == "not_applicable":
+            context["alternatives"] = self._alternatives(page, outcome, answers)
         return self.render(page, "result.html", 400 if notice_problems else 200, **context)
+
+    def _answer_first(self, page: Page, outcome: Outcome) -> dict[str, Any]:
+        """The answer before the why: finish date from the next acceptance day, what to prepare, and
+        the reasons in plain words (the codes and the exclusions of other categories kept aside)."""
+        from ..materials import consolidate
+
+        assert outcome.result is not None and outcome.result.situation is not None
+        finish = None
+        estimated = False
+        try:
+            dated = plan(outcome, acceptance_day(None, self.calendar), ruleset=self.rs, calendar=self.calendar)
+            finish = dated.counted_finish or dated.finish
+            estimated = dated.is_estimated(finish)
+        except (CalendarError, InputError):
+            pass
+        flow = self.rs.flowcharts[outcome.result.flowchart or ""]
+        resolved = plan(outcome, None, ruleset=self.rs).flow
+        prepare = []
+        if resolved is not None:
+            listed = consolidate(resolved, self.rs)
+            prepare = [page.label(self.rs.materials[m.id]) if m.id in self.rs.materials else m.name
+                       for m in listed.before_construction]
+        why = []
+        for key, value in outcome.answered:
+            attr = self.rs.attributes.get(key)
+            if attr is not None and key not in outcome.ignored:
+                why.append({"label": page.label(attr), "value": page.label(attr.values[value])})
+        siblings = {sid for sid, s in self.rs.situations.items()
+                    if self.rs.flowcharts[s.flowchart].category == flow.category}
+        excluded = []
+        for line in outcome.result.explanation:
+            if line.startswith("排除 "):
+                sid = line[3:].split(" ", 1)[0]
+                if sid in siblings and sid in self.rs.situations:
+                    text = line if page.lang != "en" else f"{sid} {self.rs.situations[sid].name_en}"
+                    excluded.append(text)
+        return {"finish": finish, "finish_estimated": estimated, "prepare": prepare, "why": why,
+                "excluded": excluded}
+
+    def _alternatives(self, page: Page, outcome: Outcome, answers: Mapping[str, str]) -> list[dict[str, Any]]:
+        """One changed answer that leads to a flow: the rule's suggestion first, each a link that
+        changes the answer in place (the rest of the answers kept)."""
+        assert outcome.result is not None
+        rule = self.rs.not_applicable[outcome.result.rule or ""]
+        reads = set(rule.when.attributes())
+        found: list[dict[str, Any]] = []
+        for key, value in answers.items():
+            attr = self.rs.attributes.get(key)
+            if attr is None or key not in reads:
+                continue
+            for other in attr.values:
+                if other == value:
+                    continue
+                changed = {**answers, key: other}
+                step = next_question(changed, ruleset=self.rs)
+                if isinstance(step, Outcome) and step.status != "matched":
+                    continue
+                if isinstance(step, Question) and all(o.not_applicable for o in step.options):
+                    continue
+                target = step.result.situation if isinstance(step, Outcome) and step.result else None
+                pairs = [(k, other if k == key else v) for k, v in answers.items()]
+                found.append({"label": page.label(attr), "value": page.label(attr.values[other]),
+                              "situation": target, "suggested": target == rule.consider,
+                              "name": page.label(self.rs.situations[target]) if target else "",
+                              "url": page.url("/ask", pairs)})
+        if rule.consider in self.rs.situations:  # plausible ones: the suggestion's own category
+            near = self.rs.flowcharts[self.rs.situations[rule.consider].flowchart].category
+            found = [a for a in found if a["situation"] is None
+                     or self.rs.flowcharts[self.rs.situations[a["situation"]].flowchart].category == near]
+        found.sort(key=lambda a: (not a["suggested"], a["situation"] is None))
+        return found[:4]
 
     def _schedule_view(self, schedule: Any) -> dict[str, Any]:
         rows = []
@@ -408,7 +500,7 @@ class Pages:
                 "md_url": page.url("/notice", [*pairs, ("format", "md")])}
 
     def notice(self, request: Request) -> Response:
-        answers, other = self.params(request, {"lang", "format", "name", "start"}, answers=True)
+        answers, other = self.params(request, {"lang", "format", "name", "start", "applicant"}, answers=True)
         page = self.page(request)
         lang = page.lang
         fmt = other.get("format") or "html"
@@ -419,9 +511,22 @@ class Pages:
         if name is not None and len(name) > MAX_NAME:
             problems.append(_msg(lang, f"项目名称太长（最多 {MAX_NAME} 个字）",
                                  f"the project name is longer than {MAX_NAME} characters"))
+        applicant = (other.get("applicant") or "").strip() or None
+        if applicant is not None and len(applicant) > MAX_NAME:
+            problems.append(_msg(lang, f"申请单位名称太长（最多 {MAX_NAME} 个字）",
+                                 f"the applicant's name is longer than {MAX_NAME} characters"))
         if problems:
             raise BadRequest(problems)
         step = self.outcome(answers, lang)
+        if isinstance(step, Outcome) and step.status == "undetermined" and fmt == "html":
+            from ..provisional import provisional
+
+            found = provisional(step, answers, self.rs)
+            html = self.env.get_template("provisional.html").render(
+                p=page, rs=self.rs, UNSURE=UNSURE, provisional=found, answers=self._answer_rows(page, answers),
+                back_url=page.url("/ask", list(answers.items())), name=name, applicant=applicant,
+                settling=[{"label": page.label(self.rs.attributes[a]), "left": left} for a, left in found.settling])
+            return HTMLResponse(html)
         if not isinstance(step, Outcome) or step.status != "matched" or step.result is None:
             raise BadRequest([_msg(lang, "只有确定了唯一流程才能生成告知书，请先回答完问题",
                                    "a notice needs one certain flow: answer the questions first")])
@@ -431,9 +536,10 @@ class Pages:
 
         try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
             notice = build_notice(step, ruleset=self.rs, start=other.get("start") or None, calendar=self.calendar,
-                                  name=name)
+                                  name=name, applicant=applicant)
         except (CalendarError, InputError) as exc:
-            form = {"name": name or "", "start": other.get("start") or "", "format": fmt}
+            form = {"name": name or "", "applicant": applicant or "", "start": other.get("start") or "",
+                    "format": fmt}
             return self._result(page, step, answers, notice_form=form,
                                 notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
         try:
@@ -452,7 +558,12 @@ class Pages:
         if fmt == "md":
             return PlainTextResponse(data, media_type="text/markdown; charset=utf-8",
                                      headers={"content-disposition": f'inline; filename="{filename}.md"'})
-        return HTMLResponse(data, headers={"content-security-policy": NOTICE_CSP})
+        back = page.url("/ask", list(answers.items()))
+        pdf_url = None
+        if find_spec("weasyprint") is not None:
+            pdf_url = page.url("/notice", [*((k, v) for k, v in request.query_params.multi_items() if k != "format"),
+                                           ("format", "pdf")])
+        return HTMLResponse(_with_toolbar(data, back, pdf_url, lang), headers={"content-security-policy": NOTICE_CSP})
 
     def _date_problem(self, lang: str, text: str, exc: Exception) -> str:
         """The acceptance-date problem in the applicant's words (no program options)."""
@@ -576,3 +687,26 @@ _FALLBACK = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><tit
 
 def _msg(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
+
+
+def _with_toolbar(html: str, back_url: str, pdf_url: str | None, lang: str) -> str:
+    """The web notice with a bar on top (hidden in print): back to the result, and printing — the
+    PDF (the browser's viewer prints it) where this server makes PDFs, and the browser's own print
+    command (the notice runs no script: its CSP allows none)."""
+    back = _msg(lang, "← 返回结果页", "← Back to the result")
+    hint = _msg(lang, "打印：按 Ctrl+P（Mac 为 ⌘+P）", "To print: press Ctrl+P (⌘+P on a Mac)")
+    pdf = _msg(lang, "打印版 PDF", "Printable PDF")
+    pdf_link = f'<a href="{escape(pdf_url)}" id="print-pdf">{escape(pdf)}</a> ' if pdf_url else ""
+    bar = (f"<style>{_TOOLBAR_CSS}</style>"
+           f'<nav class="web-toolbar" aria-label="{escape(_msg(lang, "告知书操作", "Notice actions"))}">'
+           f'<a href="{escape(back_url)}" id="back-to-result">{escape(back)}</a> {pdf_link}'
+           f'<span class="print-hint">{escape(hint)}</span></nav>')
+    head = html.find("</head>")
+    if head >= 0:  # the site's icon (a notice saved from the CLI has none: it needs no server)
+        html = html[:head] + '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">\n' + html[head:]
+    marker = "<body>"
+    at = html.find(marker)
+    if at < 0:
+        return html
+    at += len(marker)
+    return html[:at] + "\n" + bar + html[at:]
