@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict[str, Any]] = {}
     rows["one notice, HTML (warm)"] = _time(lambda: render_guide(result, plan, "html", **kw), args.repeat)
     rows["one notice, Markdown (warm)"] = _time(lambda: render_guide(result, plan, "md", **kw), args.repeat)
-    ctx = build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal)
+    ctx = {**build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
+           "format": "html", "rules_compare": []}  # what render_guide adds for the templates
     rows["context only (HTML pictures)"] = _time(
         lambda: build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
         args.repeat)

@@ -62,10 +62,11 @@ def _explain(conn: Any, sql: str, params: dict[str, Any]) -> str:
     return "\n".join(" ".join(str(c) for c in r) for r in rows)
 
 
-SWEEP_SQL = (
-    "SELECT tasks.id FROM tasks WHERE tasks.state IN ('ready', 'accepted', 'handling', 'reviewing', 'approved', "
-    "'rejected') AND tasks.owner = 'department' AND tasks.due_on IS NOT NULL AND tasks.due_on <= :horizon "
-    "ORDER BY tasks.due_on"
+SWEEP_SQL = (  # the sweep's candidate query (flowmatch.tracking.sweep), as SQL
+    "SELECT tasks.id, cases.number FROM tasks JOIN cases ON cases.id = tasks.case_id "
+    "WHERE tasks.state IN ('ready', 'accepted', 'handling', 'reviewing', 'approved', 'rejected') "
+    "AND tasks.owner = 'department' AND tasks.due_on IS NOT NULL AND tasks.due_on <= :horizon "
+    "ORDER BY tasks.due_on, tasks.id"
 )
 DEPT_SQL = "SELECT tasks.id FROM tasks WHERE tasks.department = :dept AND tasks.state IN ('ready', 'accepted')"
 

@@ -2,8 +2,8 @@
 
     python benchmarks/run.py                    # everything (under five minutes on 2 cores)
     python benchmarks/run.py --quick            # fewer repetitions, smaller inputs (about a minute)
-    python benchmarks/run.py --only match,load  # some sections: match, schedule, render, load, cli, wizard, web,
-                                                # tracking
+    python benchmarks/run.py --only match,load  # some sections: match, schedule, render, pdf, load, cli, wizard,
+                                                # web, tracking
 
 Prints one table (figure, flowmatch, peer, ratio, target, met?) and writes
 ``benchmarks/results/latest.json`` and ``benchmarks/results/latest.md`` (with the machine it ran
@@ -33,7 +33,7 @@ if str(HERE) not in sys.path:
 import timing  # noqa: E402  (after the path set-up above)
 from timing import Figure, fmt, ratio_text  # noqa: E402
 
-SECTIONS = ("match", "schedule", "render", "load", "cli", "wizard", "web", "tracking")
+SECTIONS = ("match", "schedule", "render", "pdf", "load", "cli", "wizard", "web", "tracking")
 
 
 def _own(module: str) -> Callable[[bool], list[Figure]]:
@@ -165,6 +165,7 @@ RUNNERS: dict[str, Callable[[bool], list[Figure]]] = {
     "match": _own("bench_match"),
     "schedule": _own("bench_schedule"),
     "render": _render,
+    "pdf": _own("bench_pdf"),
     "load": _own("bench_load"),
     "cli": _own("bench_cli"),
     "wizard": _helper("wizard", "bench_wizard"),

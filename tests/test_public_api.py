@@ -54,6 +54,24 @@ def test_tracking_is_public_and_the_cli_does_not_import_sqlalchemy_until_needed(
     assert out.strip().splitlines()[-1] == "False False"
 
 
+def test_the_certificate_database_is_public_and_stats_does_not_import_sqlalchemy() -> None:
+    """证照数据库 (issue 16): the look-up and its results are public; ``flowmatch stats`` counts the
+    database's effect from the rule data alone, without SQLAlchemy."""
+    import subprocess
+    import sys
+
+    for name in ("Certificate", "CertificateImport", "OnFile", "certificates_on_file"):
+        assert name in flowmatch.__all__
+    assert flowmatch.OnFile("m").usable
+    code = (
+        "import sys; from flowmatch.cli import main\n"
+        "try:\n    main(['stats', '--json'])\nexcept SystemExit:\n    pass\n"
+        "print('sqlalchemy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"
+
+
 # --- the pinned public API (issue 13) ----------------------------------------------------------------
 PUBLIC = [
     "BatchReport",
@@ -61,6 +79,8 @@ PUBLIC = [
     "Candidate",
     "CaseStatus",
     "CaseStore",
+    "Certificate",
+    "CertificateImport",
     "CheckReport",
     "DiffReport",
     "FlowmatchError",
@@ -73,6 +93,7 @@ PUBLIC = [
     "NoticeFee",
     "NoticeMaterial",
     "NoticeStep",
+    "OnFile",
     "Option",
     "OutputError",
     "OutputExistsError",
@@ -95,6 +116,7 @@ PUBLIC = [
     "WorkCalendar",
     "__version__",
     "build_notice",
+    "certificates_on_file",
     "check",
     "diff_rulesets",
     "load_as_of",

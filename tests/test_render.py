@@ -280,6 +280,7 @@ def test_mermaid_marks_critical_and_not_counted(f10: tuple[MatchResult, Schedule
 # --- PDF ---------------------------------------------------------------------------------------------
 def test_pdf_without_weasyprint_says_what_to_install(toy: RuleSet, f10: tuple[MatchResult, Schedule],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWMATCH_PDF_ENGINE", "weasyprint")
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     with pytest.raises(RenderError) as err:
         render_guide(*f10, "pdf", ruleset=toy)
@@ -289,7 +290,6 @@ def test_pdf_without_weasyprint_says_what_to_install(toy: RuleSet, f10: tuple[Ma
 
 def test_pdf_without_a_cjk_font_says_what_to_install(toy: RuleSet, f10: tuple[MatchResult, Schedule],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("weasyprint")
     monkeypatch.setattr(render, "find_cjk_font", lambda: None)
     with pytest.raises(RenderError) as err:
         render_guide(*f10, "pdf", ruleset=toy)
@@ -297,8 +297,9 @@ def test_pdf_without_a_cjk_font_says_what_to_install(toy: RuleSet, f10: tuple[Ma
                               "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again")
 
 
-def test_pdf_has_chinese_text(toy: RuleSet, tmp_path: Path) -> None:
+def test_pdf_has_chinese_text_with_weasyprint(toy: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("weasyprint")
+    monkeypatch.setenv("FLOWMATCH_PDF_ENGINE", "weasyprint")
     if render.find_cjk_font() is None:
         pytest.skip("no CJK font installed")
     if shutil.which("pdftotext") is None:

@@ -82,6 +82,11 @@ _EXPORTS = {
     "TransitionError": "errors",
     "open_store": "tracking",
     "validate_credit_code": "tracking",
+    # the certificate database (证照数据库)
+    "Certificate": "tracking",
+    "CertificateImport": "tracking",
+    "certificates_on_file": "tracking",
+    "OnFile": "materials",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -143,6 +148,7 @@ if TYPE_CHECKING:  # pragma: no cover - the re-exports, explicit (`import x as x
     from .matcher import Matcher as Matcher
     from .matcher import MatchResult as MatchResult
     from .matcher import match as match
+    from .materials import OnFile as OnFile
     from .notice import Notice as Notice
     from .notice import NoticeFee as NoticeFee
     from .notice import NoticeMaterial as NoticeMaterial
@@ -163,6 +169,9 @@ if TYPE_CHECKING:  # pragma: no cover - the re-exports, explicit (`import x as x
     from .stats import stats as stats
     from .tracking import CaseStatus as CaseStatus
     from .tracking import CaseStore as CaseStore
+    from .tracking import Certificate as Certificate
+    from .tracking import CertificateImport as CertificateImport
+    from .tracking import certificates_on_file as certificates_on_file
     from .tracking import open_store as open_store
     from .tracking import validate_credit_code as validate_credit_code
     from .wizard import UNSURE as UNSURE

@@ -65,6 +65,7 @@ LAZY_COMMANDS = {
     "rulesets": "flowmatch.cli_diff:rulesets",
     "case": "flowmatch.cli_case:case",
     "audit": "flowmatch.cli_case:audit",
+    "certs": "flowmatch.cli_certs:certs",
 }
 
 
@@ -295,22 +296,30 @@ def _lines(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
             yield raw, False
 
 
-def _answer(matcher: Any, text: str) -> dict[str, Any]:
-    """One JSON Lines input line's result (``line`` is filled in by the caller)."""
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
+def _answer(matcher: Any, lines: Any, text: str) -> str:
+    """One JSON Lines input line's output line, numbered 0 (the caller puts the number in).  A
+    matched profile's line is joined from encoded parts (:class:`flowmatch.matcher.ResultLines`)."""
     try:
-        profile = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        profile = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        return {"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"}
-    if not isinstance(profile, dict):
-        return {"line": 0, "status": "invalid",
-                "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"}
-    try:
-        json.dumps(profile, ensure_ascii=False).encode("utf-8")
-    except (UnicodeEncodeError, RecursionError, ValueError):
-        return {"line": 0, "status": "invalid",
-                "error": "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"}
-    return {"line": 0, **matcher.match(profile).to_dict()}
+        return _dump({"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"})
+    if type(profile) is not dict:
+        return _dump({"line": 0, "status": "invalid",
+                      "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"})
+    if "\\" in text:  # only an escape can make a lone surrogate out of valid UTF-8
+        try:
+            json.dumps(profile, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError, ValueError):
+            problem = "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"
+            return _dump({"line": 0, "status": "invalid", "error": problem})
+    result = matcher.match(profile)
+    if result.status == "invalid":
+        return _dump({"line": 0, **result.to_dict()})
+    return str(lines.line(0, result))
 
 
 def _dump(out: dict[str, Any]) -> str:
@@ -331,6 +340,9 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
     than :data:`MAX_LINE`, using NaN/Infinity or numbers out of range, or holding lone surrogates is
     reported with its number and never ends the batch.  Repeated short lines are answered from a
     cache of at most :data:`MEMO_BYTES` bytes."""
+    from .matcher import ResultLines
+
+    lines = ResultLines()
     memo: dict[str, str] = {}
     memo_bytes = 0
     bad = 0
@@ -363,8 +375,7 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
             continue
         cached = memo.get(text)
         if cached is None:
-            out = _answer(matcher, text)
-            cached = _dump(out)
+            cached = _answer(matcher, lines, text)
             if len(text) <= MEMO_LINE and memo_bytes + len(text) + len(cached) <= MEMO_BYTES:
                 memo[text] = cached
                 memo_bytes += len(text) + len(cached)
@@ -587,6 +598,10 @@ def show(rules: Path | None, as_json: bool, flowchart: str, flag_names: tuple[st
 
 
 # --- check / stats ---------------------------------------------------------------------------------
+def percent_text(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "—"
+
+
 @main.command()
 @common
 @click.option(
@@ -674,6 +689,21 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
     for r in rows:
         if r.get("gap"):
             con.print(f"差距 gap · {r['figure']}: {r['gap']}", markup=False)
+    database = figures.get("database")
+    if database:
+        published = next((r["published"] for r in rows if r["figure"] == "reduction_requisites_database"), None)
+        beside = f"（公布 published {percent_text(published)}）" if isinstance(published, (int, float)) else ""
+        con.print(
+            f"证照数据库 certificate database（接入 connected: {'、'.join(database['connected'])}）："
+            f"企业仍须提交的要件平均 {database['avg_still_supplied']} 个 / requisites still supplied "
+            f"(不接数据库 without: {database['avg_requisites']}；库中证照 in database: {database['avg_in_database']}；"
+            f"只交一次 submitted once: {database['avg_submitted_once']})；"
+            f"比改革前减少 {percent_text(database['reduction_vs_baseline'])}{beside}，"
+            f"比不接数据库减少 {percent_text(database['reduction_vs_reformed'])}",
+            markup=False,
+        )
+        con.print(f"计数规则 rule: {database['rule']}", markup=False)
+        con.print(f"身份类材料 identity documents: {', '.join(database['identity_documents'])}", markup=False)
     per = Table(title="各流程图 per flowchart")
     for col in ("流程图", "名称", "审批环节 steps", "要件 requisites", "工作日 working days"):
         per.add_column(col)

@@ -32,6 +32,7 @@ STATE_MARKS = {
     "rejected": "✗",
     "suspended": "‖",
     "done": "✔",
+    "cancelled": "⊘",
 }
 
 
@@ -173,6 +174,13 @@ def open_(
         if t.state == "ready":
             due = f"到期 due {t.due_on}" if t.due_on else "申请人办理 (not counted)"
             con.print(f"  ▶ {t.step}  {t.name}  [{t.department_name}]  {due}")
+    rules = cases.ruleset
+    for e in opened.on_file:
+        name = rules.materials[e.material].name if e.material in rules.materials else e.material
+        if e.usable:
+            con.print(f"  证照库 on file: {name}（{e.certificate}）已在证照库中，无需提交", markup=False)
+        else:
+            con.print(f"  证照库 asked again: {name}：{e.asked_again}", markup=False)
 
 
 @case.command()
@@ -184,6 +192,13 @@ def open_(
 @click.option("--role", default=None, help="window, department, applicant, supervisor (default: the task's owner).")
 @click.option("--at", "at", default=None, metavar="DATETIME", help="When it happened (default: now).")
 @click.option("--note", default="", help="A note for the audit trail.")
+@click.option(
+    "--certificate",
+    "certificates",
+    multiple=True,
+    metavar="MATERIAL=NUMBER",
+    help="Number of a certificate the step issues (证照数据库; default CASE/STEP). Repeatable.",
+)
 def record(
     store: Opener,
     as_json: bool,
@@ -194,10 +209,19 @@ def record(
     role: str | None,
     at: str | None,
     note: str,
+    certificates: tuple[str, ...],
 ) -> None:
     """Record EVENT on a task: accept, handle, review, approve, reject, complete, suspend, resume."""
+    numbers = {}
+    for pair in certificates:
+        material, sep, value = pair.partition("=")
+        if not sep or not material.strip() or not value.strip():
+            raise InputError(f"--certificate {pair!r} is not MATERIAL=NUMBER")
+        numbers[material.strip()] = value.strip()
     cases = store()
-    done = cases.record(number, step, event, by=by, at=_datetime(at), note=note, role=role)
+    done = cases.record(
+        number, step, event, by=by, at=_datetime(at), note=note, role=role, certificates=numbers or None
+    )
     if as_json:
         _emit(done.to_dict())
         return
@@ -233,7 +257,7 @@ def picture(status: CaseStatus) -> str:
             star = "★" if sid in critical and t.state != "done" else ""
             cells.append(f"{STATE_MARKS[t.state]}{star}{sid}")
         lines.append(f"阶段{n:>2}  " + "  ".join(cells))
-    lines.append("✔ 办结  ▶ 待受理  ◐ 受理/承办  ◑ 审核  ◕ 已批准  ✗ 不予许可  ‖ 中止  · 等待前置  ★ 关键路径")
+    lines.append("✔ 办结  ▶ 待受理  ◐ 受理/承办  ◑ 审核  ◕ 已批准  ✗ 不予许可  ‖ 中止  · 等待前置  ⊘ 撤销  ★ 关键路径")
     return "\n".join(lines)
 
 

@@ -387,9 +387,12 @@ SERVER_SETTINGS: dict[str, Any] = {
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A host name clients use to reach the server (repeatable); other Host headers are refused. "
                    "Required when --host is not loopback.")
+@click.option("--db", default=None, metavar="URL",
+              help="Certificate database (the case store): the notice form then takes the applicant's "
+                   "统一社会信用代码 and spares what it holds.")
 @calendar_options
-def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], calendar_file: Path | None,
-          assume_weekends: bool, strict_calendar: bool) -> None:
+def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], db: str | None,
+          calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool) -> None:
     """Serve the web questionnaire, search and browse pages (needs the [web] extra)."""
     missing = missing_web_extra()
     if missing:
@@ -410,7 +413,7 @@ def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ..
         click.echo(clean(f"warning: serving on {host}: the questionnaire is reachable from other machines; "
                          "put a reverse proxy in front of it (see SECURITY.md)"), err=True)
     hosts = [*allowed_hosts, *((*LOOPBACK, "[::1]", host) if loopback else ())]
-    app = create_app(rs, allowed_hosts=hosts, calendar=cal)
+    app = create_app(rs, allowed_hosts=hosts, calendar=cal, db=db)
     shown = f"[{host}]" if ":" in host else host
     click.echo(clean(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）"))
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False,

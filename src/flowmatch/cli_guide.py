@@ -40,12 +40,25 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return "html"
 
 
+def warm_pdf() -> None:
+    """Start the PDF engine's browser in the background when Chromium is the engine (else nothing)."""
+    from .pdf import engine, warm_up
+
+    try:
+        chromium = engine() == "chromium"
+    except InputError:
+        return  # a bad FLOWMATCH_PDF_ENGINE is reported where the PDF is made
+    if chromium:
+        warm_up()
+
+
 # --- the command ----------------------------------------------------------------------------------
 @click.command()
 @common
 @click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE...")
 @click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default=None,
-              help="html (default; or from the -o extension), md, pdf (needs the [pdf] extra and a CJK font) or json "
+              help="html (default; or from the -o extension), md, pdf (needs Chromium or the [pdf] extra, and a CJK "
+                   "font) or json "
                    "(the notice as data; see `flowmatch schema notice`).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
@@ -56,6 +69,10 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
               help="Material ids already in the certificate database (not asked).")
 @click.option("--on-file-yaml", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML list of material ids already on file.")
+@click.option("--credit-code", "credit_code", default=None, metavar="CODE",
+              help="Applicant's 统一社会信用代码: certificates in the certificate database are not asked.")
+@click.option("--db", default=None, metavar="URL",
+              help="Certificate database (the case store; default $FLOWMATCH_DB or the per-user SQLite file).")
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps on a signed commitment letter.")
 @click.option("--templates", type=click.Path(path_type=Path), default=None,
               help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).")
@@ -68,9 +85,9 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for --batch (default 2).")
 def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
           start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
-          on_file_yaml: Path | None, commitment: bool, templates: Path | None, calendar_file: Path | None,
-          assume_weekends: bool, strict_calendar: bool, compare_rules: tuple[str, ...], force: bool,
-          batch: Path | None, jobs: int | None) -> None:
+          on_file_yaml: Path | None, credit_code: str | None, db: str | None, commitment: bool,
+          templates: Path | None, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool,
+          compare_rules: tuple[str, ...], force: bool, batch: Path | None, jobs: int | None) -> None:
     """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file.
 
     Dates count from the acceptance day (default: the first working day from today); dates in a
@@ -78,6 +95,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     if batch is not None:
         if compare_rules:
             raise InputError("--compare-rules is for one notice, not --batch")
+        if credit_code:
+            raise InputError("--credit-code is for one notice, not --batch")
         _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file,
                      assume_weekends, strict_calendar)
         return
@@ -85,6 +104,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     from .matcher import parse_pairs
     from .notice import build_notice, render
 
+    if output is not None and str(output) != "-" and _format_for(fmt, output) == "pdf":
+        warm_pdf()  # the browser starts while the rules load and the notice is composed
     rs = _load(rules)
     if not pairs:
         raise InputError("give the project as ATTRIBUTE=VALUE pairs (or --batch FILE)", allowed=list(rs.attributes))
@@ -108,7 +129,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     if templates is not None and not Path(templates).is_dir():  # before the work, not after it
         raise InputError(f"template directory {str(templates)!r} does not exist or is not a directory")
     notice = build_notice(parse_pairs(list(pairs)), ruleset=rs, start=start, calendar=cal, name=project_name,
-                          applicant=applicant, on_file=ids, commitment=commitment, compare_with=others)
+                          applicant=applicant, on_file=ids, commitment=commitment, compare_with=others,
+                          credit_code=credit_code, db=db)
     data = render(notice, fmt, templates=templates)
     about = summary(notice)
     for warning in about["warnings"]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .conditions import Cond
 from .itemmap import ItemMap, new_side_problems
+from .models import CertificateDatabase
 from .ruleset import RuleSet
 from .yamlsrc import Document, Key
 
@@ -287,3 +288,46 @@ def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
                 path.append(nxt)
                 stack.append(iter(graph.get(nxt, ())))
     return []
+
+
+def _certificates(c: _Collector, ruleset: RuleSet, root: Path) -> CertificateDatabase | None:
+    """The optional ``certificates.yaml``: every id known, every certificate with an issuer."""
+    doc = c.read(root / "certificates.yaml", required=False)
+    if doc is None:
+        return None
+    raw = dict(doc.data)
+    for section in ("connected", "certificates"):
+        if isinstance(raw.get(section), dict):
+            raw[section] = {k: ({"id": k, **v} if isinstance(v, dict) else v) for k, v in raw[section].items()}
+    db = c.model(doc, CertificateDatabase, raw)
+    if db is None:
+        return None
+    sources = ruleset.manifest.sources
+
+    def known(path: Key, value: str, pool: Iterable[str], what: str) -> bool:
+        if value in pool:
+            return True
+        c.problems.append(doc.problem(path, f"unknown {what} {value!r}"))
+        return False
+
+    for i, src in enumerate(db.source):
+        known(("source", i), src, sources, "source")
+    for did, reg in db.connected.items():
+        known(("connected", did), did, ruleset.departments, "department")
+        for i, src in enumerate(reg.source):
+            known(("connected", did, "source", i), src, sources, "source")
+    for mid, kind in db.certificates.items():
+        if not known(("certificates", mid), mid, ruleset.materials, "material"):
+            continue
+        issuer = kind.issuer or ruleset.materials[mid].issuer
+        if issuer is None:
+            c.problems.append(doc.problem(("certificates", mid), "the material has no issuer; give 'issuer'"))
+        elif kind.issuer is not None:
+            known(("certificates", mid, "issuer"), kind.issuer, ruleset.departments, "department")
+        if kind.validity is not None:
+            v = kind.validity
+            if v.years is None and v.months is None and v.days is None:
+                c.problems.append(doc.problem(("certificates", mid, "validity"), "give years, months or days"))
+            for i, src in enumerate(v.source):
+                known(("certificates", mid, "validity", "source", i), src, sources, "source")
+    return db

@@ -139,6 +139,10 @@ class TransitionError(TrackingError):
         self.state = state
         self.event = event
         self.allowed = tuple(allowed)
-        idle = {"waiting": "none until every prerequisite is done", "done": "none: the task is done"}
+        idle = {
+            "waiting": "none until every prerequisite is done",
+            "done": "none: the task is done",
+            "cancelled": "none: the case was closed",
+        }
         nxt = ", ".join(self.allowed) if self.allowed else idle.get(state, "none")
         super().__init__(f"case {case} step {step!r} is {state}: event {event!r} is not allowed; allowed next: {nxt}")

@@ -17,7 +17,7 @@ import pydantic
 from pydantic import BaseModel
 
 from . import conditions
-from .crosscheck import _cross_check, _doc_for, _four_stage_and_item_map
+from .crosscheck import _certificates, _cross_check, _doc_for, _four_stage_and_item_map
 from .errors import Problem, RuleSetError
 from .models import (
     AttributesFile,
@@ -260,6 +260,9 @@ def load_directory(root: Path) -> RuleSet:
     item_map = _four_stage_and_item_map(c, ruleset, root)
     if item_map is not None:
         ruleset = replace(ruleset, item_map=item_map)
+    certificates = _certificates(c, ruleset, root)
+    if certificates is not None:
+        ruleset = replace(ruleset, certificates=certificates)
     if c.problems:
         raise RuleSetError(c.problems)
     return ruleset

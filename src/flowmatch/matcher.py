@@ -8,6 +8,7 @@ ignored.  A match is a handful of dict lookups; nothing is evaluated from string
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -161,6 +162,8 @@ class Matcher:
         self.root = self._build({}, list(self._conds), 0)
         self._leaves_seen: list[Node] = []
         self._remembered = 0
+        self._incomplete_results: dict[tuple[str, ...], MatchResult] = {}
+        self._decided_results: dict[tuple[Any, ...], MatchResult] = {}
         # Fast path: a profile whose every (key, value) is a known attribute answer needs no
         # validation pass; the sentence for each ignorable answer is formatted once, here.
         self._pairs = frozenset((a, v) for a, attr in ruleset.attributes.items() for v in attr.values)
@@ -275,15 +278,15 @@ class Matcher:
         while attribute is not None:
             value = get(attribute)
             if value is None:
-                decided = [rid for rid, cond in self._conds.items() if cond.holds(answers) is True]
-                if len(decided) == 1:  # the unanswered questions cannot change the answer
-                    rid = decided[0]
+                rid = self._decided(node, answers)
+                if rid is not None:  # the unanswered questions cannot change the answer
                     reads = self._reads[rid]
                     base = self.result_for(rid, {a: answers[a] for a in self._order if a in answers and a in reads})
                     return self._with_ignored(base, tuple(a for a in self._order if a not in reads), answers, flags)
                 missing = self._missing(node, answers)
-                labels = "、".join(f"{self.ruleset.attributes[a].label}（{a}）" for a in missing)
-                return MatchResult("incomplete", missing=missing, flags=flags, explanation=(f"还需回答：{labels}",))
+                if flags:
+                    return _derive(self._incomplete(missing), flags=flags)
+                return self._incomplete(missing)
             node = node.children[value]
             attribute = node.attribute
         memo = node.memo
@@ -292,6 +295,33 @@ class Matcher:
             if found is not None:
                 return found
         return self._leaf(node, answers, flags)
+
+    def _decided(self, node: Node, answers: Mapping[str, str]) -> str | None:
+        """The one rule certainly true under these (partial) answers, if there is one.
+
+        A certainly-true rule holds on every completion of the answers, so it is the rule of any one
+        completion: walk the tree with the first value wherever an answer is missing, then evaluate
+        just that rule (not every rule of the rule-set).  A leaf without exactly one rule (a rule-set
+        that ``flowmatch check`` would reject) falls back to evaluating every rule."""
+        probe = node
+        while probe.attribute is not None:
+            value = answers.get(probe.attribute)
+            probe = probe.children[value] if value is not None else next(iter(probe.children.values()))
+        if len(probe.rules) == 1:
+            (rid,) = probe.rules
+            return rid if self._conds[rid].holds(answers) is True else None
+        decided = [rid for rid, cond in self._conds.items() if cond.holds(answers) is True]
+        return decided[0] if len(decided) == 1 else None
+
+    def _incomplete(self, missing: tuple[str, ...]) -> MatchResult:
+        """The result asking for ``missing`` (built once per set of missing attributes)."""
+        found = self._incomplete_results.get(missing)
+        if found is None:
+            labels = "、".join(f"{self.ruleset.attributes[a].label}（{a}）" for a in missing)
+            found = MatchResult("incomplete", missing=missing, explanation=(f"还需回答：{labels}",))
+            if len(self._incomplete_results) < _REMEMBER:
+                self._incomplete_results[missing] = found
+        return found
 
     def _missing(self, start: Node, answers: Mapping[str, str]) -> tuple[str, ...]:
         needed: set[str] = set()
@@ -350,10 +380,16 @@ class Matcher:
         return _derive(base, ignored=ignored, flags=flags, explanation=base.explanation + extra)
 
     def result_for(self, rule: str, assignment: Mapping[str, str]) -> MatchResult:
-        """The result (with its explanation) of ``rule`` decided by these answers."""
-        node = Node(dict(assignment), 0)
-        node.rules = (rule,)
-        return self._leaf_result(node)
+        """The result (with its explanation) of ``rule`` decided by these answers (built once)."""
+        key = (rule, *assignment.items())
+        found = self._decided_results.get(key)
+        if found is None:
+            node = Node(dict(assignment), 0)
+            node.rules = (rule,)
+            found = self._leaf_result(node)
+            if len(self._decided_results) < _REMEMBER:
+                self._decided_results[key] = found
+        return found
 
     def _leaf_result(self, node: Node) -> MatchResult:
         rs = self.ruleset
@@ -421,10 +457,87 @@ class Matcher:
         return tuple(out)
 
 
+class ResultLines:
+    """Results as JSON Lines, byte for byte ``json.dumps({"line": n, **result.to_dict()}, ensure_ascii=False)``.
+
+    A batch of distinct profiles yields mostly distinct result objects that share their parts (the
+    rule's answers, the ruled-out neighbours, the explanation lines), so each part is encoded once
+    and the line is joined from the encoded parts.  Invalid results take ``json.dumps`` as they are."""
+
+    _LIMIT = 200_000  # encoded parts kept (a few tens of MB at most), then the cache starts again
+
+    def __init__(self) -> None:
+        self._text: dict[Any, str] = {}
+        self._parts: dict[tuple[Any, ...], tuple[Any, Any, str, str]] = {}
+
+    def _s(self, value: str | None) -> str:
+        found = self._text.get(value)
+        if found is None:
+            found = self._text[value] = json.dumps(value, ensure_ascii=False)
+        return found
+
+    def _strings(self, values: tuple[str, ...]) -> str:
+        return "[" + ", ".join(map(self._s, values)) + "]"
+
+    def _selected(self, answers: tuple[Answer, ...]) -> str:
+        s = self._s
+        return "{" + ", ".join(f"{s(a.attribute)}: {s(a.value)}" for a in answers) + "}"
+
+    def _ruled_out(self, rows: tuple[RuledOut, ...]) -> str:
+        s = self._s
+        return "[" + ", ".join(
+            f'{{"situation": {s(r.situation)}, "attribute": {s(r.attribute)}, "value": {s(r.value)}, '
+            f'"needed": {self._strings(r.needed)}}}'
+            for r in rows
+        ) + "]"
+
+    def line(self, number: int, result: MatchResult) -> str:
+        """One output line (with its newline)."""
+        if result.invalid or result.status == "invalid":
+            return json.dumps({"line": number, **result.to_dict()}, ensure_ascii=False) + "\n"
+        if len(self._text) > self._LIMIT or len(self._parts) > self._LIMIT:
+            self._text.clear()
+            self._parts.clear()
+        s = self._s
+        ignored, explanation = result.ignored, result.explanation
+        own = len(explanation) - len(ignored)  # the rule's own lines; then one line per ignored answer
+        # Results derived from one rule's result share its answer and neighbour tuples (by identity):
+        # everything but the ignored answers and the flags is encoded once per such family.
+        key = (id(result.selected_by), id(result.ruled_out), result.status, result.missing, own)
+        found = self._parts.get(key)
+        if found is None or found[0] is not result.selected_by or found[1] is not result.ruled_out:
+            head = (
+                f'"status": {s(result.status)}, "situation": {s(result.situation)}, '
+                f'"flowchart": {s(result.flowchart)}, "category": {s(result.category)}, "name": {s(result.name)}, '
+                f'"explanation": [{", ".join(map(s, explanation[:own]))}'
+            )
+            tail = (
+                f'], "missing": {self._strings(result.missing)}, "reason": {s(result.reason)}, '
+                f'"rule": {s(result.rule)}, "consider": {s(result.consider)}, '
+                f'"selected_by": {self._selected(result.selected_by)}, '
+                f'"ruled_out": {self._ruled_out(result.ruled_out)}, "ignored": '
+            )
+            found = self._parts[key] = (result.selected_by, result.ruled_out, head, tail)
+        head, tail = found[2], found[3]
+        if ignored:
+            extra = ", ".join(map(s, explanation[own:]))
+            head = f"{head}, {extra}" if own else head + extra
+            listed = f"[{', '.join(map(s, ignored))}]"
+        else:
+            listed = "[]"
+        flags = ", ".join(f"{s(k)}: {'true' if v else 'false'}" for k, v in result.flags.items())
+        return f'{{"line": {number}, {head}{tail}{listed}, "invalid": [], "flags": {{{flags}}}}}\n'
+
+
 def _derive(
-    base: MatchResult, ignored: tuple[str, ...], flags: Mapping[str, bool], explanation: tuple[str, ...]
+    base: MatchResult,
+    *,
+    ignored: tuple[str, ...] | None = None,
+    flags: Mapping[str, bool] | None = None,
+    explanation: tuple[str, ...] | None = None,
 ) -> MatchResult:
-    """``base`` with the ignored answers, flags and explanation of one enquiry (a new frozen result)."""
+    """``base`` with the ignored answers, flags or explanation of one enquiry (a new frozen result,
+    built through its constructor: nothing writes into a frozen object)."""
     return MatchResult(
         base.status,
         situation=base.situation,
@@ -433,15 +546,15 @@ def _derive(
         name=base.name,
         selected_by=base.selected_by,
         ruled_out=base.ruled_out,
-        ignored=ignored,
+        ignored=base.ignored if ignored is None else ignored,
         missing=base.missing,
         reason=base.reason,
         rule=base.rule,
         consider=base.consider,
         legal_basis=base.legal_basis,
         invalid=base.invalid,
-        flags=flags,
-        explanation=explanation,
+        flags=base.flags if flags is None else flags,
+        explanation=base.explanation if explanation is None else explanation,
     )
 
 

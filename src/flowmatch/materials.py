@@ -3,9 +3,12 @@
 Each material appears once however many steps need it, with the steps that use it.  Materials
 produced by an earlier step of the same flow (an ancestor in the DAG, via ``produces``) are issued
 to the applicant during the process and never asked.  Materials the applicant has on file in the
-certificate database (证照数据库) are removed and counted.  In commitment (告知承诺) mode each
-committed step adds a signed commitment letter.  容缺 materials (``deficiency``) get a supply-by
-date: ``days`` working days after the acceptance day of the first step that asks them.
+certificate database (证照数据库) are removed and counted: ``on_file`` takes material ids (typed by
+hand) or :class:`OnFile` entries (looked up in the database by the applicant's credit code, with the
+certificate number — or, for an expired or revoked certificate, why the material is asked again).
+In commitment (告知承诺) mode each committed step adds a signed commitment letter.  容缺 materials
+(``deficiency``) get a supply-by date: ``days`` working days after the acceptance day of the first
+step that asks them.
 
 Pure functions over a resolved flow and (optionally) its schedule; nothing is printed.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .calendar import WorkCalendar
 from .errors import InputError
@@ -28,6 +31,7 @@ __all__ = [
     "CommitmentLetter",
     "IssuedMaterial",
     "MaterialList",
+    "OnFile",
     "PreparedMaterial",
     "SparedMaterial",
     "check_on_file",
@@ -55,6 +59,8 @@ class PreparedMaterial:
     deficiency_days: int | None
     supply_by: dt.date | None
     commitment_for: str | None = None
+    asked_again: str | None = None
+    """Why a material the certificate database holds is asked anyway (its certificate expired or was revoked)."""
 
     @property
     def source_label(self) -> str:
@@ -86,6 +92,36 @@ class SparedMaterial:
     id: str
     name: str
     steps: tuple[str, ...]
+    certificate: str | None = None
+    """The certificate number in the database (empty when the id was typed by hand)."""
+
+
+@dataclass(frozen=True)
+class OnFile:
+    """A material the applicant has on file: usable (``asked_again`` empty) or not, and why."""
+
+    material: str
+    certificate: str | None = None
+    issuer: str | None = None
+    asked_again: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.asked_again is None
+
+
+def _entries(on_file: Iterable[str | OnFile]) -> dict[str, OnFile]:
+    """``on_file`` as entries by material; a usable entry wins over an unusable one for the same id."""
+    out: dict[str, OnFile] = {}
+    for entry in on_file:
+        if isinstance(entry, str):
+            if not entry.strip():
+                continue
+            entry = OnFile(entry.strip())
+        found = out.get(entry.material)
+        if found is None or (not found.usable and entry.usable):
+            out[entry.material] = entry
+    return out
 
 
 @dataclass(frozen=True)
@@ -156,9 +192,9 @@ def _committed(flow: ResolvedFlow, schedule: Schedule | None, commitment: bool |
     return [s.id for s in flow.steps.values() if s.commitment is not None and not s.completion]
 
 
-def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str]) -> tuple[str, ...]:
+def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str | OnFile]) -> tuple[str, ...]:
     """The on-file ids, cleaned and de-duplicated; an unknown id is an :class:`InputError`."""
-    ids = tuple(dict.fromkeys(m.strip() for m in on_file if m and m.strip()))
+    ids = tuple(_entries(on_file))
     unknown = [m for m in ids if m not in ruleset.materials]
     if unknown:
         mine = sorted({m for s in flow.steps.values() for m in s.materials})
@@ -167,13 +203,23 @@ def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str]) 
     return ids
 
 
+def _numbered(material: PreparedMaterial, number: int) -> PreparedMaterial:
+    """``dataclasses.replace(material, number=number)`` without its per-field overhead (a notice
+    numbers every material; the dataclass has no ``__post_init__``)."""
+    out: PreparedMaterial = object.__new__(PreparedMaterial)
+    state = out.__dict__
+    state.update(material.__dict__)
+    state["number"] = number
+    return out
+
+
 def consolidate(
     flow: ResolvedFlow,
     ruleset: RuleSet,
     *,
     schedule: Schedule | None = None,
     calendar: WorkCalendar | None = None,
-    on_file: Iterable[str] = (),
+    on_file: Iterable[str | OnFile] = (),
     commitment: bool | None = None,
 ) -> MaterialList:
     """The materials of ``flow`` consolidated for the one-time notice.
@@ -183,7 +229,8 @@ def consolidate(
     an :class:`InputError` listing the flow's materials.  ``calendar`` counts the supply-by working
     days (default: the official calendar).
     """
-    on_file = check_on_file(flow, ruleset, on_file)
+    entries = _entries(on_file)
+    check_on_file(flow, ruleset, entries.values())
     ancestors = _ancestors(flow)
     producers: dict[str, list[str]] = {}
     for sid, step in flow.steps.items():
@@ -204,14 +251,14 @@ def consolidate(
     if schedule is not None:
         starts = {s.id: s.start for s in schedule.steps if s.start is not None}
     cal = calendar
-    spared_ids = set(on_file)
     prepared: list[PreparedMaterial] = []
     spared: list[SparedMaterial] = []
     by_step: dict[str, list[str]] = {sid: [] for sid in flow.steps}
     for mid, users in asked.items():
         mat = ruleset.materials[mid]
-        if mid in spared_ids:
-            spared.append(SparedMaterial(mid, mat.name, tuple(users)))
+        entry = entries.get(mid)
+        if entry is not None and entry.usable:
+            spared.append(SparedMaterial(mid, mat.name, tuple(users), entry.certificate))
             continue
         for sid in users:
             by_step[sid].append(mid)
@@ -226,6 +273,7 @@ def consolidate(
             number=0, id=mid, name=mat.name, source=mat.source, issuer=mat.issuer, original=mat.original,
             copies=mat.copies, medium=mat.medium, condition=mat.condition, note=mat.note, steps=tuple(users),
             completion_only=all(flow.steps[s].completion for s in users), deficiency_days=days, supply_by=supply_by,
+            asked_again=entry.asked_again if entry is not None else None,
         ))
 
     letters: list[CommitmentLetter] = []
@@ -244,7 +292,7 @@ def consolidate(
 
     order = {sid: i for i, sid in enumerate(flow.steps)}
     prepared.sort(key=lambda m: (m.completion_only, min(order[s] for s in m.steps)))
-    numbered = tuple(replace(m, number=i) for i, m in enumerate(prepared, start=1))
+    numbered = tuple(_numbered(m, i) for i, m in enumerate(prepared, start=1))
     return MaterialList(
         flowchart=flow.id,
         to_prepare=numbered,

@@ -204,6 +204,42 @@ class Material(Model):
     note: str | None = None
 
 
+class Validity(Model):
+    """How long a certificate stays valid after it is issued (empty: it does not expire)."""
+
+    years: int | None = Field(None, ge=1, le=50)
+    months: int | None = Field(None, ge=1, le=600)
+    days: int | None = Field(None, ge=1, le=3650)
+    source: list[Id] = Field(min_length=1, description="a source id: the regulation, or `reconstruction`")
+    basis: str | None = Field(None, description="the clause that sets the period")
+
+
+class CertificateKind(Model):
+    """A material the certificate database (证照数据库) can hold: issued by a department, with a number."""
+
+    id: Id = ""
+    issuer: Id | None = Field(None, description="default: the material's own issuer")
+    validity: Validity | None = Field(None, description="empty: valid until revoked")
+    note: str | None = None
+
+
+class ConnectedRegister(Model):
+    """A department whose register is connected to the certificate database."""
+
+    id: Id = ""
+    source: list[Id] = Field(min_length=1)
+    note: str | None = None
+
+
+class CertificateDatabase(Model):
+    """``certificates.yaml``: which registers are connected and which materials are certificates."""
+
+    name: Text
+    source: list[Id] = Field(min_length=1)
+    connected: dict[Id, ConnectedRegister]
+    certificates: dict[Id, CertificateKind]
+
+
 class Limit(Model):
     value: float | None = Field(None, ge=0)
     unit: Literal["working_day", "day", "month", "on_the_spot", "none"]

@@ -33,6 +33,7 @@ from .errors import InputError, RenderError
 if TYPE_CHECKING:
     from .calendar import WorkCalendar
     from .matcher import MatchResult
+    from .materials import OnFile
     from .ruleset import RuleSet
     from .scheduler import Schedule
     from .wizard import Outcome
@@ -264,10 +265,12 @@ def build_notice(
     calendar: WorkCalendar | None = None,
     name: str | None = None,
     applicant: str | None = None,
-    on_file: Iterable[str] = (),
+    on_file: Iterable[str | OnFile] = (),
     commitment: bool = False,
     generated: dt.date | None = None,
     compare_with: Sequence[RuleSet] = (),
+    credit_code: str | None = None,
+    db: str | None = None,
 ) -> Notice:
     """Match ``profile``, schedule it from the acceptance day ``start`` and compose its notice.
 
@@ -276,7 +279,9 @@ def build_notice(
     today; a given day must be a working day).  ``calendar``: default the official one, estimated
     past its data.  ``on_file``: material ids already in the certificate database.
     ``commitment``: 告知承诺 for eligible steps.  ``generated``: the notice date (default today).
-    ``compare_with``: other rule-sets to show the project under too.  A profile that does not
+    ``compare_with``: other rule-sets to show the project under too.  ``credit_code``: the
+    applicant's 统一社会信用代码, looked up in the certificate database at ``db`` (证照数据库, on the
+    acceptance day): what it holds joins ``on_file``.  A profile that does not
     match (incomplete, not applicable, invalid) is an :class:`~flowmatch.errors.InputError`
     saying what is missing or allowed.
     """
@@ -306,8 +311,17 @@ def build_notice(
         flags = result.flags
         plain_profile = profile
     flow = for_situation(rs, result.situation or "", flags=flags, profile=answers)
-    ids = check_on_file(flow, rs, on_file)
+    entries: list[Any] = list(on_file)
+    if credit_code is not None:
+        from .tracking.credit import validate_credit_code
+
+        validate_credit_code(credit_code)  # refused before any database is opened
+    check_on_file(flow, rs, entries)
     day = acceptance_day(start, cal)
+    if credit_code is not None:
+        from .tracking.certs import certificates_on_file
+
+        entries += certificates_on_file(credit_code, as_of=day, db=db, ruleset=rs)
     plan = schedule(flow, day, cal, "commitment" if commitment else "standard", ruleset=rs)
     compare: tuple[Mapping[str, Any], ...] = ()
     if compare_with:  # "under the 2014 rules / under the 2019 rules" for this project
@@ -320,7 +334,7 @@ def build_notice(
         ruleset=rs,
         name=name,
         applicant=applicant,
-        on_file=ids,
+        on_file=entries,
         generated=generated,
         calendar=cal,
         compare=compare,
@@ -334,7 +348,7 @@ def notice_from(
     ruleset: RuleSet | None = None,
     name: str | None = None,
     applicant: str | None = None,
-    on_file: Iterable[str] = (),
+    on_file: Iterable[str | OnFile] = (),
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
     compare: Sequence[Mapping[str, Any]] = (),
@@ -522,7 +536,7 @@ def _source(
     ruleset: RuleSet | None,
     name: str | None,
     applicant: str | None,
-    on_file: Iterable[str],
+    on_file: Iterable[str | OnFile],
     generated: dt.date | None,
     calendar: WorkCalendar | None,
     compare: Sequence[Mapping[str, Any]],

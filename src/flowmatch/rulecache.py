@@ -31,6 +31,7 @@ def _files(root: Path) -> list[Path]:
             "invariants.yaml",
             "baseline.yaml",
             "itemmap.yaml",
+            "certificates.yaml",
         )
     ]
     flow_dir = root / "flowcharts"

@@ -10,6 +10,7 @@ Layout of a rule-set directory (see ``docs/ruleset-format.md``)::
     materials.yaml      material id -> material
     invariants.yaml     domain invariants every flowchart must satisfy
     baseline.yaml       the pre-reform flow (a flowchart without a category)
+    certificates.yaml   optional: the certificate database (证照数据库) — connected registers, certificate kinds
     flowcharts/F01.yaml one file per flowchart; the file name is its id
 
 The work is split by concern: :mod:`flowmatch.loader` parses and validates, :mod:`flowmatch.crosscheck`
@@ -32,6 +33,7 @@ from .fileio import write_atomic
 from .itemmap import ItemMap
 from .models import (
     Attribute,
+    CertificateDatabase,
     Department,
     Flag,
     Flowchart,
@@ -89,6 +91,8 @@ class RuleSet:
     """``file:line:col`` of each situation, not-applicable rule and flowchart, for check findings."""
     item_map: ItemMap | None = None
     """How this rule-set's items descend from the one it supersedes (``itemmap.yaml``), if given."""
+    certificates: CertificateDatabase | None = None
+    """The certificate database (``certificates.yaml``), if the rule-set declares one."""
     derived: Derived = field(default_factory=Derived, init=False, repr=False, compare=False)
     """What is computed from the rule-set on first use (private; see :mod:`flowmatch.derived`)."""
 

@@ -180,6 +180,16 @@ def test_a_rejected_task_closes_the_case(store: CaseStore) -> None:
     assert rec.case_state == "rejected" and rec.released == ()
     with pytest.raises(TrackingError, match="is closed \\(rejected\\)"):
         store.record(number, "joint_site_survey", "accept", by="x", at="2026-03-04")
+    # the closed case's other tasks are withdrawn: they leave the queues and are never warned
+    status = store.status(number, as_of=D(2026, 3, 4))
+    assert {t.state for t in status.tasks} == {"done", "cancelled"}
+    assert {t.step: t.state for t in status.tasks}["project"] == "done"
+    assert not any(t.overdue for t in store.status(number, as_of=D(2026, 4, 1)).tasks if t.state == "cancelled")
+    withdrawn = [e for e in store.history(number) if e["what"] == "withdraw"]
+    assert len(withdrawn) == sum(1 for t in status.tasks if t.state == "cancelled")
+    assert store.verify().ok
+    assert [r for r in store.tasks(as_of=D(2026, 3, 20)) if r.number == number] == []
+    assert store.sweep(as_of=D(2026, 3, 20)).raised == ()
 
 
 def test_open_checks_its_input(store: CaseStore) -> None:

@@ -7,7 +7,7 @@ import pytest
 from flowmatch.errors import InputError, TransitionError
 from flowmatch.tracking import EVENTS, STATES, TRANSITIONS, validate_credit_code
 from flowmatch.tracking.credit import ALPHABET, check_character
-from flowmatch.tracking.states import PREVIOUS, RELEASE, allowed, next_state
+from flowmatch.tracking.states import PREVIOUS, RELEASE, WITHDRAW, allowed, next_state
 
 
 def test_the_table_walks_the_happy_path_and_both_outcomes() -> None:
@@ -23,7 +23,7 @@ def test_every_state_is_reachable_and_every_target_is_a_state() -> None:
     targets = {t for t in TRANSITIONS.values() if t != PREVIOUS}
     assert targets <= set(STATES)
     assert set(STATES) - targets == {"waiting"}
-    assert {e for _, e in TRANSITIONS} == {*EVENTS, RELEASE}
+    assert {e for _, e in TRANSITIONS} == {*EVENTS, RELEASE, WITHDRAW}
 
 
 @pytest.mark.parametrize("state", ["accepted", "handling", "reviewing"])
@@ -37,6 +37,7 @@ def test_allowed_events_per_state() -> None:
     assert allowed("reviewing") == ("approve", "reject", "suspend")
     assert allowed("waiting") == ()
     assert allowed("done") == ()
+    assert allowed("cancelled") == ()
 
 
 def test_refusals_name_the_allowed_events() -> None:

@@ -23,9 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..calendar import WorkCalendar, plain_days
 from ..errors import InputError, TrackingError
+from ..materials import OnFile
 from ..rulecache import _files
 from ..ruleset import RuleSet, default_ruleset
-from . import audit, states
+from . import audit, certs, states
 from .credit import validate_credit_code
 from .progress import due_date, project, releasable, suspended_working_days
 from .schema import Case, Counter, Task
@@ -187,9 +188,20 @@ class OpenedCase:
     query_code: str
     """Shown once, to the applicant; only its salted hash is stored."""
     status: CaseStatus
+    on_file: tuple[OnFile, ...] = ()
+    """The applicant's certificates in the database (证照数据库) on the acceptance day: materials the
+    case's steps need not be given again, and expired or revoked ones that must be (with the reason)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "query_code": self.query_code, **self.status.to_dict()}
+        return {
+            "number": self.number,
+            "query_code": self.query_code,
+            **self.status.to_dict(),
+            "on_file": [
+                {"material": e.material, "certificate": e.certificate, "issuer": e.issuer, "asked_again": e.asked_again}
+                for e in self.on_file
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -418,7 +430,8 @@ class CaseStore:
         # the status is built from what was just written (no read back)
         case_row = SimpleNamespace(id=case_id, number=number, applicant=applicant.strip(), **case_values)
         status = self._build_status(case_row, [SimpleNamespace(**r) for r in rows], day)
-        return OpenedCase(number, query_code, status)
+        on_file = certs.lookup(self.engine, rs, code, as_of=day)
+        return OpenedCase(number, query_code, status, on_file)
 
     # --- record -----------------------------------------------------------------------------------
     def record(
@@ -431,8 +444,13 @@ class CaseStore:
         at: dt.datetime | dt.date | str,
         note: str = "",
         role: str | None = None,
+        certificates: Mapping[str, str] | None = None,
     ) -> Recorded:
-        """Record one event on one task (受理 承办 审核 批准/不予许可 办结, 中止/恢复)."""
+        """Record one event on one task (受理 承办 审核 批准/不予许可 办结, 中止/恢复).
+
+        When a step is done (approved), the certificates it produces that the certificate database
+        holds are stored for the applicant in the same transaction, each with an audit event;
+        ``certificates`` gives their numbers by material id (default ``CASE/STEP``)."""
         at = _as_datetime(at)
         day = at.date()
         if event not in states.EVENTS:
@@ -479,7 +497,37 @@ class CaseStore:
             if target == "done":
                 if source == "rejected":
                     case_state = "rejected"
+                    for t in tasks.values():
+                        if t.state in ("done", "cancelled"):
+                            continue
+                        cancelled = states.next_state(number, t.step, t.state, states.WITHDRAW)
+                        conn.execute(update(Task).where(Task.id == t.id).values(state=cancelled, updated_at=at))
+                        events.append(
+                            audit.NewEvent(
+                                at,
+                                "flowmatch",
+                                "system",
+                                states.WITHDRAW,
+                                number,
+                                t.step,
+                                t.state,
+                                cancelled,
+                                f"案件不予许可（{step}），撤销",
+                            )
+                        )
                 else:
+                    events += certs.issue_for_step(
+                        conn,
+                        self._rules_of(case.ruleset_id) or self.ruleset,
+                        credit_code=case.credit_code,
+                        case_number=case.number,
+                        step=step,
+                        item=task.item,
+                        day=day,
+                        at=at,
+                        by="flowmatch",
+                        numbers=certificates,
+                    )
                     released = releasable(tasks)
                     for sid in released:
                         t = tasks[sid]
@@ -539,7 +587,7 @@ class CaseStore:
         views = []
         for t in tasks:
             overdue = t.due_on is not None and (
-                (t.state != "done" and t.state != "suspended" and as_of > t.due_on)
+                (t.state in states.CLOCK_STATES and as_of > t.due_on)
                 or (t.finished_on is not None and t.finished_on > t.due_on)
             )
             end = proj.ends.get(t.step)
@@ -669,6 +717,37 @@ class CaseStore:
         from .report import stats
 
         return stats(self, _as_date(since, "since") if since else None, _as_date(until, "until") if until else None)
+
+    # --- certificate database (证照数据库) -------------------------------------------------------
+    def certificates(self, credit_code: str) -> list[certs.Certificate]:
+        """Every certificate the holder (统一社会信用代码) has on file, oldest first."""
+        return certs.list_for(self.engine, self.ruleset, credit_code)
+
+    def import_certificates(
+        self, source: str | Path, *, at: dt.datetime | dt.date | str, by: str
+    ) -> certs.CertificateImport:
+        """Import ``credit_code, material, number, issued, expires`` rows from a CSV file."""
+        if not by.strip():
+            raise InputError("who imports the certificates (--by) is empty")
+        return certs.import_csv(self.engine, self.ruleset, source, at=_as_datetime(at), by=by)
+
+    def revoke_certificate(
+        self,
+        number: str,
+        *,
+        reason: str,
+        by: str,
+        at: dt.datetime | dt.date | str,
+        material: str | None = None,
+    ) -> certs.Certificate:
+        """Revoke (注销) a certificate, with the reason; its material is asked again from then on."""
+        return certs.revoke(
+            self.engine, self.ruleset, number, reason=reason, by=by, at=_as_datetime(at), material=material
+        )
+
+    def on_file(self, credit_code: str, *, as_of: dt.date | str, ruleset: RuleSet | None = None) -> tuple[OnFile, ...]:
+        """The holder's certificates as on-file entries for the notice (see :func:`certs.lookup`)."""
+        return certs.lookup(self.engine, ruleset or self.ruleset, credit_code, as_of=_as_date(as_of))
 
     def history(self, number: str) -> list[dict[str, Any]]:
         """A case's events in order (who, role, when, what, from/to state, note)."""

@@ -9,7 +9,10 @@ the two).  Plain columns you can read with ``sqlite3`` or ``psql``:
 * ``warnings`` — the warning ladder; ``UNIQUE (task_id, level)`` makes each warning fire once;
 * ``events`` — the append-only, hash-chained audit log (database triggers refuse UPDATE and DELETE);
 * ``chain_head`` — one row: the last event's number and hash (the lock that orders appends);
-* ``counters`` — per-year 受理编号 counters.
+* ``counters`` — per-year 受理编号 counters;
+* ``certificates`` — the certificate database (证照数据库, issue 16): one row per certificate an
+  applicant (统一社会信用代码) holds, from a done step of a case or an import; ``UNIQUE (material,
+  number)`` makes re-import idempotent.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002_certificates"
 """The Alembic revision these classes describe (checked before running Alembic at all)."""
 
 
@@ -141,3 +144,28 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("material", "number", name="uq_certificates_material_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    """The holder's 统一社会信用代码 (checked by ``credit.validate_credit_code``)."""
+    material: Mapped[str] = mapped_column(String(64))
+    """A material id of the rule-set's ``certificates.yaml``."""
+    number: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    """Last day valid; empty: valid until revoked."""
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_on: Mapped[dt.date | None] = mapped_column(Date)
+    case_number: Mapped[str | None] = mapped_column(String(32))
+    """The case whose done step produced it (empty for an import)."""
+    step: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    """``case`` or ``import``."""
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)

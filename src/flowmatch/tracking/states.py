@@ -9,6 +9,8 @@
 
 ``waiting → ready`` is not an event anyone records: the engine fires it (``release``) when the
 last prerequisite of a task is done, for every such task at the same moment (parallel start).
+Likewise ``withdraw``: when a task ends 不予许可 and the case closes, every task not done is
+cancelled, so it leaves the department queues and is never warned.
 The clock of a task starts when it becomes ready; suspended working days do not count.
 """
 
@@ -18,10 +20,23 @@ from typing import Final
 
 from ..errors import InputError, TransitionError
 
-STATES: Final = ("waiting", "ready", "accepted", "handling", "reviewing", "approved", "rejected", "suspended", "done")
+STATES: Final = (
+    "waiting",
+    "ready",
+    "accepted",
+    "handling",
+    "reviewing",
+    "approved",
+    "rejected",
+    "suspended",
+    "done",
+    "cancelled",
+)
 EVENTS: Final = ("accept", "handle", "review", "approve", "reject", "complete", "suspend", "resume")
 RELEASE: Final = "release"
 """The engine's own event: waiting → ready."""
+WITHDRAW: Final = "withdraw"
+"""The engine's own event when a case ends 不予许可: every task not done is cancelled (撤销)."""
 PREVIOUS: Final = "<previous>"
 """Target of ``resume``: the state the task was suspended from."""
 
@@ -39,6 +54,10 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("handling", "suspend"): "suspended",
     ("reviewing", "suspend"): "suspended",
     ("suspended", "resume"): PREVIOUS,
+    **{
+        (state, WITHDRAW): "cancelled"
+        for state in ("waiting", "ready", "accepted", "handling", "reviewing", "approved", "rejected", "suspended")
+    },
 }
 
 LABELS: Final = {
@@ -51,6 +70,7 @@ LABELS: Final = {
     "rejected": "不予许可",
     "suspended": "中止计时",
     "done": "办结",
+    "cancelled": "撤销（案件终止）",
     "accept": "受理",
     "handle": "承办",
     "review": "审核",
@@ -60,6 +80,7 @@ LABELS: Final = {
     "suspend": "中止（补正等不计时）",
     "resume": "恢复计时",
     RELEASE: "启动（前置办结，同步启动）",
+    WITHDRAW: "撤销（案件不予许可，终止）",
 }
 
 OPEN_STATES: Final = ("ready", "accepted", "handling", "reviewing", "approved", "rejected", "suspended")
@@ -69,13 +90,13 @@ CLOCK_STATES: Final = ("ready", "accepted", "handling", "reviewing", "approved",
 
 
 def allowed(state: str) -> tuple[str, ...]:
-    """The events a task in ``state`` accepts, in table order (the engine's own ``release`` excluded)."""
-    return tuple(e for (s, e) in TRANSITIONS if s == state and e != RELEASE)
+    """The events a task in ``state`` accepts, in table order (the engine's own events excluded)."""
+    return tuple(e for (s, e) in TRANSITIONS if s == state and e not in (RELEASE, WITHDRAW))
 
 
 def next_state(case: str, step: str, state: str, event: str, suspended_from: str | None = None) -> str:
     """The state after ``event``, or :class:`TransitionError` listing the allowed events."""
-    if event not in EVENTS and event != RELEASE:
+    if event not in EVENTS and event not in (RELEASE, WITHDRAW):
         raise InputError(f"unknown event {event!r}", allowed=EVENTS)
     target = TRANSITIONS.get((state, event))
     if target is None:

@@ -51,12 +51,16 @@ class FlowmatchApp:
     outermost, so that they cover every response — 404s, 500s and static files included."""
 
     def __init__(
-        self, ruleset: RuleSet, allowed_hosts: Sequence[str] | None = None, calendar: WorkCalendar | None = None
+        self,
+        ruleset: RuleSet,
+        allowed_hosts: Sequence[str] | None = None,
+        calendar: WorkCalendar | None = None,
+        db: str | None = None,
     ) -> None:
         self.ruleset = ruleset
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
         self.env = environment()
-        self.pages = Pages(ruleset, self.env, calendar)
+        self.pages = Pages(ruleset, self.env, calendar, db=db)
         self.starlette = self.pages.app()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,11 +130,14 @@ def create_app(
     *,
     allowed_hosts: Sequence[str] | None = None,
     calendar: WorkCalendar | None = None,
+    db: str | None = None,
 ) -> FlowmatchApp:
     """The ASGI app for a rule-set (default: the packaged one).
 
     ``allowed_hosts``: when given, requests whose Host header names another host are refused
     (``flowmatch serve`` passes the loopback names when it binds to loopback).  ``calendar``: the
-    working-day calendar of the notices' dates (default: official data, estimated past it).
+    working-day calendar of the notices' dates (default: official data, estimated past it).  ``db``:
+    the certificate database (case store URL); the notice then takes ``credit_code`` and spares what
+    the applicant holds (证照数据库).
     """
-    return FlowmatchApp(ruleset or default_ruleset(), allowed_hosts, calendar)
+    return FlowmatchApp(ruleset or default_ruleset(), allowed_hosts, calendar, db)

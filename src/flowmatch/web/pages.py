@@ -136,11 +136,15 @@ def environment() -> Environment:
 class Pages:
     """The routes. Each handler validates its query, makes one library call and renders."""
 
-    def __init__(self, ruleset: RuleSet, env: Environment, calendar: WorkCalendar | None = None) -> None:
+    def __init__(
+        self, ruleset: RuleSet, env: Environment, calendar: WorkCalendar | None = None, *, db: str | None = None
+    ) -> None:
         self.rs = ruleset
         self.env = env
         self.calendar = calendar or WorkCalendar()
-        reserved = {"lang", "change", "format", "name", "start", "applicant"}
+        self.db = db
+        """The certificate database (证照数据库) the notice looks the applicant up in, if configured."""
+        reserved = {"lang", "change", "format", "name", "start", "applicant", "credit_code"}
         clash = reserved & (set(ruleset.attributes) | set(ruleset.flags))
         if clash:
             names = ", ".join(sorted(clash))
@@ -491,16 +495,24 @@ class Pages:
             diagram = Markup(flowchart_svg(schedule, shorts, joint).svg)
         return {"schedule": schedule, "steps": rows, "gantt": gantt, "diagram": diagram}
 
+    @staticmethod
+    def _pdf_available() -> bool:
+        from ..render import pdf_available
+
+        return pdf_available()
+
     def _notice_links(self, page: Page, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         available = find_spec("flowmatch.render") is not None
-        pdf = available and find_spec("weasyprint") is not None
+        pdf = available and self._pdf_available()
         return {"available": available, "pdf": pdf, "hidden": pairs,
                 "html_url": page.url("/notice", [*pairs, ("format", "html")]),
                 "pdf_url": page.url("/notice", [*pairs, ("format", "pdf")]),
                 "md_url": page.url("/notice", [*pairs, ("format", "md")])}
 
     def notice(self, request: Request) -> Response:
-        answers, other = self.params(request, {"lang", "format", "name", "start", "applicant"}, answers=True)
+        answers, other = self.params(
+            request, {"lang", "format", "name", "start", "applicant", "credit_code"}, answers=True
+        )
         page = self.page(request)
         lang = page.lang
         fmt = other.get("format") or "html"
@@ -534,9 +546,20 @@ class Pages:
             raise Unavailable(page.t("notice_unavailable"))
         from ..notice import build_notice, render
 
+        credit_code = (other.get("credit_code") or "").strip() or None
+        if credit_code:
+            if self.db is None:
+                raise BadRequest([_msg(lang, "本服务未接入证照数据库，不能按统一社会信用代码查询",
+                                       "this server has no certificate database to look the credit code up in")])
+            from ..tracking.credit import validate_credit_code
+
+            try:
+                validate_credit_code(credit_code)
+            except InputError as exc:
+                raise BadRequest([str(exc)]) from None
         try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
             notice = build_notice(step, ruleset=self.rs, start=other.get("start") or None, calendar=self.calendar,
-                                  name=name, applicant=applicant)
+                                  name=name, applicant=applicant, credit_code=credit_code, db=self.db)
         except (CalendarError, InputError) as exc:
             form = {"name": name or "", "applicant": applicant or "", "start": other.get("start") or "",
                     "format": fmt}
