@@ -27,9 +27,10 @@ from typing import Any
 from flowmatch.calendar import WorkCalendar
 from flowmatch.cli_guide import run_batch
 from flowmatch.flows import for_situation
+from flowmatch.golden import GOLDEN
 from flowmatch.matcher import matcher_for
 from flowmatch.pictures import layout_engine
-from flowmatch.render import GOLDEN, build_context, render_guide, render_template
+from flowmatch.render import build_context, render_guide, render_template
 from flowmatch.ruleset import default_ruleset
 from flowmatch.scheduler import schedule
 

@@ -179,7 +179,7 @@ def test_menu_offers_unsure_and_back(ruleset: RuleSet, monkeypatch: pytest.Monke
         return Prompt("<back>")
 
     monkeypatch.setattr(questionary, "select", select)
-    question = next_question({"kind": "building"}, ruleset)
+    question = next_question({"kind": "building"}, ruleset=ruleset)
     assert cli_find._menu(question, True) == "<back>"  # type: ignore[arg-type]
     titles = [c.title for c in seen["choices"]]
     assert seen["message"] == "土地性质（Land ownership）"

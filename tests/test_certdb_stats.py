@@ -14,7 +14,7 @@ from flowmatch.stats import DATABASE_RULE, compare, identity_documents, stats
 
 
 def test_the_database_figure_is_computed_from_the_data(ruleset: RuleSet) -> None:
-    figures = stats(ruleset)
+    figures = stats(ruleset=ruleset)
     db = figures["database"]
     assert db["rule"] == DATABASE_RULE
     assert db["connected"] == ["fgw", "gtj", "ghj", "jw", "hbj"]
@@ -31,10 +31,10 @@ def test_the_database_figure_is_computed_from_the_data(ruleset: RuleSet) -> None
 
 
 def test_the_figure_stands_beside_the_published_one_with_its_gap(ruleset: RuleSet) -> None:
-    rows = {r["figure"]: r for r in compare(ruleset, stats(ruleset))}
+    rows = {r["figure"]: r for r in compare(ruleset, stats(ruleset=ruleset))}
     row = rows["reduction_requisites_database"]
     assert row["published"] == 0.586 and row["source"] == "seed003"
-    assert row["computed"] == stats(ruleset)["database"]["reduction_vs_baseline"]
+    assert row["computed"] == stats(ruleset=ruleset)["database"]["reduction_vs_baseline"]
     assert row["ok"] is False and "公开资料无法把数据库的作用与流程优化分开" in row["gap"]
 
 
@@ -52,5 +52,5 @@ def test_a_ruleset_without_a_database_has_no_database_figure(ruleset: RuleSet) -
     import dataclasses
 
     bare = dataclasses.replace(ruleset, certificates=None)
-    assert stats(bare)["database"] is None
-    assert "reduction_requisites_database" not in {r["figure"] for r in compare(bare, stats(bare)) if r["computed"]}
+    assert stats(ruleset=bare)["database"] is None
+    assert "reduction_requisites_database" not in {r["figure"] for r in compare(bare, stats(ruleset=bare)) if r["computed"]}

@@ -15,7 +15,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_packaged_ruleset_is_complete_and_exclusive(ruleset: RuleSet) -> None:
-    report = check(ruleset)
+    report = check(ruleset=ruleset)
     assert report.findings == ()
     assert report.ok
     assert report.combinations == 4 * 2 * 4 * 6 * 2 * 7 * 3 * 8
@@ -48,7 +48,7 @@ def test_overlap_and_gap_come_with_example_profiles(rules_copy: Path) -> None:
     # ... and NA14 disappears (gap: schools on collective land).
     text = sit.read_text(encoding="utf-8")
     sit.write_text(text[: text.index("  NA14:")], encoding="utf-8")
-    report = check(load_ruleset(rules_copy, cache=False))
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
     kinds = {f.kind: f for f in report.findings}
     assert set(kinds) == {"gap", "overlap"}
     gap = kinds["gap"]
@@ -68,7 +68,7 @@ def test_overlap_and_gap_come_with_example_profiles(rules_copy: Path) -> None:
 def test_unused_flowchart_and_category_counts(rules_copy: Path) -> None:
     src = rules_copy / "flowcharts" / "F27.yaml"
     (rules_copy / "flowcharts" / "F28.yaml").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
-    report = check(load_ruleset(rules_copy, cache=False))
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
     messages = [f.message for f in report.findings]
     assert "flowchart F28 is selected by no situation" in messages
     assert "category infrastructure (基础工程类) has 3 situations / 4 flowcharts; expected 3 / 3" in messages
@@ -80,7 +80,7 @@ def test_unreachable_situation(rules_copy: Path) -> None:
         "    when:\n      eq: {kind: station}",
         "    when:\n      all:\n      - eq: {kind: station}\n      - not: {eq: {kind: station}}",
     )
-    report = check(load_ruleset(rules_copy, cache=False))
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
     assert [f.message for f in report.findings if f.kind == "unreachable"] == ["S33 is never the one rule that holds"]
     assert any(f.kind == "gap" for f in report.findings)
 
@@ -91,7 +91,7 @@ def test_asked_when_must_agree_with_the_rules(rules_copy: Path) -> None:
         "    asked_when: {eq: {kind: building, land_nature: state_owned, investor: government, acquisition: allocation_new}}",
         "    asked_when: {eq: {investor: enterprise}}",
     )
-    report = check(load_ruleset(rules_copy, cache=False))
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
     (finding,) = [f for f in report.findings if f.kind == "asked_when"]
     assert finding.message.startswith("management is needed to decide")
     assert finding.example is not None and finding.example["investor"] == "government"
@@ -108,7 +108,7 @@ def test_invariants_fail_loudly_on_a_broken_flowchart(rules_copy: Path, ruleset:
     data = yaml.safe_load(text)
     data["steps"][permit]["depends_on"] = []
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    report = check(load_ruleset(rules_copy, cache=False))
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
     broken = [f for f in report.findings if f.kind == "invariant" and f.rules[0] == flow]
     assert broken, "breaking the permit's prerequisites must violate an invariant"
     order = [f for f in broken if "must come before" in f.message]

@@ -31,7 +31,7 @@ def _save(path: Path, data: dict[str, Any]) -> None:
 
 
 def _findings(rules: Path, invariant: str) -> list[Finding]:
-    report = check(load_ruleset(rules, cache=False))
+    report = check(ruleset=load_ruleset(rules, cache=False))
     return [f for f in report.findings if f" violates {invariant}:" in f.message]
 
 
@@ -43,7 +43,7 @@ def _located(found: list[Finding], file: str) -> None:
 
 
 def test_packaged_ruleset_passes_every_invariant(ruleset: RuleSet) -> None:
-    report = check(ruleset)
+    report = check(ruleset=ruleset)
     assert report.ok, [f.message for f in report.findings][:5]
     declared = {
         "materials_issued_upstream",
@@ -147,7 +147,7 @@ def test_every_fact_carries_a_source_and_promised_limits_stay_within_the_law(rul
     text = text.replace("  provenance: {statutory: [law], promised: [press2014]}\n", "", 1)  # GT04
     text = text.replace("  promised: 8\n", "  promised: 25\n", 1)  # GH02, statutory 20 working days
     path.write_text(text, encoding="utf-8")
-    report = check(load_ruleset(rules_copy, cache=False))
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
     tags = [f for f in report.findings if f.kind == "provenance"]
     bounds = [f for f in report.findings if f.kind == "calibration"]
     assert {f.message for f in tags} == {

@@ -23,8 +23,9 @@ from flowmatch import render
 from flowmatch.calendar import WorkCalendar
 from flowmatch.errors import InputError, RenderError
 from flowmatch.flows import for_situation
+from flowmatch.golden import GOLDEN
 from flowmatch.matcher import matcher_for
-from flowmatch.render import GOLDEN, render_guide
+from flowmatch.render import render_guide
 from flowmatch.ruleset import default_ruleset
 from flowmatch.scheduler import schedule
 

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 from chromium_support import CHROMIUM_ARGS
+from flowmatch import golden as golden_module
 from flowmatch import pictures, render
 from flowmatch.calendar import WorkCalendar
 from flowmatch.errors import InputError, RenderError
 from flowmatch.flows import for_situation
+from flowmatch.golden import golden_notices
 from flowmatch.matcher import MatchResult, matcher_for
-from flowmatch.render import build_context, golden_notices, render_guide
+from flowmatch.render import build_context, render_guide
 from flowmatch.ruleset import RuleSet, load_ruleset
 from flowmatch.scheduler import Schedule, schedule
 from notice_toy import F10_PROFILE, toy_ruleset
@@ -349,7 +351,7 @@ def test_regenerate_golden_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert render._main(["--regenerate-golden"]) == 2
     assert "error: run from the repository root" in capsys.readouterr().err
     (tmp_path / "tests" / "golden").mkdir(parents=True)
-    monkeypatch.setattr(render, "golden_notices", lambda: golden)
+    monkeypatch.setattr(golden_module, "golden_notices", lambda: golden)
     assert render._main(["--regenerate-golden"]) == 0
     assert (tmp_path / "tests" / "golden" / "F22.md").read_text(encoding="utf-8") == golden["F22"]
 

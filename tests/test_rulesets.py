@@ -32,7 +32,7 @@ def old() -> RuleSet:
 
 @pytest.fixture(scope="module")
 def coverage(old: RuleSet) -> dict[str, int]:
-    return check(old).coverage
+    return check(ruleset=old).coverage
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +133,14 @@ def test_undated_ruleset_is_always_in_force(tmp_path: Path) -> None:
 
 # --- the 2019 rule-set -------------------------------------------------------------------------
 def test_2019_check_passes(new: RuleSet) -> None:
-    report = check(new)
+    report = check(ruleset=new)
     assert report.ok, [f.message for f in report.findings]
     assert report.combinations == 64512 * 2
     assert len(new.flowcharts) == 28 and len(new.situations) == 34
 
 
 def test_2014_check_still_passes(old: RuleSet) -> None:
-    assert check(old).ok
+    assert check(ruleset=old).ok
 
 
 def test_2019_facts_carry_sources(new: RuleSet) -> None:
@@ -166,7 +166,7 @@ def test_new_attributes_are_declared_in_2019_only(old: RuleSet, new: RuleSet) ->
 
 
 def _findings(path: Path) -> list[str]:
-    return [f.message for f in check(load_ruleset(path, cache=False)).findings]
+    return [f.message for f in check(ruleset=load_ruleset(path, cache=False)).findings]
 
 
 def test_joint_review_split_over_two_steps_is_found(copy_2019: Path) -> None:
@@ -262,7 +262,9 @@ def test_diff_of_an_edited_copy_reports_exactly_the_moved_profiles(old: RuleSet,
     edited = load_ruleset(rules_copy, cache=False)
     report = diff(old, edited)
     expected = sum(
-        n for rid, n in check(old).coverage.items() if rid in old.situations and old.situations[rid].flowchart == "F22"
+        n
+        for rid, n in check(ruleset=old).coverage.items()
+        if rid in old.situations and old.situations[rid].flowchart == "F22"
     )
     assert report.changed == expected > 0
     assert report.unexplained == expected and not report.ok

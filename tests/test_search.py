@@ -44,7 +44,7 @@ OBVIOUS = [
 
 @pytest.mark.parametrize(("query", "kind", "want"), OBVIOUS, ids=[q for q, _, _ in OBVIOUS])
 def test_obvious_hit_ranks_first(ruleset: RuleSet, query: str, kind: str, want: str) -> None:
-    hits = search(query, ruleset)
+    hits = search(query, ruleset=ruleset)
     assert hits, f"nothing found for {query!r}"
     first = hits[0]
     assert first.kind == kind, [(h.kind, h.id, h.title) for h in hits[:3]]
@@ -58,14 +58,14 @@ def test_item_query_finds_every_flowchart_that_contains_it(ruleset: RuleSet) -> 
                   if any(s.item in permits or any(v.item in permits for v in s.variants.values())
                          for s in flow.steps.values())}
     for query in ("施工许可", "施工許可"):
-        found = {h.id for h in search(query, ruleset, kind="flowchart", limit=100)}
+        found = {h.id for h in search(query, ruleset=ruleset, kind="flowchart", limit=100)}
         assert containing <= found
 
 
 def test_simplified_and_traditional_give_the_same_ranking(ruleset: RuleSet) -> None:
     for simplified, traditional in (("施工许可", "施工許可"), ("建设工程规划许可证", "建設工程規劃許可證"),
                                     ("协议出让", "協議出讓")):
-        assert [h.id for h in search(simplified, ruleset)] == [h.id for h in search(traditional, ruleset)]
+        assert [h.id for h in search(simplified, ruleset=ruleset)] == [h.id for h in search(traditional, ruleset=ruleset)]
 
 
 # --- the small fixture rule-set: exact spans and rankings ---------------------------------------------------
@@ -75,7 +75,7 @@ def small() -> RuleSet:
 
 
 def test_highlight_spans_point_at_the_displayed_text(small: RuleSet) -> None:
-    hits = search("施工許可", small)
+    hits = search("施工許可", ruleset=small)
     first = hits[0]
     assert (first.kind, first.id, first.title) == ("item", "construction_permit", "建筑工程施工许可证")
     assert first.title_spans == ((4, 8),)
@@ -83,41 +83,41 @@ def test_highlight_spans_point_at_the_displayed_text(small: RuleSet) -> None:
     assert [h.id for h in hits[1:]] == ["F1", "F3", "F2"], "then every flowchart with the item"
     flow = hits[1]
     assert flow.snippet[flow.snippet_spans[-1][0]:flow.snippet_spans[-1][1]] == "施工许可"
-    english = search("permit", small)[0]
+    english = search("permit", ruleset=small)[0]
     assert english.subtitle[english.subtitle_spans[0][0]:english.subtitle_spans[0][1]] == "permit"
 
 
 def test_kind_filter_and_limit(small: RuleSet) -> None:
-    assert [h.id for h in search("许可", small, kind="material")] == ["planning_permit_doc"]
-    assert len(search("许可", small, limit=2)) == 2
-    assert {h.kind for h in search("许可", small, kind="flowchart")} == {"flowchart"}
+    assert [h.id for h in search("许可", ruleset=small, kind="material")] == ["planning_permit_doc"]
+    assert len(search("许可", ruleset=small, limit=2)) == 2
+    assert {h.kind for h in search("许可", ruleset=small, kind="flowchart")} == {"flowchart"}
 
 
 def test_one_shared_character_is_not_a_hit(small: RuleSet) -> None:
-    assert search("火箭发射", small) == []
+    assert search("火箭发射", ruleset=small) == []
 
 
 def test_ids_are_found_whole_not_by_their_parts(small: RuleSet) -> None:
-    assert [h.id for h in search("F2", small)][:1] == ["F2"]
-    assert search("bid", small) == [], "material ids (bid_notice) are not English names"
+    assert [h.id for h in search("F2", ruleset=small)][:1] == ["F2"]
+    assert search("bid", ruleset=small) == [], "material ids (bid_notice) are not English names"
 
 
 def test_bad_queries_are_input_errors(small: RuleSet) -> None:
     with pytest.raises(InputError, match="请输入关键词 / the query is empty"):
-        search("   ", small)
+        search("   ", ruleset=small)
     too_long = f"关键词太长（最多 {MAX_QUERY} 个字符）/ the query is longer than {MAX_QUERY} characters"
     with pytest.raises(InputError, match=too_long):
-        search("许" * (MAX_QUERY + 1), small)
+        search("许" * (MAX_QUERY + 1), ruleset=small)
     with pytest.raises(InputError, match="unknown kind 'step'; allowed: situation, flowchart, item, material"):
-        search("许可", small, kind="step")
+        search("许可", ruleset=small, kind="step")
     with pytest.raises(InputError, match="limit must be a positive whole number, got 0"):
-        search("许可", small, limit=0)
+        search("许可", ruleset=small, limit=0)
     with pytest.raises(InputError, match="the query must be text, got int"):
-        search(42, small)  # type: ignore[arg-type]
+        search(42, ruleset=small)  # type: ignore[arg-type]
 
 
 def test_punctuation_only_query_finds_nothing(small: RuleSet) -> None:
-    assert search("？！…", small) == []
+    assert search("？！…", ruleset=small) == []
 
 
 def test_folding_keeps_positions() -> None:

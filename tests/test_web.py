@@ -306,7 +306,7 @@ def test_parameter_names_must_not_clash(ruleset: RuleSet, tmp_path: Path) -> Non
 
     from flowmatch.errors import FlowmatchError
 
-    clash = replace(ruleset, attributes={**ruleset.attributes, "lang": ruleset.attributes["kind"]}, _memo={})
+    clash = replace(ruleset, attributes={**ruleset.attributes, "lang": ruleset.attributes["kind"]})
     with pytest.raises(FlowmatchError, match="attribute or flag ids clash with the web page's parameters: lang"):
         create_app(clash)
 

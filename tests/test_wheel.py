@@ -35,6 +35,13 @@ def test_wheel_contains_rules_and_guides(wheel: Path) -> None:
     assert "flowmatch/tracking/migrations/versions/0001_initial.py" in names
 
 
+def test_wheel_is_typed_and_carries_the_notice_schema(wheel: Path) -> None:
+    """PEP 561: type checkers read the installed package only with ``py.typed`` beside it."""
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "flowmatch/py.typed" in names
+    assert "flowmatch/schemas/notice.schema.json" in names
+
+
 def test_installed_wheel_finds_its_rules_from_any_directory(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

@@ -170,7 +170,7 @@ def test_unsure_at_any_question_ends_with_the_right_candidates(tree: list[tuple[
 def test_unsure_outcome_lists_flowcharts_with_best_and_worst_case(ruleset: RuleSet) -> None:
     answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
                "acquisition": "tender_auction_listing", "regime": "filing", "building_use": UNSURE}
-    out = next_question(answers, ruleset)
+    out = next_question(answers, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.status == "undetermined"
     sits = {c.rule for c in out.situations}
     assert sits == {"S10", "S11", "S12"}
@@ -186,7 +186,7 @@ def test_unsure_outcome_lists_flowcharts_with_best_and_worst_case(ruleset: RuleS
 
 
 def test_unsure_that_does_not_matter_still_matches(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "pipeline", "investor": UNSURE}, ruleset)
+    out = next_question({"kind": "pipeline", "investor": UNSURE}, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.status == "matched" and out.result is not None
     assert out.result.situation == "S32"
     assert "“出资人”答了不确定，但不影响流程的确定" in out.explanation
@@ -194,7 +194,7 @@ def test_unsure_that_does_not_matter_still_matches(ruleset: RuleSet) -> None:
 
 # --- behaviour ---------------------------------------------------------------------------------------------
 def test_first_question_and_questions_are_typed(ruleset: RuleSet) -> None:
-    q = next_question({}, ruleset)
+    q = next_question({}, ruleset=ruleset)
     assert isinstance(q, Question)
     assert q.attribute == "kind" and q.number == 1 and q.label == "工程类别"
     assert q.expected_remaining > 1
@@ -225,54 +225,54 @@ def _leaf_share(wizard: Wizard, assignment: Mapping[str, str], rule: str) -> flo
 def test_going_back_changes_one_answer_and_keeps_the_others(ruleset: RuleSet) -> None:
     answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
                "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"}
-    first = next_question(answers, ruleset)
+    first = next_question(answers, ruleset=ruleset)
     assert isinstance(first, Outcome) and first.result is not None and first.result.situation == "S10"
     changed = {**answers, "acquisition": "allocation_new"}
-    again = next_question(changed, ruleset)
+    again = next_question(changed, ruleset=ruleset)
     assert isinstance(again, Outcome) and again.result is not None
     assert again.result.rule == "NA05" and again.result.consider == "S10"
     assert dict(again.answered) == changed
     assert answers["acquisition"] == "tender_auction_listing", "the function is pure: input untouched"
-    assert next_question(changed, ruleset) == again
+    assert next_question(changed, ruleset=ruleset) == again
     dropped = {k: v for k, v in answers.items() if k != "investor"}
-    q = next_question(dropped, ruleset)
+    q = next_question(dropped, ruleset=ruleset)
     assert isinstance(q, Question) and q.attribute == "investor"
 
 
 def test_irrelevant_answers_are_reported_as_ignored(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "road_bridge", "land_nature": "collective", "management": "self_built"}, ruleset)
+    out = next_question({"kind": "road_bridge", "land_nature": "collective", "management": "self_built"}, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.status == "matched"
     assert out.ignored == ("land_nature", "management")
     assert "忽略 management=self_built：对本项目的流程选择不起作用" in out.explanation
 
 
 def test_flags_are_passed_to_the_outcome(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "station", "removes_trees": "true"}, ruleset)
+    out = next_question({"kind": "station", "removes_trees": "true"}, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.flags == {"removes_trees": True}
-    schedule = plan(out, None, ruleset)
+    schedule = plan(out, None, ruleset=ruleset)
     assert schedule.flowchart == "F27"
 
 
 def test_invalid_answers_give_an_invalid_outcome_never_an_exception(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "castle", "colour": "red"}, ruleset)
+    out = next_question({"kind": "castle", "colour": "red"}, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.status == "invalid"
     texts = [i.text() for i in out.invalid]
     assert texts[0] == "kind: unknown value 'castle'; allowed: building, road_bridge, pipeline, station"
     assert texts[1].startswith("colour: unknown attribute 'colour'; allowed: kind, land_nature")
-    bad = next_question(["kind"], ruleset)  # type: ignore[arg-type]
+    bad = next_question(["kind"], ruleset=ruleset)  # type: ignore[arg-type]
     assert isinstance(bad, Outcome) and bad.status == "invalid"
     assert bad.explanation == ("answers are a mapping of attribute to value, got list",)
-    flag = next_question({"removes_trees": "maybe"}, ruleset)
+    flag = next_question({"removes_trees": "maybe"}, ruleset=ruleset)
     assert isinstance(flag, Outcome)
     assert flag.explanation == (
         "removes_trees: flag removes_trees takes true or false, got 'maybe'; allowed: true, false",)
 
 
 def test_plan_needs_a_matched_outcome(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "building", "land_nature": "collective", "building_use": "industrial"}, ruleset)
+    out = next_question({"kind": "building", "land_nature": "collective", "building_use": "industrial"}, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.status == "not_applicable"
     with pytest.raises(InputError, match="only a matched outcome has a schedule; this one is not_applicable"):
-        plan(out, None, ruleset)
+        plan(out, None, ruleset=ruleset)
 
 
 # --- a small rule-set where the asking order is not the best one -------------------------------------------
@@ -282,9 +282,9 @@ def small() -> RuleSet:
 
 
 def test_small_ruleset_asks_the_decisive_question_first(small: RuleSet) -> None:
-    q = next_question({}, small)
+    q = next_question({}, ruleset=small)
     assert isinstance(q, Question) and q.attribute == "use", "size comes first in the file but decides less"
-    out = next_question({"use": "factory"}, small)
+    out = next_question({"use": "factory"}, ruleset=small)
     assert isinstance(out, Outcome) and out.result is not None and out.result.situation == "S3"
     # the matcher's fixed order would ask size first, but answers that already decide a rule win
     assert matcher_for(small).match({"use": "factory"}).situation == "S3"
@@ -297,7 +297,7 @@ def test_small_ruleset_asks_the_decisive_question_first(small: RuleSet) -> None:
 
 
 def test_small_ruleset_shares_follow_the_frequencies(small: RuleSet) -> None:
-    out = next_question({"use": "housing", "size": UNSURE}, small)
+    out = next_question({"use": "housing", "size": UNSURE}, ruleset=small)
     assert isinstance(out, Outcome) and out.status == "undetermined"
     shares = {c.rule: round(c.share, 6) for c in out.candidates}
     assert shares == {"S1": round(4 / 6, 6), "S2": round(2 / 6, 6)}

@@ -127,8 +127,13 @@ def _lowest(bits: int) -> int:
     return (bits & -bits).bit_length() - 1
 
 
-def check(ruleset: RuleSet) -> CheckReport:
-    """Enumerate the attribute space and check every flowchart; see :class:`CheckReport`."""
+def check(*, ruleset: RuleSet | None = None) -> CheckReport:
+    """Enumerate the attribute space of a rule-set (default: the packaged one) and check every
+    flowchart; see :class:`CheckReport`."""
+    if ruleset is None:
+        from .ruleset import default_ruleset
+
+        ruleset = default_ruleset()
     space = Space(ruleset)
     conds = {sid: s.when for sid, s in ruleset.situations.items()}
     conds.update({nid: n.when for nid, n in ruleset.not_applicable.items()})

@@ -1,8 +1,9 @@
 """The ``flowmatch`` command. Each command parses, makes one library call, prints.
 
-Exit codes (SPEC §8), decided in one place (:func:`_exit_code`): 0 success; 1 findings or a
-failed operation; 2 bad usage or bad input; 130 interrupted (Ctrl-C).  Heavy modules are imported
-inside the commands that need them so that ``flowmatch match`` starts fast.
+Exit codes (SPEC §8), decided in one place (:data:`EXIT_CODES`, :func:`exit_code`, :func:`exit_with`):
+0 success; 1 findings or a failed operation; 2 bad usage or bad input; 130 interrupted (Ctrl-C).
+Every command ends with ``exit_with(<outcome word>)`` or an error; none computes a number itself.
+Heavy modules are imported inside the commands that need them so that ``flowmatch match`` starts fast.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .calendar import plain_days
-from .errors import CalendarError, FlowmatchError, InputError, RuleSetError
+from .errors import FlowmatchError, InputError, RuleSetError
 from .terminal import clean, esc
 
 if TYPE_CHECKING:
@@ -24,16 +25,34 @@ if TYPE_CHECKING:
     from .ruleset import RuleSet
     from .scheduler import Schedule
 
-STATUS_EXIT = {"matched": 0, "incomplete": 1, "not_applicable": 1, "invalid": 2}
-INTERRUPTED = 130
+EXIT_CODES = {
+    # what a command ends with -> its exit code (the one table)
+    "ok": 0, "matched": 0,
+    "findings": 1, "failed": 1, "not_found": 1, "incomplete": 1, "not_applicable": 1, "undetermined": 1,
+    "invalid": 2, "usage": 2,
+    "interrupted": 130,  # Ctrl-C: the shell's convention, 128 + SIGINT
+}
+STATUS_EXIT = {k: EXIT_CODES[k] for k in ("matched", "incomplete", "not_applicable", "invalid")}
+INTERRUPTED = EXIT_CODES["interrupted"]
 
 
-def _exit_code(error: BaseException) -> int:
-    if isinstance(error, (RuleSetError, InputError, click.UsageError)):
-        return 2
-    if isinstance(error, (CalendarError, FlowmatchError)):
-        return 1
-    return 1
+def exit_code(outcome: str | BaseException) -> int:
+    """The exit code of an outcome word (:data:`EXIT_CODES`) or of an error: bad input or a bad
+    rule-set 2 (``usage``), any other flowmatch error 1 (``failed``)."""
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, KeyboardInterrupt):
+            return EXIT_CODES["interrupted"]
+        bad = isinstance(outcome, (RuleSetError, InputError, click.UsageError))
+        return EXIT_CODES["usage" if bad else "failed"]
+    return EXIT_CODES[outcome]
+
+
+def exit_with(outcome: str) -> NoReturn:
+    """End the command with the exit code of ``outcome`` (a key of :data:`EXIT_CODES`)."""
+    sys.exit(exit_code(outcome))
+
+
+_exit_code = exit_code  # the name the tests and other faces used
 
 
 # Commands that live in their own modules, imported only when used (fast start for the rest).
@@ -71,7 +90,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except FlowmatchError as exc:
             click.echo(f"error: {clean(exc)}", err=True)
-            ctx.exit(_exit_code(exc))
+            ctx.exit(exit_code(exc))
         except KeyboardInterrupt:  # Ctrl-C: the shell's convention, 128 + SIGINT
             click.echo("interrupted", err=True)
             ctx.exit(INTERRUPTED)
@@ -227,7 +246,7 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
     matcher = matcher_for(rs)
     if pairs == ("-",):
         bad = _match_stream(matcher, sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin, sys.stdout)
-        sys.exit(2 if bad else 0)
+        exit_with("invalid" if bad else "ok")
     if not pairs:
         raise InputError("give ATTRIBUTE=VALUE pairs or '-' for JSON Lines on stdin", allowed=list(rs.attributes))
     result = matcher.match(parse_pairs(list(pairs)))
@@ -235,7 +254,7 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
         _emit(result.to_dict())
     else:
         _print_match(rs, result)
-    sys.exit(STATUS_EXIT[result.status])
+    exit_with(result.status)
 
 
 # JSON Lines batches (``match -``): bounded memory whatever comes in.
@@ -599,7 +618,7 @@ def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
     from .checker import provenance
 
     rs = _load(rules)
-    report = run_check(rs)
+    report = run_check(ruleset=rs)
     rows = provenance(rs) if show_provenance else []
     if as_json:
         data = report.to_dict()
@@ -628,7 +647,7 @@ def check(rules: Path | None, as_json: bool, show_provenance: bool) -> None:
             con.print(f"重建或校准的数据 / facts resting on reconstruction or calibration: {len(rows)}")
             for r in rows:
                 con.print(f"{r.where or ''}: {r.what} · {r.fact} = {r.value} [{', '.join(r.tags)}]", markup=False)
-    sys.exit(0 if report.ok else 1)
+    exit_with("ok" if report.ok else "findings")
 
 
 @main.command()
@@ -647,13 +666,13 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
     from .stats import stats as compute
 
     rs = _load(rules)
-    figures = compute(rs)
+    figures = compute(ruleset=rs)
     rows = compare(rs, figures)
     failed = unexplained(rows)
     calibrated = calibration(rs) if show_calibration else []
     if as_json:
         _emit({**figures, "published": rows, **({"calibration": calibrated} if show_calibration else {})})
-        sys.exit(1 if failed else 0)
+        exit_with("findings" if failed else "ok")
     from rich.table import Table
 
     con = _console()
@@ -697,13 +716,8 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
         cal = Table(title="校准的承诺时限 calibrated promised limits (working days)")
         for col in ("事项 item", "名称", "承诺 promised", "法定 statutory", "最短 minimum", "流程图 flowcharts"):
             cal.add_column(col)
-        units = {
-            "working_day": "个工作日",
-            "day": "日",
-            "month": "个月",
-            "on_the_spot": "即时办结",
-            "none": "无法定时限",
-        }
+        from .labels import LIMIT_UNIT_LABELS as units
+
         for c in calibrated:
             statutory = f"{c['statutory'] if c['statutory'] is not None else ''}{units[c['statutory_unit']]}"
             cal.add_row(
@@ -715,10 +729,19 @@ def stats(rules: Path | None, as_json: bool, show_calibration: bool) -> None:
                 " ".join(c["flowcharts"]),
             )
         con.print(cal)
-    sys.exit(1 if failed else 0)
+    exit_with("findings" if failed else "ok")
 
 
 # --- schedule --------------------------------------------------------------------------------------
+@main.command()
+@click.argument("name", type=click.Choice(["notice"]))
+def schema(name: str) -> None:
+    """Print the JSON Schema of a document flowmatch writes (notice: `guide --format json`)."""
+    from .notice import schema_path
+
+    click.echo(schema_path().read_text(encoding="utf-8"), nl=False)
+
+
 @main.command()
 @common
 @click.argument("flowchart")

@@ -5,12 +5,11 @@ Thin faces over :mod:`flowmatch.catalogue` and :mod:`flowmatch.diff`: parse, one
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from .cli import _console, _emit
+from .cli import _console, _emit, exit_with
 from .errors import InputError
 
 
@@ -25,7 +24,7 @@ def rulesets(as_json: bool) -> None:
     problems = catalogue_problems(infos)
     if as_json:
         _emit({"rulesets": [i.to_dict() for i in infos], "problems": problems})
-        sys.exit(1 if problems else 0)
+        exit_with("findings" if problems else "ok")
     from rich.table import Table
 
     table = Table(title="规则集 / rule-sets")
@@ -44,7 +43,7 @@ def rulesets(as_json: bool) -> None:
     con.print(table)
     for problem in problems:
         con.print(f"[red]problem[/]: {problem}")
-    sys.exit(1 if problems else 0)
+    exit_with("findings" if problems else "ok")
 
 
 def _pairs(items: tuple[str, ...]) -> dict[str, str]:
@@ -95,9 +94,9 @@ def diff(old: str, new: str, as_json: bool, profile: tuple[str, ...], start: str
         if projects is not None:
             data["project"] = projects
         _emit(data)
-        sys.exit(0 if report.ok else 1)
+        exit_with("ok" if report.ok else "findings")
     _print(report.to_dict(), projects)
-    sys.exit(0 if report.ok else 1)
+    exit_with("ok" if report.ok else "findings")
 
 
 def _print(data: dict[str, Any], projects: list[dict[str, Any]] | None) -> None:

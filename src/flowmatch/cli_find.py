@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from .cli import _emit, _load, calendar_options, common, start_option
+from .cli import _emit, _load, calendar_options, common, exit_with, start_option
 from .errors import FlowmatchError, InputError
 from .fileio import ReadError, check_target, read_limited, write_atomic
 from .terminal import clean, esc
@@ -54,12 +54,12 @@ def search(rules: Path | None, as_json: bool, words: tuple[str, ...], kind: str 
 
     rs = _load(rules)
     query = " ".join(words)
-    hits = run(query, rs, kind=kind, limit=limit)
+    hits = run(query, ruleset=rs, kind=kind, limit=limit)
     if as_json:
         _emit({"query": query, "hits": [h.to_dict() for h in hits]})
     else:
         _print_hits(query, hits)
-    sys.exit(0 if hits else 1)
+    exit_with("ok" if hits else "not_found")
 
 
 def _marked(text: str, spans: tuple[tuple[int, int], ...]) -> str:
@@ -121,7 +121,7 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
         check_target(notice_path, force=force)  # before any question is asked
     if answers_file is not None:
         answers = _read_answers(answers_file)
-        step = next_question(answers, rs)
+        step = next_question(answers, ruleset=rs)
         if isinstance(step, Outcome):
             _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False,
                     calendar=cal, force=force)
@@ -175,7 +175,7 @@ def _incomplete(rs: RuleSet, question: Question, answers: Mapping[str, Any], as_
     else:
         values = ", ".join(f"{o.value}={o.label}" for o in question.options)
         click.echo(clean(f"还需回答 / still needed: {question.label}（{question.attribute}）: {values}, unsure=不确定"))
-    sys.exit(1)
+    exit_with("incomplete")
 
 
 def _converse(rs: RuleSet, prompt: Callable[[Question, bool], str]) -> tuple[Outcome, dict[str, Any]]:
@@ -184,7 +184,7 @@ def _converse(rs: RuleSet, prompt: Callable[[Question, bool], str]) -> tuple[Out
 
     answers: dict[str, Any] = {}
     while True:
-        step = next_question(answers, rs)
+        step = next_question(answers, ruleset=rs)
         if isinstance(step, Outcome):
             return step, answers
         got = prompt(step, bool(answers))
@@ -286,7 +286,7 @@ def _finish(rs: RuleSet, outcome: Outcome, answers: Mapping[str, Any], as_json: 
             click.echo(clean(f"\n一次性告知书已写入 / notice written: {written}"))
         elif outcome.status == "matched" and not offer:
             click.echo("\n用 --notice FILE 生成一次性告知书 / use --notice FILE to write the one-time notice")
-    sys.exit(0 if outcome.status == "matched" else (2 if outcome.status == "invalid" else 1))
+    exit_with(outcome.status)
 
 
 def _offer_notice(outcome: Outcome, project_name: str | None) -> tuple[Path | None, str | None]:
@@ -305,22 +305,16 @@ def _offer_notice(outcome: Outcome, project_name: str | None) -> tuple[Path | No
 
 def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str | None, project_name: str | None,
                  start: str | None, *, calendar: WorkCalendar | None = None, force: bool = False) -> Path:
-    """Render the outcome's one-time notice with :mod:`flowmatch.render` and write it, dated from
-    the acceptance day (default: the first working day from today), with
-    :func:`flowmatch.fileio.write_atomic` (an existing file is replaced only with ``force``)."""
-    from .calendar import WorkCalendar, acceptance_day
-
+    """Build the outcome's notice (:func:`flowmatch.notice.build_notice`, dated from the acceptance
+    day), render it and write it with :func:`flowmatch.fileio.write_atomic` (an existing file is
+    replaced only with ``force``)."""
     if find_spec("flowmatch.render") is None:
         raise FlowmatchError("writing the notice needs flowmatch.render, which this installation lacks")
-    from .render import render_guide
-    from .wizard import plan
+    from .notice import build_notice, render
 
-    fmt = notice_format or {".md": "md", ".pdf": "pdf"}.get(path.suffix.lower(), "html")
-    assert outcome.result is not None
-    cal = calendar or WorkCalendar()
-    schedule = plan(outcome, acceptance_day(start, cal), rs, calendar=cal)
-    data = render_guide(outcome.result, schedule, fmt, ruleset=rs, project_name=project_name)
-    write_atomic(path, data, force=force)
+    fmt = notice_format or {".md": "md", ".pdf": "pdf", ".json": "json"}.get(path.suffix.lower(), "html")
+    notice = build_notice(outcome, ruleset=rs, start=start, calendar=calendar, name=project_name)
+    write_atomic(path, render(notice, fmt), force=force)
     return path
 
 

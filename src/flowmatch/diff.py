@@ -487,7 +487,7 @@ def _averages(outcomes: list[tuple[Outcome, int]]) -> dict[str, float]:
 def _summary(old: RuleSet, new: RuleSet, cells: list[tuple[Change, int]]) -> list[dict[str, Any]]:
     from .stats import stats
 
-    a, b = stats(old), stats(new)
+    a, b = stats(ruleset=old), stats(ruleset=new)
     rows: list[dict[str, Any]] = []
     for key, label in (
         ("situations", "情形 situations"),

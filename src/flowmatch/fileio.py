@@ -32,7 +32,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from .errors import FlowmatchError, InputError
+from .errors import InputError, OutputError, OutputExistsError, ReadError
 
 __all__ = [
     "NAME_MAX",
@@ -49,27 +49,6 @@ NAME_MAX = 255  # bytes in one file name on every file system flowmatch targets
 _TOKEN_HEX = 16  # random part of a temporary name
 _CHUNK = 1 << 20
 _STREAMS = re.compile(r"^/(dev/(stdout|stderr|fd/\d+)|proc/self/fd/\d+)$")
-
-
-class ReadError(InputError):
-    """An input file could not be read: missing, not a regular file, too large or unreadable."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
-
-class OutputError(FlowmatchError):
-    """An output file could not be written (exit code 1)."""
-
-
-class OutputExistsError(InputError):
-    """The output file exists and ``force`` was not given (exit code 2)."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = str(path)
-        super().__init__(f"{self.path} exists; pass --force to overwrite it")
 
 
 # --- reading ---------------------------------------------------------------------------------------------

@@ -86,15 +86,15 @@ class ResolvedFlow:
 
 def flow_graph(ruleset: RuleSet, flow: Flowchart) -> nx.DiGraph[str]:
     """Every step of a flowchart, unresolved (all optional steps on), as a DiGraph."""
-    key = ("flow_graph", flow.id)
-    found: nx.DiGraph[str] | None = ruleset._memo.get(key)
+    graphs = ruleset.derived.flow_graphs
+    found = graphs.get(flow.id)
     if found is None:
         found = nx.DiGraph()
         found.add_nodes_from(flow.steps)
         for sid in flow.steps:
             for dep in step_prerequisites(flow, sid):
                 found.add_edge(dep, sid)
-        ruleset._memo[key] = found
+        graphs[flow.id] = found
     return found
 
 
@@ -150,13 +150,12 @@ def resolve(
     _check_configuration(ruleset, flow, variants, flags)
     flags = {k: bool(v) for k, v in flags.items()}
     key = (
-        "resolved",
         flow.id,
         tuple(sorted(variants.items())),
         tuple(sorted(flags.items())),
         tuple(sorted((k, str(v)) for k, v in (profile or {}).items() if k in ruleset.attributes)),
     )
-    found: ResolvedFlow | None = ruleset._memo.get(key)
+    found = ruleset.derived.resolved.get(key)
     if found is not None:
         return found
     facts = _facts(ruleset, flags, profile)
@@ -215,7 +214,7 @@ def resolve(
             commitment=item.commitment,
         )
     resolved = ResolvedFlow(flow, _topological(steps), tuple(s for s in flow.steps if not on[s]), variants, flags)
-    ruleset._memo[key] = resolved
+    ruleset.derived.resolved[key] = resolved
     return resolved
 
 

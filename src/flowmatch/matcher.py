@@ -231,7 +231,7 @@ class Matcher:
                     bad.append(Invalid(key, shown, f"unknown value {str(shown)[:80]!r}", tuple(attr.values)))
                 continue
             if type(key) is str and key in rs.flags:
-                parsed = _as_bool(value)
+                parsed = as_bool(value)
                 if parsed is None:
                     shown = _shown(value)
                     problem = f"flag {key} takes true or false, got {str(shown)[:80]!r}"
@@ -529,13 +529,33 @@ class ResultLines:
         return f'{{"line": {number}, {head}{tail}{listed}, "invalid": [], "flags": {{{flags}}}}}\n'
 
 
-def _derive(base: MatchResult, **changes: Any) -> MatchResult:
-    """``dataclasses.replace`` without its per-field overhead (MatchResult has no ``__post_init__``)."""
-    out: MatchResult = object.__new__(MatchResult)
-    state = out.__dict__
-    state.update(base.__dict__)
-    state.update(changes)
-    return out
+def _derive(
+    base: MatchResult,
+    *,
+    ignored: tuple[str, ...] | None = None,
+    flags: Mapping[str, bool] | None = None,
+    explanation: tuple[str, ...] | None = None,
+) -> MatchResult:
+    """``base`` with the ignored answers, flags or explanation of one enquiry (a new frozen result,
+    built through its constructor: nothing writes into a frozen object)."""
+    return MatchResult(
+        base.status,
+        situation=base.situation,
+        flowchart=base.flowchart,
+        category=base.category,
+        name=base.name,
+        selected_by=base.selected_by,
+        ruled_out=base.ruled_out,
+        ignored=base.ignored if ignored is None else ignored,
+        missing=base.missing,
+        reason=base.reason,
+        rule=base.rule,
+        consider=base.consider,
+        legal_basis=base.legal_basis,
+        invalid=base.invalid,
+        flags=base.flags if flags is None else flags,
+        explanation=base.explanation if explanation is None else explanation,
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -555,7 +575,8 @@ def _safe_repr(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _as_bool(value: Any) -> bool | None:
+def as_bool(value: Any) -> bool | None:
+    """A flag value: a bool, or one of the true/false words (true yes 1 y 是 on / false no 0 n 否 off)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -569,13 +590,13 @@ def _as_bool(value: Any) -> bool | None:
 
 def matcher_for(ruleset: RuleSet) -> Matcher:
     """The rule-set's compiled matcher (built on first use, then kept with the rule-set)."""
-    found: Matcher | None = ruleset._memo.get("matcher")
-    if found is None:
-        found = ruleset._memo["matcher"] = Matcher(ruleset)
-    return found
+    cache = ruleset.derived
+    if cache.matcher is None:
+        cache.matcher = Matcher(ruleset)
+    return cache.matcher
 
 
-def match(profile: Mapping[str, Any], ruleset: RuleSet | None = None) -> MatchResult:
+def match(profile: Mapping[str, Any], *, ruleset: RuleSet | None = None) -> MatchResult:
     """Match a profile against a rule-set (default: the packaged one)."""
     return matcher_for(ruleset or default_ruleset()).match(profile)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from .calendar import WorkCalendar
 from .errors import InputError
 from .flows import ResolvedFlow
+from .labels import MEDIUM_LABELS, SOURCE_LABELS
 from .ruleset import RuleSet
 from .scheduler import Schedule
 
@@ -38,19 +39,6 @@ __all__ = [
 ]
 
 COMMITMENT_PREFIX = "commitment_letter__"
-
-SOURCE_LABELS: Mapping[str, str] = {
-    "applicant": "申请人自备",
-    "department": "有关部门出具",
-    "intermediary": "中介机构编制",
-    "commitment": "申请人签署",
-}
-MEDIUM_LABELS: Mapping[str, str] = {
-    "paper": "纸质",
-    "electronic": "电子",
-    "paper_and_electronic": "纸质及电子",
-}
-
 
 @dataclass(frozen=True)
 class PreparedMaterial:
@@ -179,7 +167,9 @@ class MaterialList:
         for m in self.to_prepare:
             if m.id == material_id:
                 return m
-        raise KeyError(material_id)
+        from .errors import UnknownMaterialError
+
+        raise UnknownMaterialError(material_id, [m.id for m in self.to_prepare])
 
 
 def _ancestors(flow: ResolvedFlow) -> dict[str, frozenset[str]]:

@@ -1,10 +1,11 @@
 """The one-time notice (一次性告知书): one context, rendered by Jinja templates as HTML, Markdown or PDF.
 
-:func:`build_context` gathers everything a notice says — header, overview, pictures, consolidated
-materials, per-step blocks, completion steps, fees, intermediaries, closing statement — from the
-match, the schedule and the rule-set.  :func:`render_guide` renders it with the templates in the
-top-level ``guides/`` directory (shipped in the wheel), or with a user's template directory, which
-runs in Jinja's sandbox and falls back to the packaged templates for anything it does not define.
+The notice context (private; the public way in is :mod:`flowmatch.notice`): :func:`build_context`
+gathers everything a notice says — header, overview, pictures, consolidated materials, per-step
+blocks, completion steps, fees, intermediaries, closing statement — from the match, the schedule
+and the rule-set, for the templates of :mod:`flowmatch.templates` (the packaged ``guides/`` or a
+user's directory, sandboxed); the PDF printing is here too.  :func:`render_guide` is the public
+shortcut for a match and a schedule already made; it goes through :mod:`flowmatch.notice` too.
 
 HTML is autoescaped always; Markdown output escapes ``< > |`` in every value.  A template error
 becomes :class:`~flowmatch.errors.RenderError` naming the template and line.  PDF is the HTML notice
@@ -22,48 +23,39 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from jinja2 import pass_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
-from .fileio import ReadError, read_limited, write_atomic
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
+from .labels import FEE_KIND_LABELS, LIMIT_UNIT_LABELS, STAGE_LABELS
 from .materials import MaterialList, OnFile, consolidate
 from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
 from .scheduler import Schedule, ScheduledStep
+
+# the Jinja side of the notice lives in flowmatch.templates; these names stay here for older callers
+from .templates import _ENVIRONMENTS as _ENVIRONMENTS
+from .templates import TEMPLATES as TEMPLATES
+from .templates import default_guides_path as default_guides_path
+from .templates import render_template as render_template
 from .terminal import clean
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
-    from jinja2.runtime import Context
-
     from .matcher import MatchResult
 
 __all__ = ["FORMATS", "build_context", "default_guides_path", "find_cjk_font", "render_guide"]
 
 Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "md", "pdf")
-TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
 
-STAGES: Mapping[int, str] = MappingProxyType({  # read-only: templates get it, and must not change it
-    0: "技术服务（前期）",
-    1: "立项用地规划许可",
-    2: "工程建设许可",
-    3: "施工许可",
-    4: "竣工验收",
-    5: "并行推进",
-})
-MAX_TEMPLATE = 1_000_000  # bytes in one template file
-WEEKDAYS = "一二三四五六日"
+STAGES = STAGE_LABELS
 CLOSING = (
     "本告知书依据《中华人民共和国行政许可法》第三十条、第三十二条，一次性告知本项目从立项到取得施工许可"
     "（及竣工验收）须办理的全部审批事项、申请材料、办理时限和收费。申请人按本告知书备齐材料即可申请办理；"
@@ -89,51 +81,8 @@ CJK_PATHS = (
 )
 
 
-# --- locating the templates --------------------------------------------------------------------------
-def default_guides_path() -> Path:
-    """The packaged templates: inside the installed wheel, or the source tree's ``guides/``."""
-    here = Path(__file__).resolve().parent
-    for base in (here / "guides", here.parents[1] / "guides"):
-        if (base / TEMPLATES["html"]).is_file():
-            return base
-    raise RenderError("the packaged guide templates are missing from this installation; reinstall flowmatch")
-
-
-# --- small formatting helpers (also Jinja filters) ----------------------------------------------------
-def cn_date(d: dt.date | None, weekday: bool = False) -> str:
-    if d is None:
-        return "—"
-    text = f"{d.year}年{d.month}月{d.day}日"
-    return f"{text}（周{WEEKDAYS[d.weekday()]}）" if weekday else text
-
-
-@pass_context
-def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
-    """A date of the plan, marked 预计 right beside it when it rests on a year whose holiday
-    arrangements are not yet published (the notice's ``estimated_from``)."""
-    text = cn_date(d, weekday)
-    since = ctx.get("estimated_from")
-    if d is not None and isinstance(since, dt.date) and d >= since:
-        return f"{text}（预计）"
-    return text
-
-
 def days_text(x: float) -> str:
-    return "即时办结" if x == 0 else f"{number_text(x)}个工作日"
-
-
-def within_text(x: float) -> str:
-    """A duration that templates follow with a verb (``…办结``): 0 reads 当场, not 即时办结."""
-    return "当场" if x == 0 else f"{number_text(x)}个工作日"
-
-
-FEE_KIND_LABELS = {
-    "administrative": "行政事业性收费",
-    "fund": "政府性基金",
-    "land_price": "土地出让价款（非收费）",
-    "tax": "税（非收费）",
-    "service": "经营服务性收费",
-}
+    return LIMIT_UNIT_LABELS["on_the_spot"] if x == 0 else f"{number_text(x)}{LIMIT_UNIT_LABELS['working_day']}"
 
 
 def fee_kind_label(fee: Fee) -> str:
@@ -144,55 +93,12 @@ def fee_kind_label(fee: Fee) -> str:
 def limit_text(limit: Limit) -> str:
     unit = limit.unit
     if unit == "on_the_spot":
-        text = "即时办结"
+        text = LIMIT_UNIT_LABELS[unit]
     elif unit == "none" or limit.value is None:
-        text = "无法定时限"
-    elif unit == "working_day":
-        text = f"{number_text(limit.value)}个工作日"
-    elif unit == "day":
-        text = f"{number_text(limit.value)}日"
+        text = LIMIT_UNIT_LABELS["none"]
     else:
-        text = f"{number_text(limit.value)}个月"
+        text = f"{number_text(limit.value)}{LIMIT_UNIT_LABELS[unit]}"
     return f"{text}（{limit.note}）" if limit.note else text
-
-
-def percent(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
-def _md_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r\n", " ").replace("\n", " "))
-
-
-def _md_finalize(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, Markup):
-        return str(value)
-    return _md_escape(str(value))
-
-
-def md_quote(text: str | None) -> Markup:
-    """A multi-line text as a Markdown block quote (escaped)."""
-    if not text:
-        return Markup("")
-    lines = [_md_escape(line) for line in str(text).strip().splitlines()]
-    return Markup("\n".join("> " + line if line else ">" for line in lines))
-
-
-def md_text(text: str | None) -> Markup:
-    """A multi-line text as Markdown paragraphs (escaped, line breaks kept)."""
-    if not text:
-        return Markup("")
-    return Markup("  \n".join(_md_escape(line) for line in str(text).strip().splitlines()))
-
-
-def html_text(text: str | None) -> Markup:
-    """A multi-line text as escaped HTML with ``<br>`` line breaks."""
-    if not text:
-        return Markup("")
-    return Markup("<br>").join(escape(line) for line in str(text).strip().splitlines())
 
 
 # --- the context -------------------------------------------------------------------------------------
@@ -241,13 +147,12 @@ class StepView:
 
 
 def _baseline(rs: RuleSet) -> dict[str, Any] | None:
-    key = ("render", "baseline_figures")
-    if key not in rs._memo:
+    cache = rs.derived
+    if cache.baseline_figures is None:
         from .stats import baseline_figures
 
-        rs._memo[key] = baseline_figures(rs)
-    found: dict[str, Any] | None = rs._memo[key]
-    return found
+        cache.baseline_figures = (baseline_figures(rs),)
+    return cache.baseline_figures[0]
 
 
 def _dept(rs: RuleSet, did: str) -> tuple[str, str]:
@@ -327,6 +232,7 @@ def build_context(
     generated: dt.date | None = None,
     calendar: WorkCalendar | None = None,
     pictures: Literal["svg", "mermaid", "none"] = "svg",
+    compare: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything the notice says, as one dict for the templates (the same for every format)."""
     rs = ruleset or default_ruleset()
@@ -379,28 +285,7 @@ def build_context(
                 row["steps"].append(v.name)
     short = {did: d.short for did, d in rs.departments.items()}
     joint_ids = {s.id: bool(s.members) for s in pre}
-    figures: dict[str, Any] = {}
-    if pictures == "svg":
-        from .pictures import flowchart_svg, gantt_svg
-
-        diagram = flowchart_svg(schedule, short, joint_ids)
-        dates: dict[int, dt.date] = {}
-        if schedule.start is not None and cal is not None:
-            total = int(schedule.elapsed_working_days + 0.999)
-            current = schedule.start
-            dates[0] = current
-            workday, one = cal.is_workday, dt.timedelta(days=1)
-            for i in range(1, total + 1):  # cal.add(previous, 1), one day at a time
-                current += one
-                while not workday(current):
-                    current += one
-                dates[i] = current
-        figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
-                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
-    elif pictures == "mermaid":
-        from .pictures import flowchart_mermaid
-
-        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+    figures = notice_pictures(schedule, cal, short, joint_ids, pictures)
 
     sit = rs.situations.get(match.situation or "")
     chart = flow.flowchart
@@ -468,7 +353,39 @@ def build_context(
         "department_names": {did: d.name for did, d in rs.departments.items()},
         "department_shorts": {did: d.short for did, d in rs.departments.items()},
         "stages": dict(STAGES),  # a copy: nothing a template does reaches the next notice
+        "joint_ids": joint_ids,
+        "critical_ids": [s for s in schedule.critical_path if sched_by_id[s].counted],
+        "rules_compare": list(compare),
     }
+
+
+def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping[str, str],
+                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"]) -> dict[str, Any]:
+    """The notice's figures: the flowchart and Gantt chart as SVG (HTML, PDF), the flowchart as
+    Mermaid (Markdown), or none (the notice as data)."""
+    figures: dict[str, Any] = {}
+    if pictures == "svg":
+        from .pictures import flowchart_svg, gantt_svg
+
+        diagram = flowchart_svg(schedule, short, joint_ids)
+        dates: dict[int, dt.date] = {}
+        if schedule.start is not None and cal is not None:
+            total = int(schedule.elapsed_working_days + 0.999)
+            current = schedule.start
+            dates[0] = current
+            workday, one = cal.is_workday, dt.timedelta(days=1)
+            for i in range(1, total + 1):  # cal.add(previous, 1), one day at a time
+                current += one
+                while not workday(current):
+                    current += one
+                dates[i] = current
+        figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
+                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
+    elif pictures == "mermaid":
+        from .pictures import flowchart_mermaid
+
+        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+    return figures
 
 
 def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
@@ -486,123 +403,6 @@ def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[s
             out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
     out += [w for w in schedule.warnings if w not in calendar_notes]
     return list(dict.fromkeys(out))
-
-
-# --- Jinja --------------------------------------------------------------------------------------------
-_ENVIRONMENTS: dict[tuple[str, str | None], Environment] = {}
-
-
-def _environment(kind: str, templates: Path | None) -> Environment:
-    key = (kind, str(templates) if templates else None)
-    found = _ENVIRONMENTS.get(key)
-    if found is not None:
-        return found
-    from jinja2 import ChoiceLoader, Environment, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    loaders = []
-    if templates is not None:
-        loaders.append(_confined_loader(templates))
-    loaders.append(_confined_loader(default_guides_path()))
-    # the immutable sandbox also refuses list.append, dict.update and the like on what it is given
-    cls = ImmutableSandboxedEnvironment if templates is not None else Environment
-    env = cls(
-        loader=ChoiceLoader(loaders),
-        autoescape=kind == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=_md_finalize if kind == "md" else None,
-        auto_reload=templates is not None,  # the packaged templates do not change under a running process
-    )
-    env.filters.update({
-        "cn_date": _plan_date, "plain_date": cn_date, "days": within_text, "num": number_text, "percent": percent,
-        "md_quote": md_quote, "md_text": md_text, "html_text": html_text,
-    })
-    _ENVIRONMENTS[key] = env
-    return env
-
-
-def _confined_loader(root: Path) -> Any:
-    """A Jinja loader for the templates under ``root`` that never leaves it.
-
-    Every template path is resolved (symlinks included) and must stay inside ``root``; the file
-    must be a regular file of at most :data:`MAX_TEMPLATE` bytes, read once (never a FIFO or a
-    device).  A template outside is a :class:`RenderError`, not a fallback to another directory."""
-    from jinja2 import BaseLoader, TemplateNotFound
-    from jinja2.loaders import split_template_path
-
-    base = Path(root).resolve()
-
-    class ConfinedLoader(BaseLoader):
-        def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-            path = base.joinpath(*split_template_path(template))  # refuses '..' pieces
-            if not os.path.lexists(path):
-                raise TemplateNotFound(template)
-            real = path.resolve()
-            if real != base and base not in real.parents:
-                raise RenderError(f"template {template} leads outside the template directory {base} "
-                                  "(a symbolic link?); refused")
-            try:
-                source = read_limited(real, MAX_TEMPLATE).decode("utf-8")
-            except ReadError as exc:
-                raise RenderError(f"template {template}: {exc.reason}") from None
-            except UnicodeDecodeError:
-                raise RenderError(f"template {template} is not UTF-8 text") from None
-            mtime = os.stat(real).st_mtime_ns
-
-            def uptodate() -> bool:
-                try:
-                    return os.stat(real).st_mtime_ns == mtime
-                except OSError:
-                    return False
-
-            return source, str(path), uptodate
-
-    return ConfinedLoader()
-
-
-def _template_line(tb: TracebackType | None) -> tuple[str | None, int | None]:
-    """The innermost template frame of a traceback (Jinja rewrites frames to template lines)."""
-    name = line = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2") or "/guides/" in filename.replace(os.sep, "/"):
-            name, line = filename, tb.tb_lineno
-        tb = tb.tb_next
-    return name, line
-
-
-def _short_name(filename: str | None, fallback: str) -> str:
-    return Path(filename).name if filename else fallback
-
-
-def render_template(kind: str, context: Mapping[str, Any], templates: Path | None = None) -> str:
-    """Render the notice template for ``kind`` (``html`` or ``md``) with a prepared context."""
-    from jinja2 import TemplateNotFound, TemplateSyntaxError
-    from jinja2.exceptions import SecurityError
-
-    env = _environment(kind, templates)
-    name = TEMPLATES[kind]
-    try:
-        template = env.get_template(name)
-        return template.render(context)
-    except TemplateSyntaxError as exc:
-        where = _short_name(exc.filename or exc.name, name)
-        raise RenderError(f"template {where}, line {exc.lineno}: syntax error: {exc.message}") from None
-    except TemplateNotFound as exc:
-        places = ", ".join(str(p) for p in [*([templates] if templates else []), default_guides_path()])
-        raise RenderError(f"template {exc.name} not found (looked in: {places})") from None
-    except SecurityError as exc:
-        filename, line = _template_line(exc.__traceback__)
-        where = _short_name(filename, name)
-        raise RenderError(f"template {where}, line {line}: not allowed in the sandbox: {exc}") from None
-    except RenderError:
-        raise
-    except Exception as exc:
-        filename, line = _template_line(exc.__traceback__)
-        raise RenderError(f"template {_short_name(filename, name)}, line {line}: {type(exc).__name__}: {exc}") from None
 
 
 # --- PDF ------------------------------------------------------------------------------------------------
@@ -641,7 +441,7 @@ def find_cjk_font() -> tuple[str, str | None] | None:
 
 def pdf_engine() -> str:
     """The PDF engine in use: ``$FLOWMATCH_PDF_ENGINE`` (``chromium`` or ``weasyprint``) when set, else
-    ``chromium`` when a Chromium is installed, else ``weasyprint`` where it is installed (ADR 0007)."""
+    ``chromium`` when a Chromium is installed, else ``weasyprint`` where it is installed (ADR 0010)."""
     from .pdf import engine
 
     return engine()
@@ -731,66 +531,19 @@ def render_guide(
     """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}", allowed=FORMATS)
-    tdir = None
-    if templates is not None:
-        tdir = Path(templates)
-        if not tdir.is_dir():
-            raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
-        tdir = tdir.resolve()
-    context = build_context(match, schedule, ruleset=ruleset, project_name=project_name, applicant=applicant,
-                            on_file=on_file, generated=generated, calendar=calendar,
-                            pictures="mermaid" if format == "md" else "svg")
-    kind = "md" if format == "md" else "html"
-    text = render_template(kind, {**context, "format": format, "rules_compare": list(compare)}, tdir)
-    if format == "pdf":
-        return _pdf(text)
-    return text
+    from .notice import _render_source, _source
+
+    # the same context and renderer as flowmatch.notice.render, without building the Notice data
+    src = _source(match, schedule, ruleset=ruleset, name=project_name, applicant=applicant, on_file=on_file,
+                  generated=generated, calendar=calendar, compare=compare)
+    return _render_source(src, format, templates)
 
 
-# --- golden files ------------------------------------------------------------------------------------
-GOLDEN = {
-    "F10": {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-            "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"},
-    "F22": {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
-    "F26": {"kind": "pipeline"},
-}
-GOLDEN_START = dt.date(2026, 3, 2)
-GOLDEN_GENERATED = dt.date(2026, 2, 27)
-
-
-def golden_notices(ruleset: RuleSet | None = None) -> dict[str, str]:
-    """The Markdown notices kept in ``tests/golden/`` (fixed start and generation dates)."""
-    from .matcher import matcher_for
-    from .scheduler import schedule as run
-
-    rs = ruleset or default_ruleset()
-    out = {}
-    for fid, profile in GOLDEN.items():
-        result = matcher_for(rs).match(profile)
-        if result.status != "matched" or result.flowchart != fid:
-            raise InputError(f"golden profile for {fid} does not match it: {result.status} {result.flowchart}")
-        flow = for_situation(rs, result.situation or "", flags=result.flags, profile=profile)
-        sched = run(flow, GOLDEN_START, WorkCalendar(), ruleset=rs)
-        text = render_guide(result, sched, "md", ruleset=rs, project_name=f"示例项目（{fid}）",
-                            applicant="哈尔滨示例建设有限公司", generated=GOLDEN_GENERATED)
-        assert isinstance(text, str)
-        out[fid] = text
-    return out
-
-
+# --- golden files (kept in flowmatch.golden; this entry point stays for the documented command) ---------
 def _main(argv: Sequence[str]) -> int:
-    if list(argv) != ["--regenerate-golden"]:
-        print("usage: python -m flowmatch.render --regenerate-golden", file=sys.stderr)
-        return 2
-    target = Path.cwd() / "tests" / "golden"
-    if not target.is_dir():
-        print(f"error: run from the repository root ({target} not found)", file=sys.stderr)
-        return 2
-    for fid, text in golden_notices().items():
-        path = target / f"{fid}.md"
-        write_atomic(path, text, force=True)  # regenerating means replacing
-        print(f"wrote {path}")
-    return 0
+    from .golden import main
+
+    return main(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

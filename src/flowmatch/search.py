@@ -435,12 +435,12 @@ def _documents(rs: RuleSet) -> Iterable[_Doc]:
 
 def index_for(ruleset: RuleSet) -> SearchIndex:
     """The rule-set's search index (built on first use, then kept with the rule-set)."""
-    found = ruleset._memo.get("search_index")
-    if found is None:
-        found = ruleset._memo["search_index"] = SearchIndex(ruleset)
-    return found
+    cache = ruleset.derived
+    if cache.search_index is None:
+        cache.search_index = SearchIndex(ruleset)
+    return cache.search_index
 
 
-def search(query: str, ruleset: RuleSet | None = None, *, kind: str | None = None, limit: int = 20) -> list[Hit]:
+def search(query: str, *, ruleset: RuleSet | None = None, kind: str | None = None, limit: int = 20) -> list[Hit]:
     """Search a rule-set (default: the packaged one); see :class:`SearchIndex`."""
     return index_for(ruleset or default_ruleset()).search(query, kind=kind, limit=limit)

@@ -156,8 +156,13 @@ def baseline_figures(ruleset: RuleSet) -> dict[str, Any] | None:
     }
 
 
-def stats(ruleset: RuleSet) -> dict[str, Any]:
-    """All figures as a dict in the SPEC §8 shape, plus per-flowchart detail."""
+def stats(*, ruleset: RuleSet | None = None) -> dict[str, Any]:
+    """All figures of a rule-set (default: the packaged one) as a dict in the SPEC §8 shape, plus
+    per-flowchart detail."""
+    if ruleset is None:
+        from .ruleset import default_ruleset
+
+        ruleset = default_ruleset()
     resolved = [resolve(ruleset, fid) for fid in ruleset.flowcharts]
     flows = [flow_figures(ruleset, flow) for flow in resolved]
     n = len(flows) or 1

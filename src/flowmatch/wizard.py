@@ -582,13 +582,12 @@ def _entropy(mass: Mapping[str, float]) -> float:
 
 def _profile_attributes(rs: RuleSet) -> frozenset[str]:
     """Attributes that a step's or a material's condition reads (they can change a schedule)."""
-    found = rs._memo.get("wizard_profile_attributes")
-    if found is None:
+    cache = rs.derived
+    if cache.wizard_profile_attributes is None:
         conds = [s.when for f in rs.flowcharts.values() for s in f.steps.values() if s.when is not None]
         conds += [m.when for m in rs.materials.values() if m.when is not None]
-        found = rs._memo["wizard_profile_attributes"] = frozenset(
-            a for c in conds for a in c.attributes() if a in rs.attributes)
-    return found
+        cache.wizard_profile_attributes = frozenset(a for c in conds for a in c.attributes() if a in rs.attributes)
+    return cache.wizard_profile_attributes
 
 
 def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
@@ -599,8 +598,9 @@ def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
 
     relevant = _profile_attributes(rs)
     known = {k: v for k, v in known.items() if k in relevant}
-    key = ("wizard_days", situation, tuple(sorted(flags.items())), tuple(sorted(known.items())))
-    found = rs._memo.get(key)
+    key = (situation, tuple(sorted(flags.items())), tuple(sorted(known.items())))
+    days = rs.derived.wizard_days
+    found = days.get(key)
     if found is None:
         try:
             flow = for_situation(rs, situation, flags=flags, profile=known)
@@ -611,11 +611,11 @@ def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
                 found = (plan.working_days, plan.elapsed_working_days)
         except (FlowmatchError, KeyError, ValueError):
             found = (None, None)
-        rs._memo[key] = found
+        days[key] = found
     return found
 
 
-def plan(outcome: Outcome, start: dt.date | str | None = None, ruleset: RuleSet | None = None, *,
+def plan(outcome: Outcome, start: dt.date | str | None = None, *, ruleset: RuleSet | None = None,
          calendar: WorkCalendar | None = None, mode: str = "standard") -> Schedule:
     """The schedule of a matched outcome: its situation's flowchart with the situation's variants,
     the outcome's flags and the answers applied (what the one-time notice is rendered from)."""
@@ -631,13 +631,13 @@ def plan(outcome: Outcome, start: dt.date | str | None = None, ruleset: RuleSet 
 
 def wizard_for(ruleset: RuleSet) -> Wizard:
     """The rule-set's wizard (solved on first use, then kept with the rule-set)."""
-    found = ruleset._memo.get("wizard")
-    if found is None:
-        found = ruleset._memo["wizard"] = Wizard(ruleset)
-    return found
+    cache = ruleset.derived
+    if cache.wizard is None:
+        cache.wizard = Wizard(ruleset)
+    return cache.wizard
 
 
-def next_question(answers: Mapping[str, Any], ruleset: RuleSet | None = None) -> Question | Outcome:
+def next_question(answers: Mapping[str, Any], *, ruleset: RuleSet | None = None) -> Question | Outcome:
     """The next question to ask, or the outcome when nothing left can change the answer.
 
     ``answers`` maps attribute ids to value ids (or :data:`UNSURE`); flags (``removes_trees:

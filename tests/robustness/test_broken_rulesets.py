@@ -73,7 +73,7 @@ def test_base_ruleset_is_valid() -> None:
     result = CliRunner().invoke(main, ["check", "--rules", str(BASE)])
     assert result.exit_code == 0, result.output
     assert "OK: complete and exclusive" in result.stdout
-    assert check(load_ruleset(BASE, cache=False)).ok
+    assert check(ruleset=load_ruleset(BASE, cache=False)).ok
 
 
 @pytest.mark.parametrize("case", _params())
@@ -90,7 +90,7 @@ def test_broken_ruleset(case: dict[str, Any], tmp_path: Path, monkeypatch: pytes
         got = [str(p).replace(str(root), "{root}") for p in err.value.problems]
         _check_problems(case, got)
     else:
-        report = check(load_ruleset(root, cache=False))
+        report = check(ruleset=load_ruleset(root, cache=False))
         got_findings = [{"kind": f.kind, "message": f.message, "example": f.example} for f in report.findings]
         assert got_findings == case["findings"]
 

@@ -181,10 +181,10 @@ def test_matcher_answers_as_soon_as_the_answers_decide(tmp_path: Path) -> None:
          "new": "      eq: {kind: building, regime: verification}\n"},
     ])
     rs = load_ruleset(root, cache=False)
-    assert check(rs).ok
+    assert check(ruleset=rs).ok
     profile = {"kind": "building", "regime": "verification"}
     wizard = pytest.importorskip("flowmatch.wizard")
-    assert wizard.next_question(profile, rs).status == "not_applicable"
+    assert wizard.next_question(profile, ruleset=rs).status == "not_applicable"
     result = matcher_for(rs).match(profile)
     assert (result.status, result.rule) == ("not_applicable", "NA01")
 
@@ -218,7 +218,7 @@ def test_no_answer_leaks_from_one_project_into_another(history: list[Any], probe
 def test_wizard_only_asks_or_ends(answers: Any) -> None:
     wizard = pytest.importorskip("flowmatch.wizard")
     count("fuzz:wizard")
-    step = wizard.next_question(answers, RS)
+    step = wizard.next_question(answers, ruleset=RS)
     json.dumps(step.to_dict(), ensure_ascii=False)
     if isinstance(step, wizard.Question):
         assert step.attribute in ATTRIBUTES
@@ -464,7 +464,7 @@ def test_mutated_rulesets_load_or_fail_with_located_problems(edits: list[tuple[s
             for p in exc.problems:
                 assert p.file.startswith("base/") and p.line >= 1 and p.col >= 1 and p.message, str(p)
             return
-        report = check(rs)  # findings are fine; exceptions are not
+        report = check(ruleset=rs)  # findings are fine; exceptions are not
         json.dumps(report.to_dict(), ensure_ascii=False, default=str)
         for fid in [*rs.flowcharts, *(["baseline"] if rs.baseline else [])]:
             with contextlib.suppress(FlowmatchError):
@@ -530,7 +530,7 @@ def test_search_answers_or_refuses(query: str, kind: str | None, limit: int) -> 
     search = pytest.importorskip("flowmatch.search")
     count("fuzz:search")
     try:
-        hits = search.search(query, RS, kind=kind, limit=limit)
+        hits = search.search(query, ruleset=RS, kind=kind, limit=limit)
     except InputError as exc:
         assert str(exc)
         return

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from flowmatch import ruleset as ruleset_module
+from flowmatch import rulecache as ruleset_module
 from flowmatch.cli import main
 from flowmatch.ruleset import load_ruleset
 from flowmatch.scheduler import schedule

@@ -157,17 +157,17 @@ def test_every_route_with_any_query_never_answers_500(path: str, pairs: list[tup
 def test_a_slow_render_does_not_delay_static_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """Three notices whose rendering is stuck; meanwhile a static file and a page are still
     answered (the stuck renders run in worker threads, not on the event loop)."""
-    render = pytest.importorskip("flowmatch.render")
+    render = pytest.importorskip("flowmatch.notice")  # the one pipeline the web page calls
     gate = threading.Event()
     inside = threading.Semaphore(0)
-    real = render.render_guide
+    real = render.render
 
     def stuck(*args: Any, **kwargs: Any) -> Any:
         inside.release()
         gate.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(render, "render_guide", stuck)
+    monkeypatch.setattr(render, "render", stuck)
     app = web.create_app(RS)
     with testclient.TestClient(app, raise_server_exceptions=False) as client, ThreadPoolExecutor(6) as pool:
         try:
@@ -186,11 +186,11 @@ def test_a_slow_render_does_not_delay_static_files(monkeypatch: pytest.MonkeyPat
 
 
 def test_renders_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    render = pytest.importorskip("flowmatch.render")
+    render = pytest.importorskip("flowmatch.notice")
     gate = threading.Event()
     lock = threading.Lock()
     state = {"now": 0, "most": 0}
-    real = render.render_guide
+    real = render.render
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         with lock:
@@ -201,7 +201,7 @@ def test_renders_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
             state["now"] -= 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(render, "render_guide", counted)
+    monkeypatch.setattr(render, "render", counted)
     app = web.create_app(RS)
     total = pages.MAX_RENDERS + 3
     with testclient.TestClient(app, raise_server_exceptions=False) as client, ThreadPoolExecutor(total) as pool:

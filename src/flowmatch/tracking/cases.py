@@ -24,7 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..calendar import WorkCalendar, plain_days
 from ..errors import InputError, TrackingError
 from ..materials import OnFile
-from ..ruleset import RuleSet, _files, default_ruleset
+from ..rulecache import _files
+from ..ruleset import RuleSet, default_ruleset
 from . import audit, certs, states
 from .credit import validate_credit_code
 from .progress import due_date, project, releasable, suspended_working_days

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from ..calendar import WorkCalendar
 from ..ruleset import RuleSet, default_ruleset
+from .i18n import lang_of
 from .pages import NOTICE_CSP, Pages, environment
 
 __all__ = ["CSP", "MAX_BODY", "MAX_URL", "NOTICE_CSP", "SECURITY_HEADERS", "FlowmatchApp", "create_app"]
@@ -76,7 +77,7 @@ class FlowmatchApp:
             await self.starlette(scope, receive, send)
             return
         headers = _headers(scope)
-        lang = "en" if b"lang=en" in scope.get("query_string", b"") else "zh"
+        lang = lang_of(scope.get("query_string", b""))
         refused = self._refuse(scope, headers)
         if refused is not None:
             status, key, help_key = refused

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..labels import LIMIT_UNIT_LABELS, SOURCE_LABELS
+
 LANGS = ("zh", "en")
+
+
+def lang_of(query_string: bytes | str) -> str:
+    """The page language from a raw query string, parsed (``?lang=en``; the last ``lang`` wins,
+    anything else is Chinese) — never by looking for the text ``lang=en`` in it."""
+    from urllib.parse import parse_qsl
+
+    text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
+    chosen = [v for k, v in parse_qsl(text, keep_blank_values=True) if k == "lang"]
+    return chosen[-1] if chosen and chosen[-1] in LANGS else "zh"
 
 TEXT: dict[str, tuple[str, str]] = {
     "site": ("建设项目审批流程智能适配", "Construction-project approval finder"),
@@ -169,14 +181,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "statutory": ("法定时限", "Statutory limit"),
     "promised": ("承诺时限", "Promised limit"),
     "source": ("来源", "Source"),
-    "unit_working_day": ("个工作日", "working days"),
-    "unit_day": ("日", "days"),
-    "unit_month": ("个月", "months"),
-    "unit_on_the_spot": ("即办", "on the spot"),
-    "unit_none": ("无法定时限", "no statutory limit"),
-    "source_applicant": ("申请人自备", "Applicant"),
-    "source_department": ("部门核发", "Issued by a department"),
-    "source_intermediary": ("中介机构编制", "Prepared by an intermediary"),
+    "unit_working_day": (LIMIT_UNIT_LABELS["working_day"], "working days"),
+    "unit_day": (LIMIT_UNIT_LABELS["day"], "days"),
+    "unit_month": (LIMIT_UNIT_LABELS["month"], "months"),
+    "unit_on_the_spot": (LIMIT_UNIT_LABELS["on_the_spot"], "on the spot"),
+    "unit_none": (LIMIT_UNIT_LABELS["none"], "no statutory limit"),
+    "source_applicant": (SOURCE_LABELS["applicant"], "Applicant"),
+    "source_department": (SOURCE_LABELS["department"], "Issued by a department"),
+    "source_intermediary": (SOURCE_LABELS["intermediary"], "Prepared by an intermediary"),
     "issuer": ("核发部门", "Issued by"),
     "originals": ("原件", "Originals"),
     "copies": ("复印件", "Copies"),

@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..calendar import WorkCalendar, acceptance_day, next_workday
 from ..errors import CalendarError, FlowmatchError, InputError, RenderError
-from ..matcher import Invalid, _as_bool
+from ..matcher import Invalid, as_bool
 from ..ruleset import RuleSet
 from ..search import KINDS, Hit, index_for
 from ..wizard import UNSURE, Option, Outcome, Question, next_question, plan, wizard_for
@@ -152,7 +152,7 @@ class Pages:
         self.limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = \
             weakref.WeakKeyDictionary()
         index_for(ruleset)  # build the search index and the wizard before the first request
-        next_question({}, ruleset)
+        next_question({}, ruleset=ruleset)
         wizard_for(ruleset).remaining({})  # and the question counts of every sure path
 
     def app(self) -> Starlette:
@@ -281,12 +281,12 @@ class Pages:
             if value in attr.values or value == UNSURE:
                 return None
             return self._invalid_text(Invalid(key, value, "unknown value", tuple(attr.values)), lang)
-        if _as_bool(value) is not None:  # the matcher's own reading of a flag
+        if as_bool(value) is not None:  # the matcher's own reading of a flag
             return None
         return self._invalid_text(Invalid(key, value, "not true or false", ("true", "false")), lang)
 
     def outcome(self, answers: Mapping[str, str], lang: str) -> Question | Outcome:
-        step = next_question(answers, self.rs)
+        step = next_question(answers, ruleset=self.rs)
         if isinstance(step, Outcome) and step.status == "invalid":
             raise BadRequest([self._invalid_text(bad, lang) for bad in step.invalid])
         return step
@@ -386,7 +386,7 @@ class Pages:
                                    "notice_form": dict(notice_form or {}), "notice_problems": list(notice_problems)}
         if outcome.status == "matched":
             assert outcome.result is not None
-            schedule = plan(outcome, None, self.rs)
+            schedule = plan(outcome, None, ruleset=self.rs)
             context.update(self._schedule_view(schedule))
             context.update(self._answer_first(page, outcome))
             context["notice"] = self._notice_links(page, pairs)
@@ -415,13 +415,13 @@ class Pages:
         finish = None
         estimated = False
         try:
-            dated = plan(outcome, acceptance_day(None, self.calendar), self.rs, calendar=self.calendar)
+            dated = plan(outcome, acceptance_day(None, self.calendar), ruleset=self.rs, calendar=self.calendar)
             finish = dated.counted_finish or dated.finish
             estimated = dated.is_estimated(finish)
         except (CalendarError, InputError):
             pass
         flow = self.rs.flowcharts[outcome.result.flowchart or ""]
-        resolved = plan(outcome, None, self.rs).flow
+        resolved = plan(outcome, None, ruleset=self.rs).flow
         prepare = []
         if resolved is not None:
             listed = consolidate(resolved, self.rs)
@@ -459,7 +459,7 @@ class Pages:
                 if other == value:
                     continue
                 changed = {**answers, key: other}
-                step = next_question(changed, self.rs)
+                step = next_question(changed, ruleset=self.rs)
                 if isinstance(step, Outcome) and step.status != "matched":
                     continue
                 if isinstance(step, Question) and all(o.not_applicable for o in step.options):
@@ -544,31 +544,29 @@ class Pages:
                                    "a notice needs one certain flow: answer the questions first")])
         if find_spec("flowmatch.render") is None:
             raise Unavailable(page.t("notice_unavailable"))
-        from ..render import render_guide
+        from ..notice import build_notice, render
 
+        credit_code = (other.get("credit_code") or "").strip() or None
+        if credit_code:
+            if self.db is None:
+                raise BadRequest([_msg(lang, "本服务未接入证照数据库，不能按统一社会信用代码查询",
+                                       "this server has no certificate database to look the credit code up in")])
+            from ..tracking.credit import validate_credit_code
+
+            try:
+                validate_credit_code(credit_code)
+            except InputError as exc:
+                raise BadRequest([str(exc)]) from None
         try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
-            start = acceptance_day(other.get("start") or None, self.calendar)
-            schedule = plan(step, start, self.rs, calendar=self.calendar)
+            notice = build_notice(step, ruleset=self.rs, start=other.get("start") or None, calendar=self.calendar,
+                                  name=name, applicant=applicant, credit_code=credit_code, db=self.db)
         except (CalendarError, InputError) as exc:
             form = {"name": name or "", "applicant": applicant or "", "start": other.get("start") or "",
                     "format": fmt}
             return self._result(page, step, answers, notice_form=form,
                                 notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
-        on_file: tuple[Any, ...] = ()
-        credit_code = (other.get("credit_code") or "").strip()
-        if credit_code:
-            if self.db is None:
-                raise BadRequest([_msg(lang, "本服务未接入证照数据库，不能按统一社会信用代码查询",
-                                       "this server has no certificate database to look the credit code up in")])
-            from ..tracking.certs import certificates_on_file
-
-            try:
-                on_file = certificates_on_file(credit_code, as_of=start, db=self.db, ruleset=self.rs)
-            except InputError as exc:
-                raise BadRequest([str(exc)]) from None
         try:
-            data = render_guide(step.result, schedule, fmt, ruleset=self.rs, project_name=name, applicant=applicant,
-                                on_file=on_file)
+            data = render(notice, fmt)
         except (CalendarError, InputError) as exc:
             raise BadRequest([str(exc)]) from None
         except RenderError as exc:
