@@ -11,7 +11,6 @@
 
 import datetime as dt
 from collections.abc import Callable
-from importlib.util import find_spec
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -255,24 +254,11 @@ def create_api(
         from ..calendar import acceptance_day
 
         start = acceptance_day(body.start.isoformat() if body.start else None, calendar)
-        if find_spec("flowmatch.notice") is not None:  # the notice pipeline (issue 13) when present
-            from importlib import import_module
+        from ..notice import build_notice
 
-            build = import_module("flowmatch.notice").build_notice
-            built = build(dict(body.profile), ruleset=ruleset, start=start, calendar=calendar, name=body.project_name)
-            return dict(built.model_dump(mode="json"))
-        import json
-
-        from ..render import build_context
-        from ..scheduler import schedule as run
-
-        result, flow = _flow(body.profile)
-        sched = run(flow, start, calendar, "standard", ruleset=ruleset)
-        ctx = build_context(
-            result, sched, ruleset=ruleset, project_name=body.project_name, calendar=calendar, pictures="none"
-        )
-        keep = {k: v for k, v in ctx.items() if not callable(v)}
-        return dict(json.loads(json.dumps(keep, default=_plain, ensure_ascii=False)))
+        profile = dict(body.profile)
+        built = build_notice(profile, ruleset=ruleset, start=start, calendar=calendar, name=body.project_name)
+        return dict(built.model_dump(mode="json"))
 
     @api.get("/search", response_model=list[SearchHitOut], responses=ERRORS, summary="Search items, materials")
     def search(
@@ -351,20 +337,6 @@ def create_api(
         return [t.to_dict() for t in store.tasks(as_of=clock().date(), department=dept)]
 
     return api
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if hasattr(value, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(value)
-    return str(value)
 
 
 __all__ = ["PROBLEM", "ApiError", "create_api", "problem"]
