@@ -50,6 +50,12 @@ class ServiceCentre(Model):
     phone: str | None = Field(None, description="left empty rather than invented")
     hotline: str | None = None
     note: str | None = None
+    # English for the English notice (optional: a third-party rule-set may have none)
+    name_en: str | None = None
+    address_en: str | None = None
+    window_en: str | None = None
+    hours_en: str | None = None
+    note_en: str | None = None
 
 
 class Category(Model):
@@ -116,6 +122,7 @@ class Manifest(Model):
     four_stage: FourStage | None = None
     description: str | None = None
     disclaimer: str | None = Field(None, description="one line printed on every notice")
+    disclaimer_en: str | None = Field(None, description="the disclaimer in English (the English notice)")
     sources: dict[Id, Source]
     service_centre: ServiceCentre
     categories: dict[Id, Category]
