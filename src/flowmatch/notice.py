@@ -535,7 +535,8 @@ def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] 
             raise RenderError("this notice cannot be printed in English (it was built without its rule-set)")
         ctx = src.english()
     pictures = notice_pictures(
-        src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"], "mermaid" if format == "md" else "svg"
+        src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"], "mermaid" if format == "md" else "svg",
+        lang, ctx["step_names"] if lang == "en" else None,
     )
     text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir, lang=lang)
     if format == "pdf":

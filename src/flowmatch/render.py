@@ -457,14 +457,19 @@ def _english_materials(mats: MaterialList, rs: RuleSet) -> MaterialList:
 
 
 def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping[str, str],
-                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"]) -> dict[str, Any]:
+                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"],
+                    lang: str = "zh", names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The notice's figures: the flowchart and Gantt chart as SVG (HTML, PDF), the flowchart as
-    Mermaid (Markdown), or none (the notice as data)."""
+    Mermaid (Markdown), or none (the notice as data).  ``names``: the steps' names in ``lang``."""
     figures: dict[str, Any] = {}
+    if names is not None:
+        from dataclasses import replace
+
+        schedule = replace(schedule, steps=tuple(replace(s, name=names.get(s.id, s.name)) for s in schedule.steps))
     if pictures == "svg":
         from .pictures import flowchart_svg, gantt_svg
 
-        diagram = flowchart_svg(schedule, short, joint_ids)
+        diagram = flowchart_svg(schedule, short, joint_ids, lang=lang)
         dates: dict[int, dt.date] = {}
         if schedule.start is not None and cal is not None:
             total = int(schedule.elapsed_working_days + 0.999)
@@ -477,11 +482,11 @@ def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping
                     current += one
                 dates[i] = current
         figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
-                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
+                   "gantt": Markup(gantt_svg(schedule, dates=dates, lang=lang))}
     elif pictures == "mermaid":
         from .pictures import flowchart_mermaid
 
-        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short, lang))}
     return figures
 
 
