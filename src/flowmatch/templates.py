@@ -88,6 +88,12 @@ def _plan_date_en(ctx: Context, d: dt.date | None, weekday: bool = False) -> str
     return text
 
 
+def en_css(css: str) -> Markup:
+    """The notice's style sheet for the English notice: the printed page footer in English."""
+    footer = '"第 " counter(page) " 页 / 共 " counter(pages) " 页"'
+    return Markup(str(css).replace(footer, '"Page " counter(page) " of " counter(pages)'))
+
+
 def within_text_en(x: float) -> str:
     """:func:`within_text` in English: "on the spot" or "within 5 working days"."""
     return "on the spot" if x == 0 else f"within {number_text(x)} working days"
@@ -184,6 +190,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
             "en_date": _plan_date_en,
             "en_plain_date": en_date,
             "en_days": within_text_en,
+            "en_css": en_css,
         }
     )
     _ENVIRONMENTS[key] = env
