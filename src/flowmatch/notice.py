@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -516,6 +517,18 @@ def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike
     return _render_source(src, format, templates, lang)
 
 
+ZH_TERM = re.compile(r"(?<=[A-Za-z)] )\(([\u3400-\u9fff]+)\)")
+"""An official Chinese term in brackets right after its English translation: "filing (备案)"."""
+
+
+def mark_chinese_terms(html: str) -> str:
+    """The English notice's HTML with each official Chinese term beside its translation marked
+    ``<span lang="zh">`` (screen readers and fonts switch language; the one Chinese it may keep)."""
+    parts = re.split(r"(<svg\b.*?</svg>)", html, flags=re.S)  # inside a diagram the mark is an SVG tspan
+    return "".join(ZH_TERM.sub(r'(<tspan lang="zh">\1</tspan>)' if part.startswith("<svg") else
+                               r'(<span lang="zh">\1</span>)', part) for part in parts)
+
+
 def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] | None,
                    lang: str = "zh") -> str | bytes:
     """The one renderer of HTML, Markdown and PDF (``render`` and ``render.render_guide`` both end here)."""
@@ -539,6 +552,8 @@ def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] 
         lang, ctx["step_names"] if lang == "en" else None,
     )
     text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir, lang=lang)
+    if lang == "en" and kind == "html":
+        text = mark_chinese_terms(text)
     if format == "pdf":
         return _pdf(text)
     return text

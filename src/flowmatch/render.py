@@ -87,6 +87,7 @@ NOT_COUNTED_BASIS_EN = (
     "tendering, auction, assessment, public notice, expert review and the like is not counted in the approval "
     "time limit"
 )
+COMMITMENT_CONDITION_EN = "when the notification-and-commitment procedure is chosen"
 
 CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Serif SC",
@@ -124,7 +125,7 @@ def limit_text(limit: Limit, lang: str = "zh") -> str:
         text = f"{number_text(limit.value)}{units[unit]}"
     if not limit.note:
         return text
-    return f"{text} ({limit.note})" if lang == "en" else f"{text}（{limit.note}）"
+    return f"{text} ({limit.note_en or limit.note})" if lang == "en" else f"{text}（{limit.note}）"
 
 
 # --- the context -------------------------------------------------------------------------------------
@@ -229,8 +230,12 @@ def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int,
         slack=sched.slack if sched else 0.0, start=sched.start if sched else None, end=sched.end if sched else None,
         es=sched.elapsed_es if sched else None, ef=sched.elapsed_ef if sched else None,
         fees=tuple({"name": f.name, "basis": f.basis, "standard": f.standard, "administrative": f.administrative,
-                    "kind_label": fee_kind_label(f, lang), "status": f.status} for f in item.fees),
-        result=item.result, legal_basis=tuple(item.legal_basis), commitment_available=step.commitment is not None,
+                    "kind_label": fee_kind_label(f, lang), "status": f.status} if not en else
+                   {"name": f.name_en or f.name, "basis": f.basis_en or f.basis,
+                    "standard": f.standard_en or f.standard, "administrative": f.administrative,
+                    "kind_label": fee_kind_label(f, lang), "status": f.status_en or f.status} for f in item.fees),
+        result=(item.result_en or (None if item.produces else item.result)) if en else item.result,
+        legal_basis=tuple(item.legal_basis_en or item.legal_basis) if en else tuple(item.legal_basis), commitment_available=step.commitment is not None,
         committed=committed, commitment_duration=step.commitment.duration if step.commitment else None,
         commitment_letter=step.commitment.letter if step.commitment and committed else None,
         materials=asked,
@@ -238,9 +243,10 @@ def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int,
         issued_text=sep.join(f"{m['name']} ({m['by']})" if en else f"{m['name']}（{m['by']}）" for m in issued),
         issued=issued, spared=spared,
         produces=tuple(_en(rs.materials[m], lang) for m in step.produces if m in rs.materials),
-        intermediaries=tuple({"kind": i.kind, "purpose": i.purpose, "seals": i.seals, "fee": i.fee}
-                             for i in item.intermediaries),
-        completion=step.completion, note=item.note,
+        intermediaries=tuple({"kind": (i.kind_en or i.kind) if en else i.kind,
+                              "purpose": (i.purpose_en or i.purpose) if en else i.purpose, "seals": i.seals,
+                              "fee": i.fee} for i in item.intermediaries),
+        completion=step.completion, note=(item.note_en or item.note) if en else item.note,
     )
 
 
@@ -301,10 +307,10 @@ def build_context(
     if cal is None and schedule.start is not None:
         cal = WorkCalendar()
     mats = consolidate(flow, rs, schedule=schedule, calendar=cal, on_file=on_file)
-    if en:
-        mats = _english_materials(mats, rs)
-    by_number = {m.id: m for m in mats.to_prepare}
     names = {sid: (_step_en(s) if en else s.name) for sid, s in flow.steps.items()}
+    if en:
+        mats = _english_materials(mats, rs, names)
+    by_number = {m.id: m for m in mats.to_prepare}
     sched_by_id = {s.id: s for s in schedule.steps}
 
     pre = [s for s in flow.steps.values() if not s.completion]
@@ -440,7 +446,7 @@ def _step_en(step: ResolvedStep) -> str:
     return step.item.name_en or step.name
 
 
-def _english_materials(mats: MaterialList, rs: RuleSet) -> MaterialList:
+def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]) -> MaterialList:
     """The consolidated materials with their English names."""
     from dataclasses import replace
 
@@ -448,9 +454,19 @@ def _english_materials(mats: MaterialList, rs: RuleSet) -> MaterialList:
         m = rs.materials.get(mid)
         return (m.name_en or name) if m is not None else name
 
+    def prepared(m: Any) -> Any:
+        data = rs.materials.get(m.id)
+        if m.commitment_for is not None:  # a commitment letter: not in the rule-set's materials
+            return replace(m, name=f"Commitment letter ({steps.get(m.commitment_for, m.commitment_for)})",
+                           condition=COMMITMENT_CONDITION_EN if m.condition else None)
+        if data is None:
+            return m
+        return replace(m, name=en(m.id, m.name), condition=(data.condition_en or m.condition) if m.condition else None,
+                       note=(data.note_en or m.note) if m.note else None)
+
     return replace(
         mats,
-        to_prepare=tuple(replace(m, name=en(m.id, m.name)) for m in mats.to_prepare),
+        to_prepare=tuple(prepared(m) for m in mats.to_prepare),
         issued=tuple(replace(m, name=en(m.id, m.name)) for m in mats.issued),
         on_file=tuple(replace(m, name=en(m.id, m.name)) for m in mats.on_file),
     )
