@@ -200,16 +200,36 @@ def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> Non
     pytest.importorskip("uvicorn")
     import uvicorn
 
+    from flowmatch.web.serving import ENV, app_from_env
+
+    monkeypatch.setenv(ENV, "{}")  # restored after the test: serve hands its settings to the workers here
     calls: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, app=app))
     code, out, err = run("serve", "--port", "8123")
     assert code == 0
-    assert calls["host"] == "127.0.0.1" and calls["port"] == 8123
-    assert calls["app"].allowed_hosts is not None and "localhost" in calls["app"].allowed_hosts
+    assert calls["host"] == "127.0.0.1" and calls["port"] == 8123 and calls["workers"] == 1
+    assert calls["app"] == "flowmatch.web.serving:app_from_env" and calls["factory"] is True
+    app = app_from_env()
+    assert app.allowed_hosts is not None and "localhost" in app.allowed_hosts and app.store is None
     assert "flowmatch: http://127.0.0.1:8123/" in out and err == ""
     code, _, err = run("serve", "--host", "0.0.0.0", "--allowed-host", "approvals.example")
-    assert calls["host"] == "0.0.0.0" and calls["app"].allowed_hosts == {"approvals.example"}
+    assert calls["host"] == "0.0.0.0" and app_from_env().allowed_hosts == {"approvals.example"}
     assert "warning: serving on 0.0.0.0: the questionnaire is reachable from other machines" in err
+
+
+def test_serve_with_a_case_database_and_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    pytest.importorskip("uvicorn")
+    import uvicorn
+
+    from flowmatch.web.serving import ENV, app_from_env
+
+    monkeypatch.setenv(ENV, "{}")
+    calls: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, app=app))
+    code, _, err = run("serve", "--workers", "2", "--db", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    assert code == 2 and "--workers above 1 needs --db postgresql+psycopg://... (SQLite is for one process)" in err
+    code, _, _ = run("serve", "--db", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    assert code == 0 and app_from_env().store is not None
 
 
 def test_typed_questionnaire_marks_options_that_lead_nowhere() -> None:

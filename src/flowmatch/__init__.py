@@ -3,7 +3,7 @@
 Match a project to the one optimal approval flowchart, schedule it on the official working-day
 calendar and print the one-time notice (一次性告知书).  The public API is ``__all__`` (listed in
 the README's library section and pinned by a test); every other name, and every module not named
-there, is private — see docs/adr/0009-one-core.md for the layout.  Heavy modules are imported
+there, is private — see docs/adr/0011-one-core.md for the layout.  Heavy modules are imported
 lazily so that the command line starts quickly.
 """
 

@@ -65,6 +65,8 @@ LAZY_COMMANDS = {
     "rulesets": "flowmatch.cli_diff:rulesets",
     "case": "flowmatch.cli_case:case",
     "audit": "flowmatch.cli_case:audit",
+    "users": "flowmatch.cli_users:users",
+    "tokens": "flowmatch.cli_users:tokens",
     "certs": "flowmatch.cli_certs:certs",
 }
 

@@ -388,12 +388,18 @@ SERVER_SETTINGS: dict[str, Any] = {
               help="A host name clients use to reach the server (repeatable); other Host headers are refused. "
                    "Required when --host is not loopback.")
 @click.option("--db", default=None, metavar="URL",
-              help="Certificate database (the case store): the notice form then takes the applicant's "
-                   "统一社会信用代码 and spares what it holds.")
+              help="Case database: adds the staff console (/console), the applicant's lookup (/track) and the API "
+                   "(/api/v1), and the notice form then takes the applicant's 统一社会信用代码 and spares the "
+                   "certificates it holds. sqlite:///PATH (one process) or postgresql+psycopg://... (any --workers).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (more than one needs --db on PostgreSQL; they share nothing but the database).")
+@click.option("--track-limit", type=click.IntRange(1, 10**9), default=10, show_default=True,
+              help="/track look-ups per client address per minute (behind a proxy every client shares one address).")
 @calendar_options
-def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], db: str | None,
-          calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool) -> None:
-    """Serve the web questionnaire, search and browse pages (needs the [web] extra)."""
+def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], db: str | None, workers: int,
+          track_limit: int, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool) -> None:
+    """Serve the web questionnaire, search and browse pages (needs the [web] extra); with --db also the
+    staff console, /track and /api/v1."""
     missing = missing_web_extra()
     if missing:
         raise FlowmatchError(f"flowmatch serve needs the web extra: pip install 'flowmatch[web]' "
@@ -402,19 +408,32 @@ def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ..
     if not loopback and not allowed_hosts:
         raise InputError(f"serving on {host} needs --allowed-host NAME for each host name clients use "
                          "(e.g. --allowed-host approvals.example.gov.cn); other Host headers are refused")
+    if workers > 1 and not (db or "").startswith(("postgresql", "postgres:")):
+        raise InputError("--workers above 1 needs --db postgresql+psycopg://... (SQLite is for one process)")
+    import json
+    import os
+
     import uvicorn
 
     from .calendar import make_calendar
-    from .web import create_app
+    from .web.serving import ENV
 
-    rs = _load(rules)
-    cal = make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    _load(rules)  # a broken rule-set is reported here, before any worker starts
+    make_calendar(calendar_file, assume_weekends=assume_weekends, strict=strict_calendar)
+    if db is not None:
+        from .tracking.store import engine
+
+        engine(db).dispose()  # migrate once, before the workers start
     if not loopback:
         click.echo(clean(f"warning: serving on {host}: the questionnaire is reachable from other machines; "
                          "put a reverse proxy in front of it (see SECURITY.md)"), err=True)
     hosts = [*allowed_hosts, *((*LOOPBACK, "[::1]", host) if loopback else ())]
-    app = create_app(rs, allowed_hosts=hosts, calendar=cal, db=db)
+    os.environ[ENV] = json.dumps({
+        "rules": str(rules) if rules is not None else None, "hosts": hosts, "db": db, "track_limit": track_limit,
+        "calendar_file": str(calendar_file) if calendar_file is not None else None,
+        "assume_weekends": assume_weekends, "strict_calendar": strict_calendar,
+    })
     shown = f"[{host}]" if ":" in host else host
     click.echo(clean(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）"))
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False,
-                **SERVER_SETTINGS)
+    uvicorn.run("flowmatch.web.serving:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", server_header=False, proxy_headers=False, **SERVER_SETTINGS)

@@ -4,7 +4,7 @@ The HTML notice is the one document: Chromium lays it out exactly as the browser
 (named ``@page`` sizes give the landscape diagram pages, ``@page`` margin boxes the page numbers) and
 writes a tagged PDF — structure tree with headings, tables with header cells, figures with their alt
 text, the document language from ``<html lang="zh-CN">`` — in a fraction of WeasyPrint's time (see
-``docs/adr/0007-pdf-engine.md``).
+``docs/adr/0010-pdf-engine.md``).
 
 :class:`ChromiumPrinter` keeps one browser per process and prints any number of notices through it
 (a batch worker or the web app starts it once); :func:`html_to_pdf` uses a process-wide printer,

@@ -560,7 +560,7 @@ def find_cjk_font() -> tuple[str, str | None] | None:
 
 def pdf_engine() -> str:
     """The PDF engine in use: ``$FLOWMATCH_PDF_ENGINE`` (``chromium`` or ``weasyprint``) when set, else
-    ``chromium`` when a Chromium is installed, else ``weasyprint`` where it is installed (ADR 0007)."""
+    ``chromium`` when a Chromium is installed, else ``weasyprint`` where it is installed (ADR 0010)."""
     from .pdf import engine
 
     return engine()

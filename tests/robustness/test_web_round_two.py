@@ -234,6 +234,9 @@ def test_slash_redirects_are_relative(client: Any) -> None:
 def test_serve_off_loopback_needs_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
+    from flowmatch.web.serving import ENV, app_from_env
+
+    monkeypatch.setenv(ENV, "{}")  # serve hands its settings to the worker factory here
     calls: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, app=app))
     refused = CliRunner().invoke(main, ["serve", "--rules", str(BASE), "--host", "0.0.0.0"])
@@ -241,7 +244,8 @@ def test_serve_off_loopback_needs_allowed_hosts(monkeypatch: pytest.MonkeyPatch)
     assert refused.stderr.startswith("error: serving on 0.0.0.0 needs --allowed-host NAME")
     ok = CliRunner().invoke(main, ["serve", "--rules", str(BASE), "--host", "0.0.0.0", "--allowed-host", "a.example"])
     assert ok.exit_code == 0, ok.output
-    client = testclient.TestClient(calls["app"], base_url="http://a.example")
+    assert calls["app"] == "flowmatch.web.serving:app_from_env" and calls["factory"] is True
+    client = testclient.TestClient(app_from_env(), base_url="http://a.example")
     assert client.get("/").status_code == 200
     assert client.get("/", headers={"host": "evil.example"}).status_code == 400
 
@@ -250,6 +254,9 @@ def test_serve_off_loopback_needs_allowed_hosts(monkeypatch: pytest.MonkeyPatch)
 def test_serve_sets_the_server_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
+    from flowmatch.web.serving import ENV
+
+    monkeypatch.setenv(ENV, "{}")
     calls: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw))
     assert CliRunner().invoke(main, ["serve", "--rules", str(BASE)]).exit_code == 0

@@ -7,7 +7,20 @@ from sqlalchemy import inspect, text
 from flowmatch.tracking import store as storage
 from flowmatch.tracking.schema import HEAD_REVISION, Base
 
-TABLES = {"cases", "tasks", "warnings", "events", "chain_head", "counters", "certificates"}
+TABLES = {
+    "cases",
+    "tasks",
+    "warnings",
+    "events",
+    "chain_head",
+    "counters",
+    "users",
+    "api_tokens",
+    "sessions",
+    "rate_hits",
+    "certificates",
+}
+CONSOLE_TABLES = {"users", "api_tokens", "sessions", "rate_hits"}
 
 
 def _tables(eng: object) -> set[str]:
@@ -46,12 +59,15 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 def test_the_certificate_migration_goes_down_to_0001_and_up_again(db_url: str) -> None:
     eng = storage.engine(db_url)
     try:
-        assert storage.current_revision(eng) == "0002_certificates"
+        assert storage.current_revision(eng) == HEAD_REVISION == "0003_console"
         with eng.connect() as conn:
             assert "ix_certificates_credit_code" in {i["name"] for i in inspect(conn).get_indexes("certificates")}
+        storage.downgrade(eng, "0002_certificates")
+        assert storage.current_revision(eng) == "0002_certificates"
+        assert _tables(eng) == TABLES - CONSOLE_TABLES
         storage.downgrade(eng, "0001")
         assert storage.current_revision(eng) == "0001"
-        assert _tables(eng) == TABLES - {"certificates"}
+        assert _tables(eng) == TABLES - CONSOLE_TABLES - {"certificates"}
         storage.upgrade(eng)
         assert _tables(eng) == TABLES
     finally:

@@ -13,6 +13,9 @@ the two).  Plain columns you can read with ``sqlite3`` or ``psql``:
 * ``certificates`` — the certificate database (证照数据库, issue 16): one row per certificate an
   applicant (统一社会信用代码) holds, from a done step of a case or an import; ``UNIQUE (material,
   number)`` makes re-import idempotent.
+* ``users``, ``api_tokens``, ``sessions``, ``rate_hits`` — staff accounts (argon2 hashes), hashed API
+  tokens, server-side login sessions (only a hash of the cookie's id is stored) and the per-client
+  request counters of the rate limits (in the database, so every worker agrees).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-HEAD_REVISION = "0002_certificates"
+HEAD_REVISION = "0003_console"
 """The Alembic revision these classes describe (checked before running Alembic at all)."""
 
 
@@ -169,3 +172,52 @@ class Certificate(Base):
     origin: Mapped[str] = mapped_column(String(16))
     """``case`` or ``import``."""
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """argon2id (argon2-cffi); never the password."""
+    role: Mapped[str] = mapped_column(String(16))
+    """``window``, ``department``, ``supervisor`` or ``auditor``."""
+    department: Mapped[str | None] = mapped_column(String(64))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """sha256 of the token (a 256-bit random secret, so no salt or slow hash is needed)."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 of the session id in the cookie."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """``None`` before login (the anonymous session that carries the login form's CSRF token)."""
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class RateHit(Base):
+    __tablename__ = "rate_hits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """What is limited and for whom, e.g. ``track:203.0.113.9``."""
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """The window's number (seconds since the epoch // window length)."""
+    count: Mapped[int] = mapped_column(Integer)

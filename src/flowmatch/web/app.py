@@ -1,6 +1,7 @@
 """The ASGI application: the pages (:mod:`flowmatch.web.pages`) behind the request checks.
 
-Hardening (see SECURITY.md): request bodies are never read and a declared body over
+Hardening (see SECURITY.md): request bodies are read only by the console's forms, ``/track`` and
+``/api/v1`` (when a case database is configured), and a declared body over
 :data:`MAX_BODY` bytes (or one sent in chunks) is refused with 413, a URL over :data:`MAX_URL`
 bytes with 414; security headers go on every response, errors and static files included; a
 failure inside a page is logged and the client gets a plain 500 page, never a traceback; with
@@ -56,12 +57,20 @@ class FlowmatchApp:
         allowed_hosts: Sequence[str] | None = None,
         calendar: WorkCalendar | None = None,
         db: str | None = None,
+        store: Any = None,
+        clock: Any = None,
+        track_limit: int | None = None,
     ) -> None:
         self.ruleset = ruleset
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
         self.env = environment()
         self.pages = Pages(ruleset, self.env, calendar, db=db)
         self.starlette = self.pages.app()
+        self.store = store
+        if store is not None:  # the staff console, /track and /api/v1 (issue 15) need the case database
+            from .faces import faces_routes
+
+            self.starlette.router.routes[0:0] = faces_routes(store, self.env, clock, calendar, track_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,13 +140,24 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     calendar: WorkCalendar | None = None,
     db: str | None = None,
+    store: Any = None,
+    clock: Any = None,
+    track_limit: int | None = None,
 ) -> FlowmatchApp:
     """The ASGI app for a rule-set (default: the packaged one).
 
     ``allowed_hosts``: when given, requests whose Host header names another host are refused
     (``flowmatch serve`` passes the loopback names when it binds to loopback).  ``calendar``: the
     working-day calendar of the notices' dates (default: official data, estimated past it).  ``db``:
-    the certificate database (case store URL); the notice then takes ``credit_code`` and spares what
-    the applicant holds (证照数据库).
+    the case database URL: the notice then takes ``credit_code`` and spares what the applicant holds
+    (证照数据库), and the staff console (``/console``), the applicant's lookup (``/track``) and the API
+    (``/api/v1``) are served; ``store`` (an open :class:`~flowmatch.tracking.CaseStore`) does the same
+    for the console faces.  ``clock`` (a function returning the current local time) is for tests;
+    ``track_limit``: ``/track`` look-ups per client per minute (default 10).
     """
-    return FlowmatchApp(ruleset or default_ruleset(), allowed_hosts, calendar, db)
+    rs = ruleset or default_ruleset()
+    if store is None and db is not None:
+        from ..tracking import open_store
+
+        store = open_store(db, ruleset=rs, calendar=calendar)
+    return FlowmatchApp(rs, allowed_hosts, calendar, db, store, clock, track_limit)
