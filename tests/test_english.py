@@ -186,3 +186,21 @@ def test_english_basis_must_match_one_for_one() -> None:
     with pytest.raises(ValidationError, match="legal_basis_en has 1 entries, legal_basis 2"):
         Item(name="x", name_en="x", department="d", stage=1, statutory={"unit": "none"}, promised=1,
              legal_basis=["a", "b"], legal_basis_en=["A"])
+
+
+def test_estimated_dates_in_english(ruleset: RuleSet) -> None:
+    """A date in a year whose holidays are not yet published reads "(estimated)", and the warning is English."""
+    import datetime as dt
+
+    from flowmatch.calendar import WorkCalendar
+    from flowmatch.golden import GOLDEN
+    from flowmatch.notice import build_notice, render
+
+    cal = WorkCalendar()
+    start = dt.date(2035, 3, 1)  # far beyond any published holiday notice
+    assert cal.unpublished_years(start, start) == [2035]
+    notice = build_notice(dict(GOLDEN["F26"]), ruleset=ruleset, start=start, calendar=cal)
+    text = render(notice, "md", lang="en")
+    assert isinstance(text, str)
+    assert "(estimated)" in text
+    assert f"> Note: The public holidays of {start.year} are not yet published" in text

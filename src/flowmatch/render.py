@@ -364,7 +364,7 @@ def build_context(
         generated = generated.date()
     centre = rs.manifest.service_centre
     committed = [v for v in steps if v.committed]
-    warnings = notice_warnings(schedule, cal)
+    warnings = notice_warnings(schedule, cal, lang)
     estimated_from = None
     if schedule.start is not None and cal is not None and schedule.estimated_from is not None:
         estimated_from = cal.estimated_from(schedule.start)
@@ -507,7 +507,7 @@ def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping
     return figures
 
 
-def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
+def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None, lang: str = "zh") -> list[str]:
     """What the applicant must know about the dates: one plain-Chinese note per year whose
     holiday arrangements are not yet published (no program options: the notice is for the
     applicant), then any other warning of the schedule (each once)."""
@@ -518,6 +518,12 @@ def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[s
         end = max([*dates, schedule.finish or schedule.start])
         calendar_notes = set(calendar.assumptions(schedule.start, end))
         for year in calendar.unpublished_years(schedule.start, end):
+            if lang == "en":
+                how = ("counted with Monday to Friday as working days" if calendar.assume_weekends
+                       else "inferred from the statutory holidays (without working-day swaps)")
+                out.append(f"The public holidays of {year} are not yet published; the dates marked “(estimated)” "
+                           f"in this notice are {how}; the arrangements published then prevail.")
+                continue
             how = "按周一至周五为工作日估算" if calendar.assume_weekends else "按法定节假日推算（未计调休）"
             out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
     out += [w for w in schedule.warnings if w not in calendar_notes]
