@@ -83,11 +83,14 @@ def warm_pdf() -> None:
 @click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV or YAML of projects (an 'id' column names each file); -o is then a directory.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for --batch (default 2).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the notice (html, md, pdf); json stays as the data is.")
 def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
           start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
           on_file_yaml: Path | None, credit_code: str | None, db: str | None, commitment: bool,
           templates: Path | None, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool,
-          compare_rules: tuple[str, ...], force: bool, batch: Path | None, jobs: int | None) -> None:
+          compare_rules: tuple[str, ...], force: bool, batch: Path | None, jobs: int | None,
+          lang: str = "zh") -> None:
     """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file.
 
     Dates count from the acceptance day (default: the first working day from today); dates in a
@@ -97,6 +100,8 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
             raise InputError("--compare-rules is for one notice, not --batch")
         if credit_code:
             raise InputError("--credit-code is for one notice, not --batch")
+        if lang != "zh":
+            raise InputError("--lang en is for one notice, not --batch")
         _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file,
                      assume_weekends, strict_calendar)
         return
@@ -131,7 +136,7 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     notice = build_notice(parse_pairs(list(pairs)), ruleset=rs, start=start, calendar=cal, name=project_name,
                           applicant=applicant, on_file=ids, commitment=commitment, compare_with=others,
                           credit_code=credit_code, db=db)
-    data = render(notice, fmt, templates=templates)
+    data = render(notice, fmt, templates=templates, lang=lang)
     about = summary(notice)
     for warning in about["warnings"]:
         click.echo(f"warning: {clean(warning)}", err=True)

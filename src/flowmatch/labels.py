@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["FEE_KIND_LABELS", "LIMIT_UNIT_LABELS", "MEDIUM_LABELS", "SOURCE_LABELS", "STAGE_LABELS"]
+__all__ = [
+    "FEE_KIND_LABELS",
+    "FEE_KIND_LABELS_EN",
+    "LIMIT_UNIT_LABELS",
+    "LIMIT_UNIT_LABELS_EN",
+    "MEDIUM_LABELS",
+    "MEDIUM_LABELS_EN",
+    "SOURCE_LABELS",
+    "SOURCE_LABELS_EN",
+    "STAGE_LABELS",
+    "STAGE_LABELS_EN",
+]
 
 SOURCE_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -54,5 +65,46 @@ STAGE_LABELS: Mapping[int, str] = MappingProxyType(
         3: "施工许可",
         4: "竣工验收",
         5: "并行推进",
+    }
+)
+
+# --- the same words in English (the English notice, ``lang="en"``) ----------------------------------
+SOURCE_LABELS_EN: Mapping[str, str] = MappingProxyType(
+    {
+        "applicant": "Applicant",
+        "department": "Issued by a department",
+        "intermediary": "Prepared by an intermediary",
+        "commitment": "Signed by the applicant",
+    }
+)
+MEDIUM_LABELS_EN: Mapping[str, str] = MappingProxyType(
+    {"paper": "Paper", "electronic": "Electronic", "paper_and_electronic": "Paper and electronic"}
+)
+LIMIT_UNIT_LABELS_EN: Mapping[str, str] = MappingProxyType(
+    {
+        "working_day": " working days",
+        "day": " days",
+        "month": " months",
+        "on_the_spot": "on the spot",
+        "none": "no statutory limit",
+    }
+)
+FEE_KIND_LABELS_EN: Mapping[str, str] = MappingProxyType(
+    {
+        "administrative": "Administrative fee",
+        "fund": "Government fund",
+        "land_price": "Land transfer price (not a fee)",
+        "tax": "Tax (not a fee)",
+        "service": "Commercial service fee",
+    }
+)
+STAGE_LABELS_EN: Mapping[int, str] = MappingProxyType(
+    {
+        0: "Technical services (preliminary)",
+        1: "Project approval and land-use planning permit",
+        2: "Construction project permit",
+        3: "Construction permit",
+        4: "Completion acceptance",
+        5: "In parallel",
     }
 )

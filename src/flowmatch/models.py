@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
 from . import conditions
 from .conditions import Cond
@@ -50,6 +50,12 @@ class ServiceCentre(Model):
     phone: str | None = Field(None, description="left empty rather than invented")
     hotline: str | None = None
     note: str | None = None
+    # English for the English notice (optional: a third-party rule-set may have none)
+    name_en: str | None = None
+    address_en: str | None = None
+    window_en: str | None = None
+    hours_en: str | None = None
+    note_en: str | None = None
 
 
 class Category(Model):
@@ -116,6 +122,7 @@ class Manifest(Model):
     four_stage: FourStage | None = None
     description: str | None = None
     disclaimer: str | None = Field(None, description="one line printed on every notice")
+    disclaimer_en: str | None = Field(None, description="the disclaimer in English (the English notice)")
     sources: dict[Id, Source]
     service_centre: ServiceCentre
     categories: dict[Id, Category]
@@ -200,8 +207,10 @@ class Material(Model):
     medium: Literal["paper", "electronic", "paper_and_electronic"] = "paper"
     deficiency: Deficiency | None = None
     condition: str | None = Field(None, description="情形: when only some projects need it")
+    condition_en: str | None = None
     when: Condition | None = None
     note: str | None = None
+    note_en: str | None = None
 
 
 class Validity(Model):
@@ -245,6 +254,7 @@ class Limit(Model):
     unit: Literal["working_day", "day", "month", "on_the_spot", "none"]
     minimum: float | None = Field(None, ge=0, description="a fixed minimum period (publicity, objection) in days")
     note: str | None = None
+    note_en: str | None = None
 
 
 PROVENANCE_FACTS = ("statutory", "promised", "members", "fees")
@@ -260,11 +270,18 @@ class Fee(Model):
         None, description="行政事业性收费 / 政府性基金 / 土地价款 / 税 / 经营服务性收费"
     )
     status: str | None = None
+    # English for the English notice (optional; the Chinese text is printed where one is missing)
+    name_en: str | None = None
+    basis_en: str | None = None
+    standard_en: str | None = None
+    status_en: str | None = None
 
 
 class Intermediary(Model):
     kind: Text
     purpose: Text
+    kind_en: str | None = None
+    purpose_en: str | None = None
     seals: int = Field(0, ge=0)
     fee: bool = True
 
@@ -287,8 +304,10 @@ class Item(Model):
     promised: float = Field(ge=0, description="promised (reformed) limit in working days")
     counted: bool = True
     legal_basis: list[Text] = []
+    legal_basis_en: list[Text] | None = Field(None, description="legal_basis in English, one for one")
     fees: list[Fee] = []
     result: str | None = None
+    result_en: str | None = None
     commitment: Commitment | None = None
     intermediaries: list[Intermediary] = []
     materials: list[Id] = []
@@ -299,6 +318,14 @@ class Item(Model):
     )
     merged_into: Id | None = Field(None, description="the 2014 reform folded this item into another")
     note: str | None = None
+    note_en: str | None = None
+
+    @model_validator(mode="after")
+    def _english_basis_one_for_one(self) -> Item:
+        if self.legal_basis_en is not None and len(self.legal_basis_en) != len(self.legal_basis):
+            raise ValueError(f"legal_basis_en has {len(self.legal_basis_en)} entries, legal_basis "
+                             f"{len(self.legal_basis)}; give one English title for each")
+        return self
 
 
 # --- flowcharts ----------------------------------------------------------------------------------

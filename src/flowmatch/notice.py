@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -53,6 +54,7 @@ __all__ = [
 
 NoticeFormat = Literal["html", "md", "pdf", "json"]
 NOTICE_FORMATS: tuple[str, ...] = ("html", "md", "pdf", "json")
+LANGS: tuple[str, ...] = ("zh", "en")
 SCHEMA_ID = "https://flowmatch.invalid/schemas/notice/1"
 
 
@@ -238,6 +240,8 @@ class _Source:
     context: Mapping[str, Any]
     schedule: Schedule
     calendar: WorkCalendar | None
+    english: Callable[[], Mapping[str, Any]] | None = None
+    """The same context with the rule-set's words in English (built when first asked for)."""
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -487,8 +491,12 @@ def _opt_str(value: Any) -> str | None:
 
 
 # --- rendering ------------------------------------------------------------------------------------
-def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike[str] | None = None) -> str | bytes:
+def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike[str] | None = None,
+           lang: str = "zh") -> str | bytes:
     """The notice as ``html`` (one self-contained file), ``md`` (Markdown), ``pdf`` (bytes) or ``json``.
+
+    ``lang="en"``: the whole notice in English (the templates under ``guides/en/``, the rule-set's
+    English names); ``json`` stays as it is (the data, in the rule-set's language).
 
     ``templates``: a directory of Jinja templates overriding the packaged ones by name (run
     sandboxed).  Errors: an unknown format or template directory is an
@@ -496,6 +504,8 @@ def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike
     """
     if format not in NOTICE_FORMATS:
         raise InputError(f"unknown format {format!r}", allowed=NOTICE_FORMATS)
+    if lang not in LANGS:
+        raise InputError(f"unknown language {lang!r}", allowed=LANGS)
     if format == "json":
         return notice.model_dump_json(indent=2) + "\n"
     src = notice._source
@@ -504,10 +514,23 @@ def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike
             "this notice was read back from data and carries no rule-set; it renders as json only "
             "(build it with build_notice to print it)"
         )
-    return _render_source(src, format, templates)
+    return _render_source(src, format, templates, lang)
 
 
-def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] | None) -> str | bytes:
+ZH_TERM = re.compile(r"(?<=[A-Za-z)] )\(([\u3400-\u9fff]+)\)")
+"""An official Chinese term in brackets right after its English translation: "filing (备案)"."""
+
+
+def mark_chinese_terms(html: str) -> str:
+    """The English notice's HTML with each official Chinese term beside its translation marked
+    ``<span lang="zh">`` (screen readers and fonts switch language; the one Chinese it may keep)."""
+    parts = re.split(r"(<svg\b.*?</svg>)", html, flags=re.S)  # inside a diagram the mark is an SVG tspan
+    return "".join(ZH_TERM.sub(r'(<tspan lang="zh">\1</tspan>)' if part.startswith("<svg") else
+                               r'(<span lang="zh">\1</span>)', part) for part in parts)
+
+
+def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] | None,
+                   lang: str = "zh") -> str | bytes:
     """The one renderer of HTML, Markdown and PDF (``render`` and ``render.render_guide`` both end here)."""
     tdir = None
     if templates is not None:
@@ -520,10 +543,17 @@ def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] 
 
     kind = "md" if format == "md" else "html"
     ctx = src.context
+    if lang == "en":
+        if src.english is None:
+            raise RenderError("this notice cannot be printed in English (it was built without its rule-set)")
+        ctx = src.english()
     pictures = notice_pictures(
-        src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"], "mermaid" if format == "md" else "svg"
+        src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"], "mermaid" if format == "md" else "svg",
+        lang, ctx["step_names"] if lang == "en" else None,
     )
-    text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir)
+    text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir, lang=lang)
+    if lang == "en" and kind == "html":
+        text = mark_chinese_terms(text)
     if format == "pdf":
         return _pdf(text)
     return text
@@ -546,6 +576,7 @@ def _source(
     from .ruleset import default_ruleset
 
     rs = ruleset or default_ruleset()
+    on_file = tuple(on_file)
     ctx = build_context(
         match,
         schedule,
@@ -563,7 +594,18 @@ def _source(
         from .calendar import WorkCalendar
 
         cal = WorkCalendar()
-    return _Source(context=ctx, schedule=schedule, calendar=cal)
+    english: list[Mapping[str, Any]] = []
+
+    def in_english() -> Mapping[str, Any]:
+        if not english:  # once per notice; the same date as the Chinese one
+            english.append(build_context(
+                match, schedule, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
+                generated=ctx["header"]["generated"], calendar=calendar, pictures="none", compare=compare,
+                lang="en",
+            ))
+        return english[0]
+
+    return _Source(context=ctx, schedule=schedule, calendar=cal, english=in_english)
 
 
 render_notice = render

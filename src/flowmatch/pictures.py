@@ -91,13 +91,32 @@ def layout_engine() -> str:
     return "graphviz"
 
 
-def _nodes(schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, bool]) -> list[Node]:
+WORDS: Mapping[str, Mapping[str, str]] = {
+    "zh": {"flowchart": "审批流程图", "batch": "第{n}批", "critical": "关键路径", "counted": "计时审批",
+           "loose": "不计时环节", "joint": "联合办理", "gantt": "进度横道图", "wd": "工作日", "date": "日期",
+           "finish": "预计办结 {y}年{m}月{d}日", "critical_counted": "关键路径（计时）", "other": "其他计时审批",
+           "loose_long": "不计时环节（招标、公示、评估等）", "finish_legend": "预计办结", "days": "{n}日",
+           "days_loose": "{n}日，不计时"},
+    "en": {"flowchart": "Approval flowchart", "batch": "Batch {n}", "critical": "Critical path",
+           "counted": "Counted", "loose": "Not counted", "joint": "Joint", "gantt": "Schedule",
+           "wd": "Working day", "date": "Date", "finish": "Expected completion {y}-{m:02d}-{d:02d}",
+           "critical_counted": "Critical path (counted)", "other": "Other counted approvals",
+           "loose_long": "Not counted (tendering, notice, assessment)", "finish_legend": "Expected completion",
+           "days": "{n} d", "days_loose": "{n} d, not counted"},
+}
+"""The words of the diagrams in each language of the notice."""
+
+
+def _nodes(schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, bool], lang: str = "zh") -> list[Node]:
     out = []
+    w = WORDS[lang]
+    chars = NODE_CHARS * 2 if lang == "en" else NODE_CHARS
     for s in schedule.steps:
-        lines = tuple(_wrap(s.name, NODE_CHARS, 3))
-        sub = f"{short.get(s.department, s.department)}·{number_text(s.duration)}日"
+        lines = tuple(_wrap(s.name, chars, 3))
+        days = w["days"].format(n=number_text(s.duration))
+        sub = f"{short.get(s.department, s.department)}·{days}"
         if _text_width(sub, FONT_SIZE - 2) > NODE_W - 8:
-            sub = f"{short.get(s.department, s.department)[:4]}·{number_text(s.duration)}日"
+            sub = f"{short.get(s.department, s.department)[:4]}·{days}"
         height = len(lines) * LINE + LINE + 12
         out.append(Node(s.id, lines, sub, s.stage, s.critical and s.counted, s.counted, joint.get(s.id, False),
                         NODE_W, height))
@@ -238,6 +257,7 @@ def flowchart_svg(
     *,
     prefix: str = "fc",
     engine: str | None = None,
+    lang: str = "zh",
 ) -> Diagram:
     """The pre-construction steps as a left-to-right diagram by stage, critical path in bold.
 
@@ -248,19 +268,21 @@ def flowchart_svg(
         tuple((s.id, s.name, s.department, s.duration, s.counted, s.critical, s.stage, s.depends_on, s.es, s.ef)
               for s in schedule.steps),
         tuple(sorted(short_names.items())), tuple(sorted((joint or {}).items())), prefix, engine or layout_engine(),
+        lang,
     )
-    return _flowchart_cached(key, schedule, short_names, joint or {}, prefix, engine or layout_engine())
+    return _flowchart_cached(key, schedule, short_names, joint or {}, prefix, engine or layout_engine(), lang)
 
 
 _DIAGRAM_CACHE: dict[object, Diagram] = {}
 
 
 def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, bool],
-                      prefix: str, engine: str) -> Diagram:
+                      prefix: str, engine: str, lang: str = "zh") -> Diagram:
     found = _DIAGRAM_CACHE.get(key)
     if found is not None:
         return found
-    nodes = _nodes(schedule, short, joint)
+    w = WORDS[lang]
+    nodes = _nodes(schedule, short, joint, lang)
     ids = {n.id for n in nodes}
     edges = [(d, s.id) for s in schedule.steps for d in s.depends_on if d in ids]
     tight = _tight_edges(schedule)
@@ -277,7 +299,7 @@ def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str],
     total_h = height + legend_h
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram flowchart" viewBox="0 0 {width:.0f} {total_h:.0f}" '
-        f'width="{width:.0f}" height="{total_h:.0f}" role="img" aria-label="审批流程图" '
+        f'width="{width:.0f}" height="{total_h:.0f}" role="img" aria-label="{w["flowchart"]}" '
         f'font-family="{FONT}" font-size="{FONT_SIZE}">',
         _defs(prefix),
     ]
@@ -288,7 +310,7 @@ def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str],
     for stage, xs in sorted(columns.items()):
         cx = sum(xs) / len(xs)
         out.append(f'<text x="{cx:.1f}" y="{PAD + 10}" text-anchor="middle" font-size="11" fill="#333">'
-                   f'第{stage + 1}批</text>')
+                   f'{w["batch"].format(n=stage + 1)}</text>')
     for (a, b), pts in splines.items():
         crit = (a, b) in tight
         style = (f'stroke="#000" stroke-width="2.6" marker-end="url(#{prefix}-arrow-crit)"' if crit
@@ -322,14 +344,14 @@ def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str],
     out.append(
         f'<g class="legend" font-size="11" transform="translate({PAD},{ly:.0f})">'
         f'<rect x="0" y="0" width="26" height="14" fill="#fff" stroke="#000" stroke-width="2.8"/>'
-        f'<text x="32" y="11">关键路径</text>'
+        f'<text x="32" y="11">{w["critical"]}</text>'
         f'<rect x="100" y="0" width="26" height="14" fill="#fff" stroke="#333"/>'
-        f'<text x="132" y="11">计时审批</text>'
+        f'<text x="132" y="11">{w["counted"]}</text>'
         f'<rect x="200" y="0" width="26" height="14" fill="url(#{prefix}-hatch)" stroke="#333" stroke-dasharray="4 3"/>'
-        f'<text x="232" y="11">不计时环节</text>'
+        f'<text x="232" y="11">{w["loose"]}</text>'
         f'<rect x="312" y="0" width="26" height="14" fill="#fff" stroke="#333"/>'
         f'<rect x="315" y="3" width="20" height="8" fill="none" stroke="#333" stroke-width="0.8"/>'
-        f'<text x="344" y="11">联合办理</text></g>'
+        f'<text x="344" y="11">{w["joint"]}</text></g>'
     )
     out.append("</svg>")
     diagram = Diagram("".join(out), used)
@@ -347,12 +369,14 @@ def _tick_step(total: float, most: int = 12) -> int:
     return 200
 
 
-def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None, prefix: str = "gt") -> str:
+def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None, prefix: str = "gt",
+              lang: str = "zh") -> str:
     """The pre-construction steps on the working-day axis (elapsed clock), with dates under the ticks.
 
     ``dates`` maps a working-day index to its calendar date (from the schedule's start); without it
     ticks are labelled by working day only.
     """
+    words = WORDS[lang]
     steps = sorted(schedule.steps, key=lambda s: (s.elapsed_es, s.elapsed_ef))
     total = max(schedule.elapsed_working_days, 1.0)
     label_w = 200.0
@@ -364,7 +388,7 @@ def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None,
     width = label_w + chart_w + 30
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram gantt" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="进度横道图" '
+        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{words["gantt"]}" '
         f'font-family="{FONT}" font-size="11">',
         _defs(prefix),
     ]
@@ -381,10 +405,10 @@ def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None,
             out.append(f'<text x="{x:.1f}" y="{top - 9:.0f}" text-anchor="{anchor}" font-size="9.5" fill="#333">'
                        f'{d.month}/{d.day}</text>')
         t += step
-    out.append(f'<text x="{label_w - 8:.0f}" y="{top - 22:.0f}" text-anchor="end" fill="#333">工作日</text>')
+    out.append(f'<text x="{label_w - 8:.0f}" y="{top - 22:.0f}" text-anchor="end" fill="#333">{words["wd"]}</text>')
     if dates:
         out.append(f'<text x="{label_w - 8:.0f}" y="{top - 9:.0f}" text-anchor="end" font-size="9.5" '
-                   f'fill="#333">日期</text>')
+                   f'fill="#333">{words["date"]}</text>')
     for i, s in enumerate(steps):
         y = top + i * row
         if i % 2 == 0:
@@ -412,17 +436,17 @@ def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None,
         d = dates[end]
         out.append(f'<text x="{finish_x:.1f}" y="{bottom + 17:.0f}" text-anchor="end" font-size="10" '
                    f'font-weight="bold">'
-                   f'预计办结 {d.year}年{d.month}月{d.day}日</text>')
+                   f'{words["finish"].format(y=d.year, m=d.month, d=d.day)}</text>')
     ly = bottom + 24
     out.append(
         f'<g class="legend" transform="translate({label_w:.0f},{ly:.0f})">'
-        f'<rect x="0" y="0" width="26" height="12" fill="#000"/><text x="32" y="10">关键路径（计时）</text>'
+        f'<rect x="0" y="0" width="26" height="12" fill="#000"/><text x="32" y="10">{words["critical_counted"]}</text>'
         f'<rect x="140" y="0" width="26" height="12" fill="#9a9a9a" stroke="#333" stroke-width="0.6"/>'
-        f'<text x="172" y="10">其他计时审批</text>'
+        f'<text x="172" y="10">{words["other"]}</text>'
         f'<rect x="270" y="0" width="26" height="12" fill="url(#{prefix}-hatch)" stroke="#333" stroke-dasharray="3 2"/>'
-        f'<text x="302" y="10">不计时环节（招标、公示、评估等）</text>'
+        f'<text x="302" y="10">{words["loose_long"]}</text>'
         f'<line x1="520" y1="6" x2="546" y2="6" stroke="#000" stroke-width="1.2" stroke-dasharray="6 3"/>'
-        f'<text x="552" y="10">预计办结</text></g>'
+        f'<text x="552" y="10">{words["finish_legend"]}</text></g>'
     )
     out.append("</svg>")
     return "".join(out)
@@ -441,11 +465,12 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def flowchart_mermaid(schedule: Schedule, short_names: Mapping[str, str]) -> str:
+def flowchart_mermaid(schedule: Schedule, short_names: Mapping[str, str], lang: str = "zh") -> str:
     """The same diagram as Mermaid ``flowchart LR`` source, for Markdown notices."""
+    w = WORDS[lang]
     lines = ["flowchart LR"]
     for s in schedule.steps:
-        clock = f"{number_text(s.duration)}日" if s.counted else f"{number_text(s.duration)}日，不计时"
+        clock = w["days" if s.counted else "days_loose"].format(n=number_text(s.duration))
         dept = short_names.get(s.department, s.department)
         lines.append(f'  {s.id}["{_mermaid_text(s.name)}<br/>{_mermaid_text(dept)}·{clock}"]')
     tight = _tight_edges(schedule)

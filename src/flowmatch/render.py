@@ -34,7 +34,16 @@ from markupsafe import Markup
 from .calendar import WorkCalendar, number_text
 from .errors import InputError, RenderError
 from .flows import ResolvedFlow, ResolvedStep, for_situation, resolve
-from .labels import FEE_KIND_LABELS, LIMIT_UNIT_LABELS, STAGE_LABELS
+from .labels import (
+    FEE_KIND_LABELS,
+    FEE_KIND_LABELS_EN,
+    LIMIT_UNIT_LABELS,
+    LIMIT_UNIT_LABELS_EN,
+    MEDIUM_LABELS_EN,
+    SOURCE_LABELS_EN,
+    STAGE_LABELS,
+    STAGE_LABELS_EN,
+)
 from .materials import MaterialList, OnFile, consolidate
 from .models import Fee, Limit
 from .ruleset import RuleSet, default_ruleset
@@ -65,6 +74,20 @@ CLOSING = (
 NOT_COUNTED_BASIS = (
     "依据《中华人民共和国行政许可法》第四十五条，招标、拍卖、评估、公示、专家评审等所需时间不计入审批时限"
 )
+CLOSING_EN = (
+    "Under Articles 30 and 32 of the Administrative Licensing Law of the People's Republic of China, this notice "
+    "states at one time every approval item, application material, time limit and fee of this project from "
+    "project approval to the construction permit (and completion acceptance). The applicant may apply once the "
+    "materials listed here are ready; no approval department may ask for any material not listed in this notice. "
+    "Where the materials are incomplete or not in the statutory form, the accepting department shall state "
+    "everything to be corrected at one time, on the spot or within five days."
+)
+NOT_COUNTED_BASIS_EN = (
+    "Under Article 45 of the Administrative Licensing Law of the People's Republic of China, the time needed for "
+    "tendering, auction, assessment, public notice, expert review and the like is not counted in the approval "
+    "time limit"
+)
+COMMITMENT_CONDITION_EN = "when the notification-and-commitment procedure is chosen"
 
 CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Serif SC",
@@ -81,24 +104,28 @@ CJK_PATHS = (
 )
 
 
-def days_text(x: float) -> str:
-    return LIMIT_UNIT_LABELS["on_the_spot"] if x == 0 else f"{number_text(x)}{LIMIT_UNIT_LABELS['working_day']}"
+def days_text(x: float, lang: str = "zh") -> str:
+    units = LIMIT_UNIT_LABELS_EN if lang == "en" else LIMIT_UNIT_LABELS
+    return units["on_the_spot"] if x == 0 else f"{number_text(x)}{units['working_day']}"
 
 
-def fee_kind_label(fee: Fee) -> str:
+def fee_kind_label(fee: Fee, lang: str = "zh") -> str:
     kind = fee.kind or ("administrative" if fee.administrative else "service")
-    return FEE_KIND_LABELS[kind]
+    return (FEE_KIND_LABELS_EN if lang == "en" else FEE_KIND_LABELS)[kind]
 
 
-def limit_text(limit: Limit) -> str:
+def limit_text(limit: Limit, lang: str = "zh") -> str:
+    units = LIMIT_UNIT_LABELS_EN if lang == "en" else LIMIT_UNIT_LABELS
     unit = limit.unit
     if unit == "on_the_spot":
-        text = LIMIT_UNIT_LABELS[unit]
+        text = units[unit]
     elif unit == "none" or limit.value is None:
-        text = LIMIT_UNIT_LABELS["none"]
+        text = units["none"]
     else:
-        text = f"{number_text(limit.value)}{LIMIT_UNIT_LABELS[unit]}"
-    return f"{text}（{limit.note}）" if limit.note else text
+        text = f"{number_text(limit.value)}{units[unit]}"
+    if not limit.note:
+        return text
+    return f"{text} ({limit.note_en or limit.note})" if lang == "en" else f"{text}（{limit.note}）"
 
 
 # --- the context -------------------------------------------------------------------------------------
@@ -155,48 +182,82 @@ def _baseline(rs: RuleSet) -> dict[str, Any] | None:
     return cache.baseline_figures[0]
 
 
-def _dept(rs: RuleSet, did: str) -> tuple[str, str]:
+def _dept(rs: RuleSet, did: str, lang: str = "zh") -> tuple[str, str]:
     d = rs.departments.get(did)
-    return (d.name, d.short) if d is not None else (did, did)
+    if d is None:
+        return (did, did)
+    if lang == "en":
+        return (d.name_en, _short_en(d.name_en))
+    return (d.name, d.short)
+
+
+def _short_en(name: str) -> str:
+    """A department's English short name: its name without the city (Harbin Planning Bureau → Planning Bureau)."""
+    first, _, rest = name.partition(" ")
+    return rest if rest and first[:1].isupper() and first not in {"Municipal", "State", "Provincial"} else name
+
+
+def _en(obj: Any, lang: str) -> str:
+    """The name of a rule-set object in ``lang`` (the Chinese one when it has no English name)."""
+    if lang == "en":
+        found = getattr(obj, "name_en", None)
+        if found:
+            return str(found)
+    return str(obj.name)
 
 
 def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int, sched: ScheduledStep | None,
-               mats: MaterialList, by_number: Mapping[str, Any], names: Mapping[str, str]) -> StepView:
+               mats: MaterialList, by_number: Mapping[str, Any], names: Mapping[str, str],
+               lang: str = "zh") -> StepView:
     item = step.item
+    en = lang == "en"
+    sep = ", " if en else "、"
     issued = tuple({"name": m.name, "by": names.get(m.produced_by, m.produced_by)}
                    for m in mats.issued if step.id in m.steps) if mats.issued else ()
     asked = tuple(by_number[m] for m in mats.by_step.get(step.id, ()))
     spared = tuple(m.name for m in mats.on_file if step.id in m.steps) if mats.on_file else ()
     committed = bool(sched and sched.committed)
-    name, short = _dept(rs, step.department)
+    name, short = _dept(rs, step.department, lang)
+    stages = STAGE_LABELS_EN if en else STAGES
     return StepView(
-        number=number, id=step.id, name=step.name, item=item.id, item_name=item.name, department=name,
-        department_short=short, members=tuple(_dept(rs, m)[0] for m in step.members), stage=item.stage,
-        stage_label=STAGES.get(item.stage, str(item.stage)), batch=(sched.stage + 1) if sched else None,
-        prerequisites=tuple(names.get(d, d) for d in step.depends_on), statutory=limit_text(item.statutory),
-        promised=days_text(step.duration), duration=sched.duration if sched else step.duration,
+        number=number, id=step.id, name=names.get(step.id, step.name), item=item.id, item_name=_en(item, lang),
+        department=name, department_short=short, members=tuple(_dept(rs, m, lang)[0] for m in step.members),
+        stage=item.stage, stage_label=stages.get(item.stage, str(item.stage)),
+        batch=(sched.stage + 1) if sched else None,
+        prerequisites=tuple(names.get(d, d) for d in step.depends_on), statutory=limit_text(item.statutory, lang),
+        promised=days_text(step.duration, lang), duration=sched.duration if sched else step.duration,
         counted=step.counted, critical=bool(sched and sched.critical and step.counted),
         slack=sched.slack if sched else 0.0, start=sched.start if sched else None, end=sched.end if sched else None,
         es=sched.elapsed_es if sched else None, ef=sched.elapsed_ef if sched else None,
         fees=tuple({"name": f.name, "basis": f.basis, "standard": f.standard, "administrative": f.administrative,
-                    "kind_label": fee_kind_label(f), "status": f.status} for f in item.fees),
-        result=item.result, legal_basis=tuple(item.legal_basis), commitment_available=step.commitment is not None,
+                    "kind_label": fee_kind_label(f, lang), "status": f.status} if not en else
+                   {"name": f.name_en or f.name, "basis": f.basis_en or f.basis,
+                    "standard": f.standard_en or f.standard, "administrative": f.administrative,
+                    "kind_label": fee_kind_label(f, lang), "status": f.status_en or f.status} for f in item.fees),
+        result=(item.result_en or (None if item.produces else item.result)) if en else item.result,
+        legal_basis=tuple(item.legal_basis_en or item.legal_basis) if en else tuple(item.legal_basis),
+        commitment_available=step.commitment is not None,
         committed=committed, commitment_duration=step.commitment.duration if step.commitment else None,
         commitment_letter=step.commitment.letter if step.commitment and committed else None,
-        materials=asked, materials_text="、".join(f"{m.name}〔{m.number}〕" for m in asked),
-        issued_text="、".join(f"{m['name']}（{m['by']}）" for m in issued), issued=issued, spared=spared,
-        produces=tuple(rs.materials[m].name for m in step.produces if m in rs.materials),
-        intermediaries=tuple({"kind": i.kind, "purpose": i.purpose, "seals": i.seals, "fee": i.fee}
-                             for i in item.intermediaries),
-        completion=step.completion, note=item.note,
+        materials=asked,
+        materials_text=sep.join(f"{m.name} [{m.number}]" if en else f"{m.name}〔{m.number}〕" for m in asked),
+        issued_text=sep.join(f"{m['name']} ({m['by']})" if en else f"{m['name']}（{m['by']}）" for m in issued),
+        issued=issued, spared=spared,
+        produces=tuple(_en(rs.materials[m], lang) for m in step.produces if m in rs.materials),
+        intermediaries=tuple({"kind": (i.kind_en or i.kind) if en else i.kind,
+                              "purpose": (i.purpose_en or i.purpose) if en else i.purpose, "seals": i.seals,
+                              "fee": i.fee} for i in item.intermediaries),
+        completion=step.completion, note=(item.note_en or item.note) if en else item.note,
     )
 
 
-def _used_by(step_ids: Sequence[str], names: Mapping[str, str], numbers: Mapping[str, int]) -> str:
+def _used_by(step_ids: Sequence[str], names: Mapping[str, str], numbers: Mapping[str, int], lang: str = "zh") -> str:
     """Where a material is used: up to three steps by name; more as the first by name plus numbers."""
     if len(step_ids) <= 3:
-        return "、".join(names.get(s, s) for s in step_ids)
+        return ("; " if lang == "en" else "、").join(names.get(s, s) for s in step_ids)
     first, rest = step_ids[0], sorted(numbers.get(s, 0) for s in step_ids[1:])
+    if lang == "en":
+        return f"{names.get(first, first)} (step {numbers.get(first, 0)}); also steps {', '.join(map(str, rest))}"
     return f"{names.get(first, first)}（环节{numbers.get(first, 0)}）；另用于环节{'、'.join(map(str, rest))}"
 
 
@@ -233,33 +294,41 @@ def build_context(
     calendar: WorkCalendar | None = None,
     pictures: Literal["svg", "mermaid", "none"] = "svg",
     compare: Sequence[Mapping[str, Any]] = (),
+    lang: str = "zh",
 ) -> dict[str, Any]:
-    """Everything the notice says, as one dict for the templates (the same for every format)."""
+    """Everything the notice says, as one dict for the templates (the same for every format).
+
+    ``lang="en"``: the rule-set's words in English (its ``name_en`` fields, the English label
+    tables), for the English templates under ``guides/en/``."""
     rs = ruleset or default_ruleset()
+    en = lang == "en"
     _check_inputs(match, schedule)
     flow = _flow_for(match, schedule, rs)
     cal = calendar or schedule.calendar
     if cal is None and schedule.start is not None:
         cal = WorkCalendar()
     mats = consolidate(flow, rs, schedule=schedule, calendar=cal, on_file=on_file)
+    names = {sid: (_step_en(s) if en else s.name) for sid, s in flow.steps.items()}
+    if en:
+        mats = _english_materials(mats, rs, names)
     by_number = {m.id: m for m in mats.to_prepare}
-    names = {sid: s.name for sid, s in flow.steps.items()}
     sched_by_id = {s.id: s for s in schedule.steps}
 
     pre = [s for s in flow.steps.values() if not s.completion]
     completion = [s for s in flow.steps.values() if s.completion]
     topo = {sid: i for i, sid in enumerate(flow.steps)}
     ordered = sorted(pre, key=lambda s: (sched_by_id[s.id].elapsed_es if s.id in sched_by_id else 0.0, topo[s.id]))
-    steps = [_step_view(rs, flow, s, i, sched_by_id.get(s.id), mats, by_number, names)
+    steps = [_step_view(rs, flow, s, i, sched_by_id.get(s.id), mats, by_number, names, lang)
              for i, s in enumerate(ordered, start=1)]
-    completion_views = [_step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names)
+    completion_views = [_step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names, lang)
                         for i, s in enumerate(completion, start=1)]
 
     numbers = {v.id: v.number for v in (*steps, *completion_views)}
     departments = {s.department for s in pre} | {m for s in pre for m in s.members}
     approval = [s for s in pre if s.counted]
     joint = [
-        {"name": s.name, "department": _dept(rs, s.department)[0], "members": [_dept(rs, m)[1] for m in s.members],
+        {"name": names[s.id], "department": _dept(rs, s.department, lang)[0],
+         "members": [_dept(rs, m, lang)[1] for m in s.members],
          "count": len(s.members), "completion": s.completion}
         for s in flow.steps.values() if s.members
     ]
@@ -283,7 +352,7 @@ def build_context(
             row = intermediaries.setdefault(inter["kind"], {**inter, "steps": []})
             if v.name not in row["steps"]:  # a step listed once however many of its parts need the service
                 row["steps"].append(v.name)
-    short = {did: d.short for did, d in rs.departments.items()}
+    short = {did: _dept(rs, did, lang)[1] for did in rs.departments}
     joint_ids = {s.id: bool(s.members) for s in pre}
     figures = notice_pictures(schedule, cal, short, joint_ids, pictures)
 
@@ -295,29 +364,34 @@ def build_context(
         generated = generated.date()
     centre = rs.manifest.service_centre
     committed = [v for v in steps if v.committed]
-    warnings = notice_warnings(schedule, cal)
+    warnings = notice_warnings(schedule, cal, lang)
     estimated_from = None
     if schedule.start is not None and cal is not None and schedule.estimated_from is not None:
         estimated_from = cal.estimated_from(schedule.start)
     return {
-        "title": "建设项目审批一次性告知书",
+        "title": "One-Time Notice for Construction Project Approval" if en else "建设项目审批一次性告知书",
+        "lang": lang,
         "header": {
             # control characters (ESC, NUL, ...) mean nothing on a notice and must not reach a terminal
             "project_name": clean(project_name) if project_name else project_name,
             "applicant": clean(applicant) if applicant else applicant,
-            "situation": {"id": match.situation, "name": sit.name if sit else match.name},
-            "flowchart": {"id": chart.id, "name": chart.name, "name_en": chart.name_en,
+            "situation": {"id": match.situation, "name": _en(sit, lang) if sit else match.name},
+            "flowchart": {"id": chart.id, "name": _en(chart, lang), "name_en": chart.name_en,
                           "description": chart.description},
-            "category": category.label.removesuffix("类") if category else None,
+            "category": (category.gloss if en else category.label.removesuffix("类")) if category else None,
             "answers": [{"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
-                        for a in match.selected_by],
-            "flags": [{"id": f, "label": rs.flags[f].label} for f, on in match.flags.items() if on and f in rs.flags],
-            "ruleset": {"name": rs.manifest.name, "version": rs.manifest.version, "region": rs.manifest.region,
+                        if not en else _answer_en(rs, a) for a in match.selected_by],
+            "flags": [{"id": f, "label": rs.flags[f].gloss if en else rs.flags[f].label}
+                      for f, on in match.flags.items() if on and f in rs.flags],
+            "ruleset": {"name": _en(rs.manifest, lang), "version": rs.manifest.version, "region": rs.manifest.region,
                         "effective_date": rs.manifest.effective_date},
             "generated": generated,
             "centre": {"name": centre.name, "address": centre.address, "window": centre.window, "hours": centre.hours,
-                       "phone": centre.phone, "hotline": centre.hotline, "note": centre.note},
-            "disclaimer": rs.manifest.disclaimer,
+                       "phone": centre.phone, "hotline": centre.hotline, "note": centre.note}
+            if not en else {"name": centre.name_en or centre.name, "address": centre.address_en or centre.address,
+                            "window": centre.window_en or centre.window, "hours": centre.hours_en or centre.hours,
+                            "phone": centre.phone, "hotline": centre.hotline, "note": centre.note_en or centre.note},
+            "disclaimer": (rs.manifest.disclaimer_en or rs.manifest.disclaimer) if en else rs.manifest.disclaimer,
             "mode": schedule.mode,
         },
         "overview": {
@@ -345,29 +419,74 @@ def build_context(
                          "duration": v.commitment_duration} for v in committed],
         "warnings": warnings,
         "estimated_from": estimated_from,
-        "closing": CLOSING,
-        "not_counted_basis": NOT_COUNTED_BASIS,
+        "closing": CLOSING_EN if en else CLOSING,
+        "not_counted_basis": NOT_COUNTED_BASIS_EN if en else NOT_COUNTED_BASIS,
         "step_names": names,
-        "used_by": {m.id: _used_by(m.steps, names, numbers) for m in mats.to_prepare},
-        "issued_used_by": {m.id: _used_by(m.steps, names, numbers) for m in mats.issued},
-        "department_names": {did: d.name for did, d in rs.departments.items()},
-        "department_shorts": {did: d.short for did, d in rs.departments.items()},
-        "stages": dict(STAGES),  # a copy: nothing a template does reaches the next notice
+        "used_by": {m.id: _used_by(m.steps, names, numbers, lang) for m in mats.to_prepare},
+        "issued_used_by": {m.id: _used_by(m.steps, names, numbers, lang) for m in mats.issued},
+        "department_names": {did: _dept(rs, did, lang)[0] for did in rs.departments},
+        "department_shorts": short,
+        "stages": dict(STAGE_LABELS_EN if en else STAGES),  # a copy: nothing a template does reaches the next notice
         "joint_ids": joint_ids,
         "critical_ids": [s for s in schedule.critical_path if sched_by_id[s].counted],
         "rules_compare": list(compare),
+        **({"source_labels": dict(SOURCE_LABELS_EN), "medium_labels": dict(MEDIUM_LABELS_EN)} if en else {}),
     }
 
 
+def _answer_en(rs: RuleSet, a: Any) -> dict[str, Any]:
+    """One answer that selected the flowchart, with the attribute's and the value's English glosses."""
+    attr = rs.attributes.get(a.attribute)
+    value = attr.values.get(a.value) if attr is not None else None
+    return {"attribute": a.attribute, "value": a.value, "label": attr.gloss if attr else a.label,
+            "value_label": value.gloss if value else a.value_label}
+
+
+def _step_en(step: ResolvedStep) -> str:
+    """A step's English name: its item's (a step's own Chinese name has no English twin)."""
+    return step.item.name_en or step.name
+
+
+def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]) -> MaterialList:
+    """The consolidated materials with their English names."""
+    from dataclasses import replace
+
+    def en(mid: str, name: str) -> str:
+        m = rs.materials.get(mid)
+        return (m.name_en or name) if m is not None else name
+
+    def prepared(m: Any) -> Any:
+        data = rs.materials.get(m.id)
+        if m.commitment_for is not None:  # a commitment letter: not in the rule-set's materials
+            return replace(m, name=f"Commitment letter ({steps.get(m.commitment_for, m.commitment_for)})",
+                           condition=COMMITMENT_CONDITION_EN if m.condition else None)
+        if data is None:
+            return m
+        return replace(m, name=en(m.id, m.name), condition=(data.condition_en or m.condition) if m.condition else None,
+                       note=(data.note_en or m.note) if m.note else None)
+
+    return replace(
+        mats,
+        to_prepare=tuple(prepared(m) for m in mats.to_prepare),
+        issued=tuple(replace(m, name=en(m.id, m.name)) for m in mats.issued),
+        on_file=tuple(replace(m, name=en(m.id, m.name)) for m in mats.on_file),
+    )
+
+
 def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping[str, str],
-                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"]) -> dict[str, Any]:
+                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"],
+                    lang: str = "zh", names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The notice's figures: the flowchart and Gantt chart as SVG (HTML, PDF), the flowchart as
-    Mermaid (Markdown), or none (the notice as data)."""
+    Mermaid (Markdown), or none (the notice as data).  ``names``: the steps' names in ``lang``."""
     figures: dict[str, Any] = {}
+    if names is not None:
+        from dataclasses import replace
+
+        schedule = replace(schedule, steps=tuple(replace(s, name=names.get(s.id, s.name)) for s in schedule.steps))
     if pictures == "svg":
         from .pictures import flowchart_svg, gantt_svg
 
-        diagram = flowchart_svg(schedule, short, joint_ids)
+        diagram = flowchart_svg(schedule, short, joint_ids, lang=lang)
         dates: dict[int, dt.date] = {}
         if schedule.start is not None and cal is not None:
             total = int(schedule.elapsed_working_days + 0.999)
@@ -380,15 +499,15 @@ def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping
                     current += one
                 dates[i] = current
         figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
-                   "gantt": Markup(gantt_svg(schedule, dates=dates))}
+                   "gantt": Markup(gantt_svg(schedule, dates=dates, lang=lang))}
     elif pictures == "mermaid":
         from .pictures import flowchart_mermaid
 
-        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short))}
+        figures = {"mermaid": Markup(flowchart_mermaid(schedule, short, lang))}
     return figures
 
 
-def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[str]:
+def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None, lang: str = "zh") -> list[str]:
     """What the applicant must know about the dates: one plain-Chinese note per year whose
     holiday arrangements are not yet published (no program options: the notice is for the
     applicant), then any other warning of the schedule (each once)."""
@@ -399,6 +518,12 @@ def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None) -> list[s
         end = max([*dates, schedule.finish or schedule.start])
         calendar_notes = set(calendar.assumptions(schedule.start, end))
         for year in calendar.unpublished_years(schedule.start, end):
+            if lang == "en":
+                how = ("counted with Monday to Friday as working days" if calendar.assume_weekends
+                       else "inferred from the statutory holidays (without working-day swaps)")
+                out.append(f"The public holidays of {year} are not yet published; the dates marked “(estimated)” "
+                           f"in this notice are {how}; the arrangements published then prevail.")
+                continue
             how = "按周一至周五为工作日估算" if calendar.assume_weekends else "按法定节假日推算（未计调休）"
             out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
     out += [w for w in schedule.warnings if w not in calendar_notes]

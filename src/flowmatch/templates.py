@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_TEMPLATE", "TEMPLATES", "default_guides_path", "render_template"]
 
 TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
+ENGLISH = "en/"  # the English templates mirror the Chinese ones under guides/en/
 MAX_TEMPLATE = 1_000_000  # bytes in one template file
 WEEKDAYS = "一二三四五六日"
 
@@ -63,6 +64,39 @@ def _plan_date(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
     if d is not None and isinstance(since, dt.date) and d >= since:
         return f"{text}（预计）"
     return text
+
+
+def en_date(d: dt.date | None, weekday: bool = False) -> str:
+    """A date in English: 14 Dec 2026, with the weekday: 14 Dec 2026 (Mon)."""
+    if d is None:
+        return "—"
+    text = f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+    return f"{text} ({_WEEKDAYS_EN[d.weekday()]})" if weekday else text
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@pass_context
+def _plan_date_en(ctx: Context, d: dt.date | None, weekday: bool = False) -> str:
+    """:func:`_plan_date` in English: "(estimated)" beside a date of a year not yet published."""
+    text = en_date(d, weekday)
+    since = ctx.get("estimated_from")
+    if d is not None and isinstance(since, dt.date) and d >= since:
+        return f"{text} (estimated)"
+    return text
+
+
+def en_css(css: str) -> Markup:
+    """The notice's style sheet for the English notice: the printed page footer in English."""
+    footer = '"第 " counter(page) " 页 / 共 " counter(pages) " 页"'
+    return Markup(str(css).replace(footer, '"Page " counter(page) " of " counter(pages)'))
+
+
+def within_text_en(x: float) -> str:
+    """:func:`within_text` in English: "on the spot" or "within 5 working days"."""
+    return "on the spot" if x == 0 else f"within {number_text(x)} working days"
 
 
 def within_text(x: float) -> str:
@@ -153,6 +187,10 @@ def _environment(kind: str, templates: Path | None) -> Environment:
             "md_quote": md_quote,
             "md_text": md_text,
             "html_text": html_text,
+            "en_date": _plan_date_en,
+            "en_plain_date": en_date,
+            "en_days": within_text_en,
+            "en_css": en_css,
         }
     )
     _ENVIRONMENTS[key] = env
@@ -214,13 +252,14 @@ def _short_name(filename: str | None, fallback: str) -> str:
     return Path(filename).name if filename else fallback
 
 
-def render_template(kind: str, context: Mapping[str, Any], templates: Path | None = None) -> str:
-    """Render the notice template for ``kind`` (``html`` or ``md``) with a prepared context."""
+def render_template(kind: str, context: Mapping[str, Any], templates: Path | None = None, lang: str = "zh") -> str:
+    """Render the notice template for ``kind`` (``html`` or ``md``) with a prepared context
+    (``lang="en"``: the English templates, ``en/notice.html.j2`` and so on)."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError
     from jinja2.exceptions import SecurityError
 
     env = _environment(kind, templates)
-    name = TEMPLATES[kind]
+    name = (ENGLISH if lang == "en" else "") + TEMPLATES[kind]
     try:
         template = env.get_template(name)
         return template.render(context)

@@ -566,7 +566,7 @@ class Pages:
             return self._result(page, step, answers, notice_form=form,
                                 notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
         try:
-            data = render(notice, fmt)
+            data = render(notice, fmt, lang=lang)
         except (CalendarError, InputError) as exc:
             raise BadRequest([str(exc)]) from None
         except RenderError as exc:
