@@ -25,9 +25,20 @@ from timing import Figure, bench_process
 SECTION = "cli"
 FLOOR = "import pydantic, yaml, jinja2, networkx"
 # Modules a `match` never needs: their presence in the import list is a finding.
-NOT_FOR_MATCH = ("networkx", "jinja2", "flowmatch.flows", "flowmatch.scheduler", "flowmatch.render",
-                 "flowmatch.checker", "flowmatch.calendar", "chinese_calendar", "markdown_it", "weasyprint",
-                 "starlette", "questionary")
+NOT_FOR_MATCH = (
+    "networkx",
+    "jinja2",
+    "flowmatch.flows",
+    "flowmatch.scheduler",
+    "flowmatch.render",
+    "flowmatch.checker",
+    "flowmatch.calendar",
+    "chinese_calendar",
+    "markdown_it",
+    "weasyprint",
+    "starlette",
+    "questionary",
+)
 
 
 def _argv_match() -> list[str]:
@@ -97,15 +108,25 @@ def run(quick: bool = False) -> list[Figure]:
         env = {**os.environ, "FLOWMATCH_CACHE_DIR": cache}
         done = subprocess.run(argv, capture_output=True, text=True, env=env)  # primes the cache
         if done.returncode != 0:
-            return [Figure(SECTION, "flowmatch match kind=road_bridge", None, "", met=False,
-                           note=f"exit {done.returncode}: {done.stderr.strip()[-300:]}")]
+            return [
+                Figure(
+                    SECTION,
+                    "flowmatch match kind=road_bridge",
+                    None,
+                    "",
+                    met=False,
+                    note=f"exit {done.returncode}: {done.stderr.strip()[-300:]}",
+                )
+            ]
         results = _hyperfine([argv, floor], runs, env)
         if results is not None:
             mine_s, floor_s = results[0]["median"], results[1]["median"]
-            how = f"hyperfine -N, {runs} runs each after 3 warm-ups, bytecode compiled (mean " \
-                  f"{results[0]['mean'] * 1e3:.0f} vs " \
-                  f"{results[1]['mean'] * 1e3:.0f} ms; user CPU {results[0]['user'] * 1e3:.0f} vs " \
-                  f"{results[1]['user'] * 1e3:.0f} ms)"
+            how = (
+                f"hyperfine -N, {runs} runs each after 3 warm-ups, bytecode compiled (mean "
+                f"{results[0]['mean'] * 1e3:.0f} vs "
+                f"{results[1]['mean'] * 1e3:.0f} ms; user CPU {results[0]['user'] * 1e3:.0f} vs "
+                f"{results[1]['user'] * 1e3:.0f} ms)"
+            )
         else:
             mine_s = bench_process(argv, runs=runs, env=env).median_ns / 1e9
             floor_s = bench_process(floor, runs=runs, env=env).median_ns / 1e9
@@ -114,16 +135,30 @@ def run(quick: bool = False) -> list[Figure]:
         needless = sorted(m for m in modules if m.split(".")[0] in NOT_FOR_MATCH or m in NOT_FOR_MATCH)
         listing = "\n".join(f"| `{name}` | {ms:.1f} |" for name, ms in top[:14])
         total = sum(ms for _, ms in top)
-        appendix = (f"What `flowmatch match kind=road_bridge` imports (`python -X importtime`: {total:.0f} ms in all; "
-                    "self time by package, flowmatch by module, median of runs):\n\n| package | ms |\n|---|---|\n"
-                    + listing +
-                    ("\n\nImported but not needed by `match`: " + ", ".join(f"`{m}`" for m in needless[:20])
-                     if needless else "\n\nNothing a `match` does not need is imported (no networkx, jinja2, "
-                     "scheduler, calendar, renderer)."))
-    figures.append(Figure(
-        SECTION, "`flowmatch match kind=road_bridge`, whole process", mine_s * 1e3, "ms",
-        "python -c 'import pydantic, yaml, jinja2, networkx'", floor_s * 1e3, floor_s / mine_s,
-        "no slower than the floor", mine_s <= floor_s, how,
-        {"appendix": appendix, "needless_imports": needless, "top_imports": top[:20]},
-    ))
+        appendix = (
+            f"What `flowmatch match kind=road_bridge` imports (`python -X importtime`: {total:.0f} ms in all; "
+            "self time by package, flowmatch by module, median of runs):\n\n| package | ms |\n|---|---|\n"
+            + listing
+            + (
+                "\n\nImported but not needed by `match`: " + ", ".join(f"`{m}`" for m in needless[:20])
+                if needless
+                else "\n\nNothing a `match` does not need is imported (no networkx, jinja2, "
+                "scheduler, calendar, renderer)."
+            )
+        )
+    figures.append(
+        Figure(
+            SECTION,
+            "`flowmatch match kind=road_bridge`, whole process",
+            mine_s * 1e3,
+            "ms",
+            "python -c 'import pydantic, yaml, jinja2, networkx'",
+            floor_s * 1e3,
+            floor_s / mine_s,
+            "no slower than the floor",
+            mine_s <= floor_s,
+            how,
+            {"appendix": appendix, "needless_imports": needless, "top_imports": top[:20]},
+        )
+    )
     return figures

@@ -62,7 +62,7 @@ def verify(names: tuple[str, ...], quick: bool) -> tuple[int, dict[str, list[Any
         sample = {tuple(p[a] for a in order) for p in packaged.stratified_profiles(per_rule=40)}
         items = [(v, table[v]) for v in sample] + rng.sample(items, 1000)
     workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 8))
-    chunks = [(names, items[i::workers * 4]) for i in range(workers * 4)]
+    chunks = [(names, items[i :: workers * 4]) for i in range(workers * 4)]
     if workers == 1:
         results = [_verify_chunk(c) for c in chunks]
     else:
@@ -95,6 +95,7 @@ def run(quick: bool = False) -> list[Figure]:
         def loop() -> None:
             for p in profiles:
                 fn(p)
+
         return loop
 
     for p in profiles:  # the flowmatch answers agree with the table (and warm every leaf)
@@ -114,14 +115,30 @@ def run(quick: bool = False) -> list[Figure]:
         s = speedup(mine.median_ns, t.median_ns)
         target, ok = targets[name]
         bad = len(wrong.get(name, []))
-        verified = "" if name == "dict lookup" else (
-            f"verified identical on {checked:,} complete profiles" if not bad
-            else f"DIFFERS on {bad} profiles, e.g. {wrong[name][0]}")
-        figures.append(Figure(
-            SECTION, f"match one profile vs {name}", mine.us, "µs", name, t.us, s, target, ok(s) and not bad,
-            base_note + verified,
-            {"flowmatch_timing": vars(mine), "peer_timing": vars(t), "mismatches": bad},
-        ))
+        verified = (
+            ""
+            if name == "dict lookup"
+            else (
+                f"verified identical on {checked:,} complete profiles"
+                if not bad
+                else f"DIFFERS on {bad} profiles, e.g. {wrong[name][0]}"
+            )
+        )
+        figures.append(
+            Figure(
+                SECTION,
+                f"match one profile vs {name}",
+                mine.us,
+                "µs",
+                name,
+                t.us,
+                s,
+                target,
+                ok(s) and not bad,
+                base_note + verified,
+                {"flowmatch_timing": vars(mine), "peer_timing": vars(t), "mismatches": bad},
+            )
+        )
 
     # All 64,512 complete profiles in turn: mostly first-time profiles for the result memo.
     space = [dict(zip(order, v, strict=True)) for v in table]
@@ -131,15 +148,25 @@ def run(quick: bool = False) -> list[Figure]:
         def loop() -> None:
             for p in space:
                 fn(p)
+
         return loop
 
     distinct = bench(sweep(matcher.match), per=len(space), repeats=3 if quick else 5, target_ms=1)
     limit = bench(sweep(lookup), per=len(space), repeats=3 if quick else 5, target_ms=1)
-    figures.append(Figure(
-        SECTION, f"match each of the {len(space):,} complete profiles once", distinct.us, "µs", "dict lookup",
-        limit.us, speedup(distinct.median_ns, limit.median_ns), "", None,
-        "no target: shows the cost when profiles do not repeat (results are remembered for up to 20,000 enquiries)",
-    ))
+    figures.append(
+        Figure(
+            SECTION,
+            f"match each of the {len(space):,} complete profiles once",
+            distinct.us,
+            "µs",
+            "dict lookup",
+            limit.us,
+            speedup(distinct.median_ns, limit.median_ns),
+            "",
+            None,
+            "no target: shows the cost when profiles do not repeat (results are remembered for up to 20,000 enquiries)",
+        )
+    )
     figures.extend(stream(quick))
     return figures
 
@@ -184,8 +211,9 @@ def _random_input(count: int, seed: int = 18) -> bytes:
     lines: list[str] = []
     while len(lines) < count:
         complete = rng.random() < 0.5
-        text = json.dumps({a: rng.choice(v) for a, v in attrs.items() if complete or rng.random() < 0.6},
-                          ensure_ascii=False)
+        text = json.dumps(
+            {a: rng.choice(v) for a, v in attrs.items() if complete or rng.random() < 0.6}, ensure_ascii=False
+        )
         if text not in seen:
             seen.add(text)
             lines.append(text)
@@ -194,9 +222,16 @@ def _random_input(count: int, seed: int = 18) -> bytes:
 
 def stream(quick: bool) -> list[Figure]:
     count = 20_000 if quick else 100_000
-    return [*_stream(count, _stream_input(count), "questionnaire profiles", complete_only=True, target=None),
-            *_stream(count, _random_input(count), "distinct random profiles, complete and partial",
-                     complete_only=False, target=2.5)]
+    return [
+        *_stream(count, _stream_input(count), "questionnaire profiles", complete_only=True, target=None),
+        *_stream(
+            count,
+            _random_input(count),
+            "distinct random profiles, complete and partial",
+            complete_only=False,
+            target=2.5,
+        ),
+    ]
 
 
 def _stream(count: int, data: bytes, what: str, *, complete_only: bool, target: float | None) -> list[Figure]:
@@ -237,11 +272,19 @@ def _stream(count: int, data: bytes, what: str, *, complete_only: bool, target: 
         theirs = sorted(peer)[len(peer) // 2]
         slower = mine / theirs
         met = None if target is None else (ok and slower <= target)
-        figures.append(Figure(
-            SECTION, f"{count:,} {what} through `flowmatch match -` (JSON Lines, whole process)",
-            count / (mine / 1e9), "profiles/s", "JSON Lines round trip, no matching", count / (theirs / 1e9),
-            theirs / mine, f"≤{target}× slower" if target else "", met if ok else False,
-            f"median of {runs} runs ({mine / 1e9:.2f} s each incl. start-up; {slower:.2f}× the round trip); "
-            f"{statuses}; peer: python reading and re-writing each line with json, the I/O floor",
-        ))
+        figures.append(
+            Figure(
+                SECTION,
+                f"{count:,} {what} through `flowmatch match -` (JSON Lines, whole process)",
+                count / (mine / 1e9),
+                "profiles/s",
+                "JSON Lines round trip, no matching",
+                count / (theirs / 1e9),
+                theirs / mine,
+                f"≤{target}× slower" if target else "",
+                met if ok else False,
+                f"median of {runs} runs ({mine / 1e9:.2f} s each incl. start-up; {slower:.2f}× the round trip); "
+                f"{statuses}; peer: python reading and re-writing each line with json, the I/O floor",
+            )
+        )
     return figures

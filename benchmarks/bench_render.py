@@ -40,8 +40,13 @@ PROFILES: list[dict[str, str]] = [
     GOLDEN["F10"],
     GOLDEN["F22"],
     GOLDEN["F26"],
-    {"kind": "building", "land_nature": "state_owned", "investor": "government", "acquisition": "allocation_new",
-     "management": "self_built"},
+    {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "government",
+        "acquisition": "allocation_new",
+        "management": "self_built",
+    },
     {"kind": "road_bridge"},
     {"kind": "station"},
 ]
@@ -61,8 +66,12 @@ def _time(func: Callable[[], Any], repeat: int) -> dict[str, float]:
         t0 = time.perf_counter()
         func()
         samples.append((time.perf_counter() - t0) * 1000)
-    return {"median_ms": round(statistics.median(samples), 3), "min_ms": round(min(samples), 3),
-            "mean_ms": round(statistics.fmean(samples), 3), "runs": repeat}
+    return {
+        "median_ms": round(statistics.median(samples), 3),
+        "min_ms": round(min(samples), 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+        "runs": repeat,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,11 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict[str, Any]] = {}
     rows["one notice, HTML (warm)"] = _time(lambda: render_guide(result, plan, "html", **kw), args.repeat)
     rows["one notice, Markdown (warm)"] = _time(lambda: render_guide(result, plan, "md", **kw), args.repeat)
-    ctx = {**build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
-           "format": "html", "rules_compare": []}  # what render_guide adds for the templates
+    ctx = {
+        **build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
+        "format": "html",
+        "rules_compare": [],
+    }  # what render_guide adds for the templates
     rows["context only (HTML pictures)"] = _time(
         lambda: build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
-        args.repeat)
+        args.repeat,
+    )
     rows["bare Jinja render of the same context (HTML)"] = _time(lambda: render_template("html", ctx), args.repeat)
     size = len(render_guide(result, plan, "html", **kw))
 
@@ -112,32 +125,49 @@ def main(argv: list[str] | None = None) -> int:
         written = len(report.written)
         failed = report.failed[:3]
     rows[f"batch of {args.notices} HTML notices, {args.jobs} processes"] = {
-        "seconds": round(elapsed, 3), "notices_per_second": round(written / elapsed, 1), "written": written,
-        "failed": len(report.failed), "target_seconds": 10, "met": elapsed < 10 and not report.failed,
-        "cpu_seconds": round(cpu, 3), "cpu_ms_per_notice": round(cpu / max(written, 1) * 1000, 2),
+        "seconds": round(elapsed, 3),
+        "notices_per_second": round(written / elapsed, 1),
+        "written": written,
+        "failed": len(report.failed),
+        "target_seconds": 10,
+        "met": elapsed < 10 and not report.failed,
+        "cpu_seconds": round(cpu, 3),
+        "cpu_ms_per_notice": round(cpu / max(written, 1) * 1000, 2),
         "load_average_before": load,
     }
 
     data = {
         "when": dt.datetime.now().isoformat(timespec="seconds"),
-        "python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
-        "layout": layout_engine(), "flowchart": result.flowchart, "steps": len(flow.steps), "html_bytes": size,
-        "results": rows, "first_failures": failed,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "layout": layout_engine(),
+        "flowchart": result.flowchart,
+        "steps": len(flow.steps),
+        "html_bytes": size,
+        "results": rows,
+        "first_failures": failed,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
-    print(f"flowmatch render benchmark — {result.flowchart}, {len(flow.steps)} steps, layout {layout_engine()}, "
-          f"HTML {size / 1024:.0f} KiB, {os.cpu_count()} CPUs")
+    print(
+        f"flowmatch render benchmark — {result.flowchart}, {len(flow.steps)} steps, layout {layout_engine()}, "
+        f"HTML {size / 1024:.0f} KiB, {os.cpu_count()} CPUs"
+    )
     print(f"{'case':<48} {'median ms':>10} {'min ms':>10}")
     for name, row in rows.items():
         if "median_ms" in row:
             print(f"{name:<48} {row['median_ms']:>10.2f} {row['min_ms']:>10.2f}")
         else:
-            print(f"{name:<48} {row['seconds']:>9.2f}s  ({row['notices_per_second']}/s, {row['written']} written, "
-                  f"{row['failed']} failed; target < 10 s: {'met' if row['met'] else 'NOT met'})")
-            print(f"{'':<48} CPU {row['cpu_seconds']:.2f}s in all = {row['cpu_ms_per_notice']:.1f} ms per notice; "
-                  f"load average before: {row['load_average_before']}")
+            print(
+                f"{name:<48} {row['seconds']:>9.2f}s  ({row['notices_per_second']}/s, {row['written']} written, "
+                f"{row['failed']} failed; target < 10 s: {'met' if row['met'] else 'NOT met'})"
+            )
+            print(
+                f"{'':<48} CPU {row['cpu_seconds']:.2f}s in all = {row['cpu_ms_per_notice']:.1f} ms per notice; "
+                f"load average before: {row['load_average_before']}"
+            )
     print(f"wrote {RESULTS}")
     return 0
 

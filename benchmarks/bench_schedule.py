@@ -72,13 +72,15 @@ print(json.dumps({{"totals": totals, "ns": out_ns}}))
 """
 
 
-def criticalpath_timed(graphs: Sequence[tuple[Mapping[str, float], Mapping[str, Sequence[str]]]], *,
-                       reps: int, timeout: float) -> dict[str, Any] | None:
+def criticalpath_timed(
+    graphs: Sequence[tuple[Mapping[str, float], Mapping[str, Sequence[str]]]], *, reps: int, timeout: float
+) -> dict[str, Any] | None:
     """Median ns for scheduling all ``graphs`` once with ``criticalpath``; None if it ran out of time."""
     code = _CP_WORKER.format(here=str(HERE), reps=reps)
     try:
-        done = subprocess.run([sys.executable, "-c", code], input=json.dumps(graphs), capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", code], input=json.dumps(graphs), capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return None
     if done.returncode != 0:
@@ -118,6 +120,7 @@ def flowcharts(quick: bool) -> list[Figure]:
         def loop() -> None:
             for d, p in items:
                 fn(d, p)
+
         return loop
 
     plans = getattr(scheduler, "_PLANS", {})
@@ -136,8 +139,10 @@ def flowcharts(quick: bool) -> list[Figure]:
     figures = []
     biggest = max(fids, key=lambda f: sizes[f])
     what = f"{k} flowcharts" if k > 1 else f"{biggest}"
-    base = (f"{what} ({min(sizes.values())}–{max(sizes.values())} steps); flowmatch.schedule computes both "
-            "clocks and typed steps, the peers only the government clock" + (f"; {note}" if note else ""))
+    base = (
+        f"{what} ({min(sizes.values())}–{max(sizes.values())} steps); flowmatch.schedule computes both "
+        "clocks and typed steps, the peers only the government clock" + (f"; {note}" if note else "")
+    )
     peers = {"networkx": bench(each(cpm.networkx_direct), per=k), "plain Python": bench(each(cpm.plain_python), per=k)}
     for label, mine, how in (
         ("", t_first, "plan computed on every call (resolved flow cached, as in any warm process)"),
@@ -146,23 +151,55 @@ def flowcharts(quick: bool) -> list[Figure]:
         for name, target in (("networkx", "≤2× slower"), ("plain Python", "")):
             t = peers[name]
             s = speedup(mine.median_ns, t.median_ns)
-            figures.append(Figure(SECTION, f"schedule a packaged flowchart{label} vs {name} (mean per flowchart)",
-                                  mine.us, "µs", name, t.us, s, target, (s >= 0.5) if target else None,
-                                  f"{base}; {how}"))
+            figures.append(
+                Figure(
+                    SECTION,
+                    f"schedule a packaged flowchart{label} vs {name} (mean per flowchart)",
+                    mine.us,
+                    "µs",
+                    name,
+                    t.us,
+                    s,
+                    target,
+                    (s >= 0.5) if target else None,
+                    f"{base}; {how}",
+                )
+            )
     t_mine = t_first
     cp = criticalpath_timed(list(graphs.values()), reps=5 if quick else 15, timeout=60)
     if cp is None or "error" in cp:
-        figures.append(Figure(SECTION, "schedule a packaged flowchart vs criticalpath", t_mine.us, "µs", "criticalpath",
-                              None, None, "faster", True if cp is None else None,
-                              "criticalpath did not finish within 60 s" if cp is None
-                              else f"criticalpath failed: {cp['error']}"))
+        figures.append(
+            Figure(
+                SECTION,
+                "schedule a packaged flowchart vs criticalpath",
+                t_mine.us,
+                "µs",
+                "criticalpath",
+                None,
+                None,
+                "faster",
+                True if cp is None else None,
+                "criticalpath did not finish within 60 s" if cp is None else f"criticalpath failed: {cp['error']}",
+            )
+        )
     else:
         bad = [fid for fid, t in zip(fids, cp["totals"], strict=True) if abs(t - graphs_total(graphs[fid])) > 1e-6]
         per = cp["median_ns"] / k
         s = speedup(t_mine.median_ns, per)
-        figures.append(Figure(SECTION, "schedule a packaged flowchart vs criticalpath (mean per flowchart)", t_mine.us,
-                              "µs", "criticalpath", per / 1e3, s, "faster", s > 1 and not bad,
-                              base + (f"; criticalpath totals differ on {bad}" if bad else "")))
+        figures.append(
+            Figure(
+                SECTION,
+                "schedule a packaged flowchart vs criticalpath (mean per flowchart)",
+                t_mine.us,
+                "µs",
+                "criticalpath",
+                per / 1e3,
+                s,
+                "faster",
+                s > 1 and not bad,
+                base + (f"; criticalpath totals differ on {bad}" if bad else ""),
+            )
+        )
 
     # Issue 3: a 25-step flowchart with dates.
     target_fid = min(fids, key=lambda f: (abs(sizes[f] - 25), -sizes[f]))
@@ -176,12 +213,21 @@ def flowcharts(quick: bool) -> list[Figure]:
         scheduler.schedule(target_fid, start=START, calendar=cal, ruleset=rs)
 
     first_dated = bench(dated_first)
-    figures.append(Figure(
-        SECTION, f"schedule {target_fid} ({sizes[target_fid]} steps) with calendar dates, warm", dated.ms, "ms",
-        "", None, None, "<0.3 ms", dated.ms < 0.3,
-        f"start {START}, official calendar, repeated call; with the date-free plan recomputed "
-        f"{first_dated.ms:.3f} ms; without dates {undated.ms:.3f} ms" + (f"; {note}" if note else ""),
-    ))
+    figures.append(
+        Figure(
+            SECTION,
+            f"schedule {target_fid} ({sizes[target_fid]} steps) with calendar dates, warm",
+            dated.ms,
+            "ms",
+            "",
+            None,
+            None,
+            "<0.3 ms",
+            dated.ms < 0.3,
+            f"start {START}, official calendar, repeated call; with the date-free plan recomputed "
+            f"{first_dated.ms:.3f} ms; without dates {undated.ms:.3f} ms" + (f"; {note}" if note else ""),
+        )
+    )
     return figures
 
 
@@ -204,57 +250,125 @@ def random_dags(quick: bool) -> list[Figure]:
         _agree(mine, cpm.plain_python(durations, deps), f"random DAG {n}")
         big = n >= 100_000
         repeats = 3 if big else (5 if quick else 11)
-        t = bench_interleaved({
-            "flowmatch": lambda d=durations, p=deps: sg(d, p),
-            "networkx": lambda d=durations, p=deps: cpm.networkx_direct(d, p),
-            "plain Python": lambda d=durations, p=deps: cpm.plain_python(d, p),
-            "bare pass": lambda d=durations, p=deps: cpm.bare_pass(d, p),
-        }, repeats=repeats, warmup=0 if big else 1)  # (the agreement check above warmed them up)
+        t = bench_interleaved(
+            {
+                "flowmatch": lambda d=durations, p=deps: sg(d, p),
+                "networkx": lambda d=durations, p=deps: cpm.networkx_direct(d, p),
+                "plain Python": lambda d=durations, p=deps: cpm.plain_python(d, p),
+                "bare pass": lambda d=durations, p=deps: cpm.bare_pass(d, p),
+            },
+            repeats=repeats,
+            warmup=0 if big else 1,
+        )  # (the agreement check above warmed them up)
         times[n] = {k: v.min_ns for k, v in t.items()}
         label = f"random DAG {n:,} steps / {edges:,} edges"
         f_ms = t["flowmatch"].ms
-        figures.append(Figure(SECTION, f"{label} vs networkx", f_ms, "ms", "networkx", t["networkx"].ms,
-                              speedup(t["flowmatch"].median_ns, t["networkx"].median_ns), "≤2× slower",
-                              t["flowmatch"].median_ns <= 2 * t["networkx"].median_ns,
-                              "schedule_graph: ids → topological order → forward/backward pass; networkx: DiGraph, "
-                              "topological_generations, passes over g.pred/g.succ, dag_longest_path"))
-        figures.append(Figure(SECTION, f"{label} vs plain Python", f_ms, "ms", "plain Python", t["plain Python"].ms,
-                              speedup(t["flowmatch"].median_ns, t["plain Python"].median_ns), "", None,
-                              "plain Python: dicts, Kahn's algorithm, forward/backward pass"))
+        figures.append(
+            Figure(
+                SECTION,
+                f"{label} vs networkx",
+                f_ms,
+                "ms",
+                "networkx",
+                t["networkx"].ms,
+                speedup(t["flowmatch"].median_ns, t["networkx"].median_ns),
+                "≤2× slower",
+                t["flowmatch"].median_ns <= 2 * t["networkx"].median_ns,
+                "schedule_graph: ids → topological order → forward/backward pass; networkx: DiGraph, "
+                "topological_generations, passes over g.pred/g.succ, dag_longest_path",
+            )
+        )
+        figures.append(
+            Figure(
+                SECTION,
+                f"{label} vs plain Python",
+                f_ms,
+                "ms",
+                "plain Python",
+                t["plain Python"].ms,
+                speedup(t["flowmatch"].median_ns, t["plain Python"].median_ns),
+                "",
+                None,
+                "plain Python: dicts, Kahn's algorithm, forward/backward pass",
+            )
+        )
         if n == 10_000:
             figures.append(Figure(SECTION, f"{label} (issue 3)", f_ms, "ms", "", None, None, "<150 ms", f_ms < 150))
         if cp_gave_up:
-            figures.append(Figure(SECTION, f"{label} vs criticalpath", f_ms, "ms", "criticalpath", None, None, "faster",
-                                  True, "not run: criticalpath did not finish the smaller graph"))
+            figures.append(
+                Figure(
+                    SECTION,
+                    f"{label} vs criticalpath",
+                    f_ms,
+                    "ms",
+                    "criticalpath",
+                    None,
+                    None,
+                    "faster",
+                    True,
+                    "not run: criticalpath did not finish the smaller graph",
+                )
+            )
             continue
         limit = 10 if quick else 15
         t0 = time.perf_counter()
         cp = criticalpath_timed([(durations, deps)], reps=1, timeout=limit)
         if cp is None or "error" in cp:
             cp_gave_up = True
-            figures.append(Figure(SECTION, f"{label} vs criticalpath", f_ms, "ms", "criticalpath", None, None, "faster",
-                                  True if cp is None else None,
-                                  f"criticalpath did not finish in {limit} s (its critical path enumerates every path)"
-                                  if cp is None else f"criticalpath failed: {cp['error']}"))
+            figures.append(
+                Figure(
+                    SECTION,
+                    f"{label} vs criticalpath",
+                    f_ms,
+                    "ms",
+                    "criticalpath",
+                    None,
+                    None,
+                    "faster",
+                    True if cp is None else None,
+                    f"criticalpath did not finish in {limit} s (its critical path enumerates every path)"
+                    if cp is None
+                    else f"criticalpath failed: {cp['error']}",
+                )
+            )
         else:
             ok = abs(cp["totals"][0] - mine.total) < 1e-6
-            figures.append(Figure(SECTION, f"{label} vs criticalpath", f_ms, "ms", "criticalpath",
-                                  cp["median_ns"] / 1e6, speedup(t["flowmatch"].median_ns, cp["median_ns"]), "faster",
-                                  ok and cp["median_ns"] > t["flowmatch"].median_ns,
-                                  f"one run after a warm-up ({time.perf_counter() - t0:.0f} s)"))
+            figures.append(
+                Figure(
+                    SECTION,
+                    f"{label} vs criticalpath",
+                    f_ms,
+                    "ms",
+                    "criticalpath",
+                    cp["median_ns"] / 1e6,
+                    speedup(t["flowmatch"].median_ns, cp["median_ns"]),
+                    "faster",
+                    ok and cp["median_ns"] > t["flowmatch"].median_ns,
+                    f"one run after a warm-up ({time.perf_counter() - t0:.0f} s)",
+                )
+            )
     steps = list(itertools.pairwise(sizes))
     for a, b in steps:
         grow = work[b] / work[a]
         parts = {k: times[b][k] / times[a][k] for k in times[a]}
         norm = parts["flowmatch"] / grow
-        figures.append(Figure(
-            SECTION, f"growth {a:,} → {b:,} steps (time ratio ÷ size ratio)", norm, "×", "networkx",
-            parts["networkx"] / grow, None, "no worse than networkx", norm <= parts["networkx"] / grow,
-            f"nodes + edges grow {grow:.2f}×; best-of-repetitions time grows: flowmatch {parts['flowmatch']:.1f}×, "
-            f"networkx {parts['networkx']:.1f}×, plain Python {parts['plain Python']:.1f}×, and the bare pass "
-            f"(id → index dict + one lookup per edge, nothing else) {parts['bare pass']:.1f}× — "
-            f"{parts['bare pass'] / grow:.2f} per unit of work: the memory hierarchy's share",
-        ))
+        figures.append(
+            Figure(
+                SECTION,
+                f"growth {a:,} → {b:,} steps (time ratio ÷ size ratio)",
+                norm,
+                "×",
+                "networkx",
+                parts["networkx"] / grow,
+                None,
+                "no worse than networkx",
+                norm <= parts["networkx"] / grow,
+                f"nodes + edges grow {grow:.2f}×; best-of-repetitions time grows: flowmatch {parts['flowmatch']:.1f}×, "
+                f"networkx {parts['networkx']:.1f}×, plain Python {parts['plain Python']:.1f}×, and the bare pass "
+                f"(id → index dict + one lookup per edge, nothing else) {parts['bare pass']:.1f}× — "
+                f"{parts['bare pass'] / grow:.2f} per unit of work: the memory hierarchy's share",
+            )
+        )
     return figures
 
 

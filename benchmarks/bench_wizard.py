@@ -65,8 +65,9 @@ def _consistent(space: Space, answers: Mapping[str, str]) -> int:
     return out
 
 
-def _depths(paths: Iterable[tuple[Mapping[str, str], int]], space: Space,
-            bits: Mapping[str, int]) -> dict[str, list[tuple[int, int]]]:
+def _depths(
+    paths: Iterable[tuple[Mapping[str, str], int]], space: Space, bits: Mapping[str, int]
+) -> dict[str, list[tuple[int, int]]]:
     """rule -> [(questions, number of complete profiles reaching it that way)]."""
     out: dict[str, list[tuple[int, int]]] = {}
     for answers, depth in paths:
@@ -92,8 +93,10 @@ def _fixed_paths(rs: RuleSet) -> list[tuple[dict[str, str], int]]:
 
 def _asked_when_form(rs: RuleSet, space: Space, bits: Mapping[str, int]) -> dict[str, list[tuple[int, int]]]:
     """Questions shown by a form that honours ``asked_when`` (bitsets: no per-profile loop)."""
-    shown = {a: (attr.asked_when.bits(space.leaf_bits, space.full) if attr.asked_when is not None else space.full)
-             for a, attr in rs.attributes.items()}
+    shown = {
+        a: (attr.asked_when.bits(space.leaf_bits, space.full) if attr.asked_when is not None else space.full)
+        for a, attr in rs.attributes.items()
+    }
     out: dict[str, list[tuple[int, int]]] = {}
     for rid, b in bits.items():
         # number of questions = sum over attributes of [shown]; group by that count
@@ -179,11 +182,20 @@ def measure(quick: bool = False) -> dict[str, Any]:
     index_ms = (time.perf_counter() - start) * 1e3
     search_us = _median_us(index.search, list(QUERIES), repeats)
     return {
-        "ruleset": rs.name, "note": note, "attributes": full, "combinations": space.size,
-        "situations": situations, "summary": totals,
-        "timing": {"wizard_solve_ms": round(statistics.median(solve_ms), 1), "next_question_us": round(next_us, 1),
-                   "search_index_ms": round(index_ms, 1), "search_query_us": round(search_us, 1),
-                   "next_question_calls": len(prefixes), "queries": list(QUERIES)},
+        "ruleset": rs.name,
+        "note": note,
+        "attributes": full,
+        "combinations": space.size,
+        "situations": situations,
+        "summary": totals,
+        "timing": {
+            "wizard_solve_ms": round(statistics.median(solve_ms), 1),
+            "next_question_us": round(next_us, 1),
+            "search_index_ms": round(index_ms, 1),
+            "search_query_us": round(search_us, 1),
+            "next_question_calls": len(prefixes),
+            "queries": list(QUERIES),
+        },
     }
 
 
@@ -193,19 +205,43 @@ def figures(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     t = data["timing"]
     wiz, form = s["wizard"], s["full_form"]
     return [
-        {"figure": "questions to reach a situation, average of 33 (wizard vs full form)", "value": wiz["average"],
-         "unit": "questions", "peer": "full form", "peer_value": form["average"],
-         "ratio": round(form["average"] / wiz["average"], 3), "target": "< full form",
-         "met": wiz["average"] < form["average"]},
-        {"figure": "questions to reach a situation, worst case (wizard vs full form)", "value": wiz["worst"],
-         "unit": "questions", "peer": "full form", "peer_value": form["worst"], "target": "<= full form",
-         "met": wiz["worst"] <= form["worst"]},
-        {"figure": "questions, average of 33 (wizard vs fixed asking order)", "value": wiz["average"],
-         "unit": "questions", "peer": "fixed order", "peer_value": s["fixed_order"]["average"],
-         "target": "<= fixed order", "met": wiz["average"] <= s["fixed_order"]["average"] + 1e-9},
-        {"figure": "questions, average of 33 (wizard vs greedy information gain)", "value": wiz["average"],
-         "unit": "questions", "peer": "greedy", "peer_value": s["greedy"]["average"],
-         "target": "<= greedy", "met": wiz["average"] <= s["greedy"]["average"] + 1e-9},
+        {
+            "figure": "questions to reach a situation, average of 33 (wizard vs full form)",
+            "value": wiz["average"],
+            "unit": "questions",
+            "peer": "full form",
+            "peer_value": form["average"],
+            "ratio": round(form["average"] / wiz["average"], 3),
+            "target": "< full form",
+            "met": wiz["average"] < form["average"],
+        },
+        {
+            "figure": "questions to reach a situation, worst case (wizard vs full form)",
+            "value": wiz["worst"],
+            "unit": "questions",
+            "peer": "full form",
+            "peer_value": form["worst"],
+            "target": "<= full form",
+            "met": wiz["worst"] <= form["worst"],
+        },
+        {
+            "figure": "questions, average of 33 (wizard vs fixed asking order)",
+            "value": wiz["average"],
+            "unit": "questions",
+            "peer": "fixed order",
+            "peer_value": s["fixed_order"]["average"],
+            "target": "<= fixed order",
+            "met": wiz["average"] <= s["fixed_order"]["average"] + 1e-9,
+        },
+        {
+            "figure": "questions, average of 33 (wizard vs greedy information gain)",
+            "value": wiz["average"],
+            "unit": "questions",
+            "peer": "greedy",
+            "peer_value": s["greedy"]["average"],
+            "target": "<= greedy",
+            "met": wiz["average"] <= s["greedy"]["average"] + 1e-9,
+        },
         {"figure": "wizard solve, once per rule-set", "value": t["wizard_solve_ms"], "unit": "ms"},
         {"figure": "next_question (any state of the tree)", "value": t["next_question_us"], "unit": "µs"},
         {"figure": "search: index build, once per rule-set", "value": t["search_index_ms"], "unit": "ms"},
@@ -218,8 +254,7 @@ def table(data: Mapping[str, Any]) -> str:
     head = ["situation", "flowchart", *(f"{n} avg/worst" for n in names)]
     rows = [head]
     for r in data["situations"]:
-        rows.append([r["situation"], r["flowchart"],
-                     *(f"{r[n]['average']:.2f} / {r[n]['worst']}" for n in names)])
+        rows.append([r["situation"], r["flowchart"], *(f"{r[n]['average']:.2f} / {r[n]['worst']}" for n in names)])
     s = data["summary"]
     rows.append(["average of 33", "", *(f"{s[n]['average']:.2f} / {s[n]['worst']:.0f}" for n in names)])
     rows.append(["expected (weights)", "", *(f"{s[n]['expected']:.2f}" for n in names)])
@@ -228,9 +263,11 @@ def table(data: Mapping[str, Any]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     t = data["timing"]
     lines.append("")
-    lines.append(f"wizard solve {t['wizard_solve_ms']} ms once per rule-set; next_question {t['next_question_us']} µs "
-                 f"(median over {t['next_question_calls']} calls); search index {t['search_index_ms']} ms, "
-                 f"one query {t['search_query_us']} µs")
+    lines.append(
+        f"wizard solve {t['wizard_solve_ms']} ms once per rule-set; next_question {t['next_question_us']} µs "
+        f"(median over {t['next_question_calls']} calls); search index {t['search_index_ms']} ms, "
+        f"one query {t['search_query_us']} µs"
+    )
     if data.get("note"):
         lines.append(f"note: {data['note']}")
     return "\n".join(lines)

@@ -56,14 +56,22 @@ def url_mix(rules: str | None) -> list[tuple[str, int]]:
 
     rs = load_ruleset(rules)
     first, *_ = rs.attributes.values()
-    mix: list[tuple[str, int]] = [("/", 200), ("/ask", 200), ("/browse", 200),
-                                  ("/search?" + urlencode({"q": "施工许可"}), 200),
-                                  ("/search?" + urlencode({"q": "<script>alert(1)</script>"}), 200)]
+    mix: list[tuple[str, int]] = [
+        ("/", 200),
+        ("/ask", 200),
+        ("/browse", 200),
+        ("/search?" + urlencode({"q": "施工许可"}), 200),
+        ("/search?" + urlencode({"q": "<script>alert(1)</script>"}), 200),
+    ]
     mix += [("/ask?" + urlencode({first.id: v}), 200) for v in first.values]
     mix += [(f"/flowchart/{fid}", 200) for fid in list(rs.flowcharts)[:8]]
     mix += [(f"/browse/{cid}", 200) for cid in list(rs.manifest.categories)[:3]]
-    mix += [("/ask?" + urlencode({first.id: "castle"}), 400), ("/ask?evil=1", 400),
-            ("/ask?" + urlencode([(first.id, v) for v in list(first.values)[:2]]), 400), ("/nowhere", 404)]
+    mix += [
+        ("/ask?" + urlencode({first.id: "castle"}), 400),
+        ("/ask?evil=1", 400),
+        ("/ask?" + urlencode([(first.id, v) for v in list(first.values)[:2]]), 400),
+        ("/nowhere", 404),
+    ]
     return mix
 
 
@@ -100,8 +108,16 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def _worker(host: str, port: int, mix: list[tuple[str, int]], queue: asyncio.Queue[int], deadline: float,
-                  latencies: list[float], statuses: Counter[str], errors: Counter[str]) -> None:
+async def _worker(
+    host: str,
+    port: int,
+    mix: list[tuple[str, int]],
+    queue: asyncio.Queue[int],
+    deadline: float,
+    latencies: list[float],
+    statuses: Counter[str],
+    errors: Counter[str],
+) -> None:
     conn = Connection(host, port)
     try:
         while True:
@@ -127,8 +143,9 @@ async def _worker(host: str, port: int, mix: list[tuple[str, int]], queue: async
         await conn.close()
 
 
-async def load(host: str, port: int, mix: list[tuple[str, int]], requests: int, duration: float,
-               concurrency: int) -> dict[str, Any]:
+async def load(
+    host: str, port: int, mix: list[tuple[str, int]], requests: int, duration: float, concurrency: int
+) -> dict[str, Any]:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(requests):
         queue.put_nowait(i)
@@ -137,13 +154,21 @@ async def load(host: str, port: int, mix: list[tuple[str, int]], requests: int, 
     errors: Counter[str] = Counter()
     begin = time.perf_counter()
     deadline = begin + duration
-    await asyncio.gather(*(_worker(host, port, mix, queue, deadline, latencies, statuses, errors)
-                           for _ in range(concurrency)))
+    await asyncio.gather(
+        *(_worker(host, port, mix, queue, deadline, latencies, statuses, errors) for _ in range(concurrency))
+    )
     elapsed = time.perf_counter() - begin
     done = len(latencies) + sum(v for k, v in errors.items() if not k.startswith("status "))
-    return {"requests": done, "planned": requests, "errors": sum(errors.values()), "error_kinds": dict(errors),
-            "by_status": dict(sorted(statuses.items())), "seconds": round(elapsed, 3),
-            "throughput_per_s": round(done / elapsed, 1) if elapsed else None, "latencies": latencies}
+    return {
+        "requests": done,
+        "planned": requests,
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "by_status": dict(sorted(statuses.items())),
+        "seconds": round(elapsed, 3),
+        "throughput_per_s": round(done / elapsed, 1) if elapsed else None,
+        "latencies": latencies,
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -165,8 +190,9 @@ def wait_ready(host: str, port: int, server: subprocess.Popen[bytes], timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError("flowmatch serve exited: " + (server.stderr.read().decode(errors="replace")
-                                                             if server.stderr else ""))
+            raise RuntimeError(
+                "flowmatch serve exited: " + (server.stderr.read().decode(errors="replace") if server.stderr else "")
+            )
 
         async def probe() -> int:
             conn = Connection(host, port)
@@ -221,12 +247,19 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "rules": args.rules or "packaged",
-        "concurrency": args.concurrency, "duration_cap_s": args.duration, "urls": len(mix),
-        **result, "latency_ms": ms,
+        "concurrency": args.concurrency,
+        "duration_cap_s": args.duration,
+        "urls": len(mix),
+        **result,
+        "latency_ms": ms,
     }
     report["figures"] = [
-        {"figure": "web: requests answered", "value": report["requests"], "unit": "",
-         "note": f"of {args.requests} planned, {report['seconds']} s, {args.concurrency} connections"},
+        {
+            "figure": "web: requests answered",
+            "value": report["requests"],
+            "unit": "",
+            "note": f"of {args.requests} planned, {report['seconds']} s, {args.concurrency} connections",
+        },
         {"figure": "web: errors", "value": report["errors"], "unit": "", "target": "0", "met": report["errors"] == 0},
         {"figure": "web: throughput", "value": report["throughput_per_s"], "unit": "req/s"},
         {"figure": "web: latency p50", "value": ms["p50"], "unit": "ms"},
@@ -238,12 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        rows = [("requests answered", f"{report['requests']} / {args.requests} planned"),
-                ("errors", str(report["errors"])), ("duration", f"{report['seconds']} s"),
-                ("throughput", f"{report['throughput_per_s']} req/s"), ("concurrency", str(args.concurrency)),
-                ("latency p50 / p95 / p99", f"{ms['p50']} / {ms['p95']} / {ms['p99']} ms"),
-                ("latency max / mean", f"{ms['max']} / {ms['mean']} ms"),
-                ("statuses", ", ".join(f"{k}: {v}" for k, v in report["by_status"].items()))]
+        rows = [
+            ("requests answered", f"{report['requests']} / {args.requests} planned"),
+            ("errors", str(report["errors"])),
+            ("duration", f"{report['seconds']} s"),
+            ("throughput", f"{report['throughput_per_s']} req/s"),
+            ("concurrency", str(args.concurrency)),
+            ("latency p50 / p95 / p99", f"{ms['p50']} / {ms['p95']} / {ms['p99']} ms"),
+            ("latency max / mean", f"{ms['max']} / {ms['mean']} ms"),
+            ("statuses", ", ".join(f"{k}: {v}" for k, v in report["by_status"].items())),
+        ]
         width = max(len(k) for k, _ in rows)
         print("flowmatch serve — load test on 127.0.0.1")
         for k, v in rows:

@@ -46,8 +46,9 @@ def ruleset() -> tuple[RuleSet, str]:
             rs = load_ruleset(target, cache=False)
         except RuleSetError as again:
             raise RuntimeError(f"the packaged rule-set does not load: {again}") from None
-        return rs, (f"packaged rule-set does not validate yet ({first.strip()[:120]}); "
-                    "matched on a copy without step variants")
+        return rs, (
+            f"packaged rule-set does not validate yet ({first.strip()[:120]}); matched on a copy without step variants"
+        )
 
 
 def matcher() -> Matcher:
@@ -113,7 +114,8 @@ def _synthetic(rs: RuleSet, steps: int = 25, seed: int = 25) -> RuleSet:
     if department is None:
         department = "bench"
         (target / "departments.yaml").write_text(
-            "bench: {name: 基准部门, short: 基准, name_en: Benchmark department}\n", encoding="utf-8")
+            "bench: {name: 基准部门, short: 基准, name_en: Benchmark department}\n", encoding="utf-8"
+        )
     rng = random.Random(seed)
     source = next(iter(rs.manifest.sources))
     items: dict[str, Any] = {}
@@ -122,19 +124,26 @@ def _synthetic(rs: RuleSet, steps: int = 25, seed: int = 25) -> RuleSet:
     for i, stage in enumerate(stages):
         sid = f"s{i + 1:02d}"
         items[f"bench_{sid}"] = {
-            "name": f"基准事项{i + 1}", "name_en": f"Benchmark item {i + 1}", "department": department,
-            "stage": stage, "statutory": {"value": 20, "unit": "working_day"},
-            "promised": rng.choice([1, 2, 3, 5, 5, 7, 10, 15, 20]), "counted": i != 5, "source": [source],
+            "name": f"基准事项{i + 1}",
+            "name_en": f"Benchmark item {i + 1}",
+            "department": department,
+            "stage": stage,
+            "statutory": {"value": 20, "unit": "working_day"},
+            "promised": rng.choice([1, 2, 3, 5, 5, 7, 10, 15, 20]),
+            "counted": i != 5,
+            "source": [source],
         }
-        earlier = [f"s{j + 1:02d}" for j in range(i)
-                   if stages[j] < stage or (stages[j] == stage and rng.random() < 0.2)]
+        earlier = [
+            f"s{j + 1:02d}" for j in range(i) if stages[j] < stage or (stages[j] == stage and rng.random() < 0.2)
+        ]
         deps = sorted(rng.sample(earlier, min(len(earlier), rng.randint(1, 3)))) if earlier else []
         flow[sid] = {"item": f"bench_{sid}", "depends_on": deps}
     (target / "items.yaml").write_text(yaml.safe_dump(items, allow_unicode=True, sort_keys=False), encoding="utf-8")
     f01 = yaml.safe_load((target / "flowcharts" / "F01.yaml").read_text(encoding="utf-8"))
     f01["steps"] = flow
-    (target / "flowcharts" / "F01.yaml").write_text(yaml.safe_dump(f01, allow_unicode=True, sort_keys=False),
-                                                    encoding="utf-8")
+    (target / "flowcharts" / "F01.yaml").write_text(
+        yaml.safe_dump(f01, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return load_ruleset(target, cache=False)
 
 

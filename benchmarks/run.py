@@ -39,6 +39,7 @@ SECTIONS = ("match", "schedule", "render", "pdf", "load", "cli", "wizard", "web"
 def _own(module: str) -> Callable[[bool], list[Figure]]:
     def run(quick: bool) -> list[Figure]:
         return importlib.import_module(module).run(quick)  # type: ignore[no-any-return]
+
     return run
 
 
@@ -49,8 +50,15 @@ def _helper(section: str, module: str) -> Callable[[bool], list[Figure]]:
     def run(quick: bool) -> list[Figure]:
         path = HERE / f"{module}.py"
         if not path.exists():
-            return [Figure(section, f"{section}: benchmarks/{module}.py not present", None, "",
-                           note="not run: the module is missing")]
+            return [
+                Figure(
+                    section,
+                    f"{section}: benchmarks/{module}.py not present",
+                    None,
+                    "",
+                    note="not run: the module is missing",
+                )
+            ]
         mod = importlib.import_module(module)
         fn = getattr(mod, "run", None)
         if callable(fn):
@@ -64,8 +72,15 @@ def _helper(section: str, module: str) -> Callable[[bool], list[Figure]]:
             try:
                 raw = json.loads(done.stdout)
             except ValueError:
-                return [Figure(section, f"{section} ({module})", None, "",
-                               note=(done.stdout.strip() or done.stderr.strip())[-300:])]
+                return [
+                    Figure(
+                        section,
+                        f"{section} ({module})",
+                        None,
+                        "",
+                        note=(done.stdout.strip() or done.stderr.strip())[-300:],
+                    )
+                ]
         return [_as_figure(section, row) for row in _rows(raw)]
 
     return run
@@ -75,8 +90,15 @@ def _render(quick: bool) -> list[Figure]:
     """The guide helper's ``bench_render.py`` (a script writing results/render.json), in a subprocess."""
     path = HERE / "bench_render.py"
     if not path.exists():
-        return [Figure("render", "render: benchmarks/bench_render.py not present", None, "",
-                       note="not run: the module is missing")]
+        return [
+            Figure(
+                "render",
+                "render: benchmarks/bench_render.py not present",
+                None,
+                "",
+                note="not run: the module is missing",
+            )
+        ]
     argv = [sys.executable, str(path), *(["--notices", "300", "--repeat", "10"] if quick else [])]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=280)
     if done.returncode != 0:
@@ -86,28 +108,51 @@ def _render(quick: bool) -> list[Figure]:
     bare_key = next(k for k in rows if k.startswith("bare Jinja"))
     bare = rows[bare_key]["median_ms"]
     out = []
-    for key, label in (("one notice, HTML (warm)", "one notice, HTML, warm"),
-                       ("one notice, Markdown (warm)", "one notice, Markdown, warm")):
+    for key, label in (
+        ("one notice, HTML (warm)", "one notice, HTML, warm"),
+        ("one notice, Markdown (warm)", "one notice, Markdown, warm"),
+    ):
         if key not in rows:
             continue
         mine = rows[key]["median_ms"]
-        out.append(Figure("render", f"{label} vs bare Jinja render of the same context", mine, "ms",
-                          "bare Jinja (HTML template)", bare, bare / mine, "≤2× slower", mine <= 2 * bare,
-                          f"{data.get('flowchart')} ({data.get('steps')} steps), {rows[key].get('runs')} runs; "
-                          "flowmatch = build the context + render; the bare render reuses a prepared context"))
+        out.append(
+            Figure(
+                "render",
+                f"{label} vs bare Jinja render of the same context",
+                mine,
+                "ms",
+                "bare Jinja (HTML template)",
+                bare,
+                bare / mine,
+                "≤2× slower",
+                mine <= 2 * bare,
+                f"{data.get('flowchart')} ({data.get('steps')} steps), {rows[key].get('runs')} runs; "
+                "flowmatch = build the context + render; the bare render reuses a prepared context",
+            )
+        )
     batch = next((v for k, v in rows.items() if k.startswith("batch of")), None)
     if batch is not None:
         name = next(k for k in rows if k.startswith("batch of"))
         cores = batch.get("cpu_seconds", 0) / batch["seconds"] if batch.get("seconds") else 0
         serial = bare * batch["written"] / 1e3
-        out.append(Figure("render", name, batch["seconds"], "s", f"{batch['written']} × bare Jinja, one process",
-                          serial, serial / batch["seconds"], "uses both cores",
-                          bool(cores >= 1.5 and not batch["failed"]),
-                          f"{batch['notices_per_second']} notices/s, {batch['failed']} failed; CPU {cores:.2f} cores "
-                          "busy "
-                          f"on average (cpu {batch.get('cpu_seconds')} s ÷ wall {batch['seconds']} s); the batch also "
-                          f"matches, schedules and writes each notice; the guide helper's own target < 10 s: "
-                          f"{'met' if batch.get('met') else 'not met'}"))
+        out.append(
+            Figure(
+                "render",
+                name,
+                batch["seconds"],
+                "s",
+                f"{batch['written']} × bare Jinja, one process",
+                serial,
+                serial / batch["seconds"],
+                "uses both cores",
+                bool(cores >= 1.5 and not batch["failed"]),
+                f"{batch['notices_per_second']} notices/s, {batch['failed']} failed; CPU {cores:.2f} cores "
+                "busy "
+                f"on average (cpu {batch.get('cpu_seconds')} s ÷ wall {batch['seconds']} s); the batch also "
+                f"matches, schedules and writes each notice; the guide helper's own target < 10 s: "
+                f"{'met' if batch.get('met') else 'not met'}",
+            )
+        )
     return out
 
 
@@ -132,14 +177,31 @@ def _as_figure(section: str, row: Any) -> Figure:
     peer = row.get("peer", "")
     if isinstance(peer, (int, float)) and peer_value is None:
         peer_value, peer = peer, row.get("peer_name", "")
-    known = {"section", "figure", "name", "value", "flowmatch", "unit", "peer", "peer_name", "peer_value", "ratio",
-             "target", "met", "note"}
+    known = {
+        "section",
+        "figure",
+        "name",
+        "value",
+        "flowmatch",
+        "unit",
+        "peer",
+        "peer_name",
+        "peer_value",
+        "ratio",
+        "target",
+        "met",
+        "note",
+    }
     return Figure(
-        section=str(row.get("section", section)), figure=str(row.get("figure", row.get("name", "?"))),
-        value=value if isinstance(value, (int, float)) else None, unit=str(row.get("unit", "")),
-        peer=str(peer or ""), peer_value=peer_value if isinstance(peer_value, (int, float)) else None,
+        section=str(row.get("section", section)),
+        figure=str(row.get("figure", row.get("name", "?"))),
+        value=value if isinstance(value, (int, float)) else None,
+        unit=str(row.get("unit", "")),
+        peer=str(peer or ""),
+        peer_value=peer_value if isinstance(peer_value, (int, float)) else None,
         ratio=row.get("ratio") if isinstance(row.get("ratio"), (int, float)) else None,
-        target=str(row.get("target", "") or ""), met=row.get("met") if isinstance(row.get("met"), bool) else None,
+        target=str(row.get("target", "") or ""),
+        met=row.get("met") if isinstance(row.get("met"), bool) else None,
         note=str(row.get("note", "") or "") + ("" if isinstance(value, (int, float)) or value is None else f" {value}"),
         extra={k: v for k, v in row.items() if k not in known},
     )
@@ -148,8 +210,15 @@ def _as_figure(section: str, row: Any) -> Figure:
 def _web(quick: bool) -> list[Figure]:
     path = RESULTS / "load_web.json"
     if not path.exists():
-        return [Figure("web", "web load test (benchmarks/load_web.py)", None, "",
-                       note="not run here: benchmarks/results/load_web.json is absent")]
+        return [
+            Figure(
+                "web",
+                "web load test (benchmarks/load_web.py)",
+                None,
+                "",
+                note="not run here: benchmarks/results/load_web.json is absent",
+            )
+        ]
     data = json.loads(path.read_text(encoding="utf-8"))
     rows = [_as_figure("web", r) for r in _rows(data)]
     for r in rows:
@@ -184,8 +253,15 @@ TIMED = ("ns", "µs", "ms", "s", "profiles/s", "req/s", "ops/s", "notices/s")
 
 def _cells(f: Figure) -> list[str]:
     ratio = "—" if f.ratio is None else (ratio_text(f.ratio) if f.unit in TIMED else f"{f.ratio:.3g}×")
-    return [f.section, f.figure, fmt(f.value, f.unit), f"{f.peer} {fmt(f.peer_value, f.unit)}".strip()
-            if f.peer_value is not None else (f.peer or "—"), ratio, f.target or "—", _met(f)]
+    return [
+        f.section,
+        f.figure,
+        fmt(f.value, f.unit),
+        f"{f.peer} {fmt(f.peer_value, f.unit)}".strip() if f.peer_value is not None else (f.peer or "—"),
+        ratio,
+        f.target or "—",
+        _met(f),
+    ]
 
 
 HEAD = ["section", "figure", "flowmatch", "peer", "ratio", "target", "met?"]
@@ -247,8 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     # under PYTHONDONTWRITEBYTECODE=1 would compile every module on every start.)
     import flowmatch
 
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(flowmatch.__file__).parent)],
-                   capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(flowmatch.__file__).parent)],
+        capture_output=True,
+        check=False,
+    )
     figures: list[Figure] = []
     seconds: dict[str, float] = {}
     for section in chosen:
@@ -258,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
             got = RUNNERS[section](args.quick)
         except Exception as exc:  # one broken section must not lose the others
             traceback.print_exc()
-            got = [Figure(section, f"{section}: failed", None, "", met=False,
-                          note=f"{type(exc).__name__}: {exc}"[:400])]
+            got = [
+                Figure(section, f"{section}: failed", None, "", met=False, note=f"{type(exc).__name__}: {exc}"[:400])
+            ]
         seconds[section] = time.perf_counter() - t0
         print(f"[{section}] {seconds[section]:.1f} s", file=sys.stderr, flush=True)
         figures.extend(got)

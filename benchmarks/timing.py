@@ -54,8 +54,14 @@ def _quartiles(samples: Sequence[float]) -> tuple[float, float]:
     return q[0], q[2]
 
 
-def bench(fn: Callable[[], Any], *, per: int = 1, repeats: int | None = None, target_ms: float | None = None,
-          max_loops: int = 1_000_000) -> Timing:
+def bench(
+    fn: Callable[[], Any],
+    *,
+    per: int = 1,
+    repeats: int | None = None,
+    target_ms: float | None = None,
+    max_loops: int = 1_000_000,
+) -> Timing:
     """Time ``fn()`` (which performs ``per`` operations) and return nanoseconds per operation."""
     repeats = repeats or int(SETTINGS["repeats"])
     target_ns = (target_ms or float(SETTINGS["target_ms"])) * 1e6
@@ -110,8 +116,15 @@ def bench_once(fn: Callable[[], Any], *, repeats: int | None = None, warmup: int
     return Timing(statistics.median(samples), min(samples), q1, q3, repeats, 1)
 
 
-def bench_process(argv: Sequence[str], *, runs: int, env: dict[str, str] | None = None, stdin: bytes | None = None,
-                  warmup: int = 2, ok_codes: Sequence[int] = (0,)) -> Timing:
+def bench_process(
+    argv: Sequence[str],
+    *,
+    runs: int,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+    warmup: int = 2,
+    ok_codes: Sequence[int] = (0,),
+) -> Timing:
     """Median wall time of a whole process (spawn, imports, work, exit)."""
     samples = []
     for i in range(warmup + runs):
@@ -218,8 +231,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def bench_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int | None = None, warmup: int = 1,
-                      per: int = 1) -> dict[str, Timing]:
+def bench_interleaved(
+    fns: dict[str, Callable[[], Any]], *, repeats: int | None = None, warmup: int = 1, per: int = 1
+) -> dict[str, Timing]:
     """Time slow callables side by side: repetition k of every callable runs before repetition
     k + 1 of any, so a change in machine load hits all of them alike."""
     repeats = repeats or max(3, int(SETTINGS["repeats"]) // 2)

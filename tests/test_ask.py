@@ -13,8 +13,14 @@ from flowmatch import cli_find
 from flowmatch.cli import main
 from flowmatch.ruleset import RuleSet
 
-S10 = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-       "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"}
+S10 = {
+    "kind": "building",
+    "land_nature": "state_owned",
+    "investor": "enterprise",
+    "acquisition": "tender_auction_listing",
+    "regime": "filing",
+    "building_use": "commercial_housing",
+}
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -74,13 +80,18 @@ def test_invalid_answers(tmp_path: Path) -> None:
     assert "kind: unknown value 'castle'; allowed: building, road_bridge, pipeline, station" in out
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("- kind\n", "must be a mapping of attribute to value, got list"),
-    ("kind: [\n", "are not valid YAML or JSON (YAML syntax error:"),
-    ("a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" + "".join(
-        f"c{i}: &c{i} [{', '.join(['*b' if i == 0 else f'*c{i - 1}'] * 10)}]\n" for i in range(6)),
-     "(document expands to more than 200000 nodes"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- kind\n", "must be a mapping of attribute to value, got list"),
+        ("kind: [\n", "are not valid YAML or JSON (YAML syntax error:"),
+        (
+            "a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            + "".join(f"c{i}: &c{i} [{', '.join(['*b' if i == 0 else f'*c{i - 1}'] * 10)}]\n" for i in range(6)),
+            "(document expands to more than 200000 nodes",
+        ),
+    ],
+)
 def test_bad_answers_files(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     code, _, err = run("ask", "--answers", path)
@@ -121,8 +132,9 @@ def test_typed_back_and_unsure() -> None:
 def test_unrecognised_typed_answer_is_asked_again() -> None:
     code, out, _ = run("ask", input="xyz\n3\n")
     assert code == 0
-    assert ("无法识别的回答 'xyz'；请输入编号 1–4、取值（building, road_bridge, pipeline, station）或 ? 表示不确定"
-            in out)
+    assert (
+        "无法识别的回答 'xyz'；请输入编号 1–4、取值（building, road_bridge, pipeline, station）或 ? 表示不确定" in out
+    )
     assert "S32" in out
 
 
@@ -136,8 +148,17 @@ def test_input_ending_early_is_an_error() -> None:
 def test_notice_is_written_at_the_end(tmp_path: Path) -> None:
     pytest.importorskip("flowmatch.render")
     target = tmp_path / "notice.md"
-    code, out, _ = run("ask", "--answers", write(tmp_path, "kind: pipeline\n"), "--notice", str(target),
-                       "--name", "示例管线工程", "--start", "2026-03-02")
+    code, out, _ = run(
+        "ask",
+        "--answers",
+        write(tmp_path, "kind: pipeline\n"),
+        "--notice",
+        str(target),
+        "--name",
+        "示例管线工程",
+        "--start",
+        "2026-03-02",
+    )
     assert code == 0, out
     assert f"一次性告知书已写入 / notice written: {target}" in out
     text = target.read_text(encoding="utf-8")

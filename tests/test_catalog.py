@@ -13,8 +13,10 @@ from flowmatch.ruleset import RuleSet
 PERMITS = {"ZJ07", "GT13"}
 
 
-@pytest.mark.parametrize(("attr", "model"), [("items", Item), ("materials", Material), ("departments", Department),
-                                               ("flowcharts", Flowchart)])
+@pytest.mark.parametrize(
+    ("attr", "model"),
+    [("items", Item), ("materials", Material), ("departments", Department), ("flowcharts", Flowchart)],
+)
 def test_every_entry_round_trips(ruleset: RuleSet, attr: str, model: type) -> None:
     entries = getattr(ruleset, attr)
     assert entries

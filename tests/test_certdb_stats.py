@@ -53,4 +53,6 @@ def test_a_ruleset_without_a_database_has_no_database_figure(ruleset: RuleSet) -
 
     bare = dataclasses.replace(ruleset, certificates=None)
     assert stats(ruleset=bare)["database"] is None
-    assert "reduction_requisites_database" not in {r["figure"] for r in compare(bare, stats(ruleset=bare)) if r["computed"]}
+    assert "reduction_requisites_database" not in {
+        r["figure"] for r in compare(bare, stats(ruleset=bare)) if r["computed"]
+    }

@@ -174,6 +174,7 @@ def test_schedule_past_calendar_data_is_estimated_and_marked() -> None:
 def test_schedule_with_calendar_override_applies_its_holidays_and_make_up_days(tmp_path: Path) -> None:
     """The override's days replace the estimate: a holiday moves the finish later, a make-up
     Sunday earlier, and nothing is marked as estimated."""
+
     def finish(*extra: str) -> tuple[str, bool]:
         code, out, _ = run("schedule", "F22", "--start", "2026-12-21", "--json", *extra)
         assert code == 0
@@ -227,8 +228,13 @@ def test_stats_json_lands_on_the_published_figures() -> None:
     # statutory order comes first; the gap is reported, never closed by dropping a required edge).
     failed = [r for r in data["published"] if r["ok"] is False]
     assert all(r["gap"] for r in failed), failed
-    assert {r["figure"] for r in failed} <= {"avg_steps", "avg_working_days", "reduction_steps",
-                                             "reduction_working_days", "reduction_requisites_database"}
+    assert {r["figure"] for r in failed} <= {
+        "avg_steps",
+        "avg_working_days",
+        "reduction_steps",
+        "reduction_working_days",
+        "reduction_requisites_database",
+    }
     assert code == 0
     assert data["fastest"]["flowchart"] == "F22" and data["fastest"]["working_days"] == 19
 
@@ -244,8 +250,11 @@ def test_stats_fails_on_a_figure_out_of_tolerance_without_a_stated_gap(tmp_path:
     text = manifest.read_text(encoding="utf-8")
     start = text.index("  avg_working_days: {")
     end = text.index("}", start)
-    manifest.write_text(text[:start] + "  avg_working_days: {value: 32.3, tolerance: 1.5, tolerance_kind: absolute, "
-                        "source: seed003" + text[end:], encoding="utf-8")
+    manifest.write_text(
+        text[:start] + "  avg_working_days: {value: 32.3, tolerance: 1.5, tolerance_kind: absolute, "
+        "source: seed003" + text[end:],
+        encoding="utf-8",
+    )
     code, out, _ = run("stats", "--rules", str(rules))
     assert code == 1 and "✗ 超出容差" in out
     code, out, _ = run("stats")

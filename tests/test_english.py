@@ -64,8 +64,14 @@ def _english_notice(fid: str, fmt: str, ruleset: RuleSet) -> str:
     from flowmatch.golden import GOLDEN, GOLDEN_APPLICANT, GOLDEN_GENERATED, GOLDEN_START, golden_name
     from flowmatch.notice import build_notice, render
 
-    notice = build_notice(dict(GOLDEN[fid]), ruleset=ruleset, start=GOLDEN_START, generated=GOLDEN_GENERATED,
-                          name=golden_name(fid), applicant=GOLDEN_APPLICANT)
+    notice = build_notice(
+        dict(GOLDEN[fid]),
+        ruleset=ruleset,
+        start=GOLDEN_START,
+        generated=GOLDEN_GENERATED,
+        name=golden_name(fid),
+        applicant=GOLDEN_APPLICANT,
+    )
     text = render(notice, fmt, lang="en")
     assert isinstance(text, str)
     return text.replace(golden_name(fid), "").replace(GOLDEN_APPLICANT, "")
@@ -99,9 +105,23 @@ def test_english_notice_structure_has_no_chinese(ruleset: RuleSet, fid: str, fmt
         names = re.findall(r'class="mname" data-label="Material">(.*?)</td>', text)
     else:
         assert text.startswith("# One-Time Notice for Construction Project Approval")
-        chinese = [line for line in text.splitlines() if line.startswith(("#", "| No.", "| Item", "- Department:",
-                   "- Approval item:", "- Prerequisites:", "- Materials:", "| Fee |"))
-                   and HAN.search(BRACKETED.sub("", line))]
+        chinese = [
+            line
+            for line in text.splitlines()
+            if line.startswith(
+                (
+                    "#",
+                    "| No.",
+                    "| Item",
+                    "- Department:",
+                    "- Approval item:",
+                    "- Prerequisites:",
+                    "- Materials:",
+                    "| Fee |",
+                )
+            )
+            and HAN.search(BRACKETED.sub("", line))
+        ]
         names = [line.split("|")[2] for line in text.splitlines() if re.match(r"\| \d+ \| ", line)]
     assert names
     chinese += [n for n in names if HAN.search(BRACKETED.sub("", MARKED.sub("", n)))]
@@ -109,10 +129,14 @@ def test_english_notice_structure_has_no_chinese(ruleset: RuleSet, fid: str, fmt
     assert "2 Mar 2026" in text and "Date of notice: 27 Feb 2026" in re.sub(r"<[^>]+>", "", text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the rule-set's free text -- legal bases, fees, item results and notes, intermediaries, material "
-    "conditions and notes, time-limit notes, commitment letters, calendar warnings -- has optional *_en "
-    "fields (models.py) that harbin-2014 does not fill yet; the notice prints the Chinese text there"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the rule-set's free text -- legal bases, fees, item results and notes, intermediaries, material "
+        "conditions and notes, time-limit notes, commitment letters, calendar warnings -- has optional *_en "
+        "fields (models.py) that harbin-2014 does not fill yet; the notice prints the Chinese text there"
+    ),
+)
 @pytest.mark.parametrize("fmt", ["md", "html"])
 @pytest.mark.parametrize("fid", ["F10", "F22", "F26"])
 def test_english_notice_has_no_chinese_left(ruleset: RuleSet, fid: str, fmt: str) -> None:
@@ -146,8 +170,9 @@ def test_cli_guide_in_english() -> None:
 
     from flowmatch.cli import main
 
-    result = CliRunner().invoke(main, ["guide", "kind=pipeline", "--lang", "en", "--format", "md",
-                                       "--start", "2026-03-02"])
+    result = CliRunner().invoke(
+        main, ["guide", "kind=pipeline", "--lang", "en", "--format", "md", "--start", "2026-03-02"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("# One-Time Notice for Construction Project Approval")
     assert "## 4. Step-by-step guide" in result.stdout
@@ -184,8 +209,16 @@ def test_english_basis_must_match_one_for_one() -> None:
     from flowmatch.models import Item
 
     with pytest.raises(ValidationError, match="legal_basis_en has 1 entries, legal_basis 2"):
-        Item(name="x", name_en="x", department="d", stage=1, statutory={"unit": "none"}, promised=1,
-             legal_basis=["a", "b"], legal_basis_en=["A"])
+        Item(
+            name="x",
+            name_en="x",
+            department="d",
+            stage=1,
+            statutory={"unit": "none"},
+            promised=1,
+            legal_basis=["a", "b"],
+            legal_basis_en=["A"],
+        )
 
 
 def test_estimated_dates_in_english(ruleset: RuleSet) -> None:

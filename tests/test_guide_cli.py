@@ -36,8 +36,9 @@ def run(rules: Path, *args: str) -> tuple[int, str, str]:
 # --- one project -------------------------------------------------------------------------------------
 def test_writes_one_html_notice(rules: Path, tmp_path: Path) -> None:
     out = tmp_path / "notice.html"
-    code, _, stderr = run(rules, *PAIRS, "--start", "2026-03-02", "--name", "示例住宅", "--applicant", "某公司",
-                          "-o", str(out))
+    code, _, stderr = run(
+        rules, *PAIRS, "--start", "2026-03-02", "--name", "示例住宅", "--applicant", "某公司", "-o", str(out)
+    )
     assert code == 0, stderr
     html = out.read_text(encoding="utf-8")
     assert "示例住宅" in html and "某公司" in html and "<svg" in html
@@ -50,8 +51,17 @@ def test_json_summary_and_format_from_the_extension(rules: Path, tmp_path: Path)
     code, stdout, _ = run(rules, *PAIRS, "--start", "2026-03-02", "-o", str(out), "--json")
     assert code == 0
     data = json.loads(stdout)
-    assert data == {"output": str(out), "format": "md", "situation": "S10", "flowchart": "F10", "working_days": 29,
-                    "elapsed_working_days": 39, "start": "2026-03-02", "finish": "2026-04-27", "warnings": []}
+    assert data == {
+        "output": str(out),
+        "format": "md",
+        "situation": "S10",
+        "flowchart": "F10",
+        "working_days": 29,
+        "elapsed_working_days": 39,
+        "start": "2026-03-02",
+        "finish": "2026-04-27",
+        "warnings": [],
+    }
     assert out.read_text(encoding="utf-8").startswith("# 建设项目审批一次性告知书")
 
 
@@ -80,8 +90,14 @@ def test_incomplete_profile_lists_what_is_missing(rules: Path, tmp_path: Path) -
 
 
 def test_not_applicable_profile_says_why(rules: Path, tmp_path: Path) -> None:
-    code, _, stderr = run(rules, "kind=building", "land_nature=collective", "building_use=commercial_housing",
-                          "-o", str(tmp_path / "x.html"))
+    code, _, stderr = run(
+        rules,
+        "kind=building",
+        "land_nature=collective",
+        "building_use=commercial_housing",
+        "-o",
+        str(tmp_path / "x.html"),
+    )
     assert code == 2
     assert "error: the project is not applicable (" in stderr
 
@@ -113,8 +129,10 @@ def test_output_directory_or_missing_parent(rules: Path, tmp_path: Path) -> None
 def test_start_must_be_a_working_day(rules: Path, tmp_path: Path) -> None:
     code, _, stderr = run(rules, *PAIRS, "--start", "2026-10-01", "-o", str(tmp_path / "x.html"))
     assert code == 2
-    assert ("error: start date 2026-10-01 is not a working day; the acceptance day must be one "
-            "(next working day: 2026-10-08)") in stderr
+    assert (
+        "error: start date 2026-10-01 is not a working day; the acceptance day must be one "
+        "(next working day: 2026-10-08)"
+    ) in stderr
     code, _, stderr = run(rules, *PAIRS, "--start", "2026-13-01", "-o", str(tmp_path / "x.html"))
     assert code == 2 and "error: start date '2026-13-01' is not a date; allowed: YYYY-MM-DD" in stderr
 
@@ -212,13 +230,16 @@ GOOD = [
 
 
 def test_batch_writes_one_file_per_project_and_reports_failures(rules: Path, tmp_path: Path) -> None:
-    batch = _csv(tmp_path / "projects.csv", [
-        *GOOD,
-        "bad1,坏行,丁公司,2026-03-02,building,,,,,,,",                   # incomplete
-        "p1,重复,戊公司,2026-03-02,building,collective,,,,township_enterprise,,",  # duplicate id
-        "../evil,越界,己公司,2026-03-02,building,collective,,,,township_enterprise,,",
-        ",无编号,庚公司,2026-03-02,building,collective,,,,township_enterprise,,",
-    ])
+    batch = _csv(
+        tmp_path / "projects.csv",
+        [
+            *GOOD,
+            "bad1,坏行,丁公司,2026-03-02,building,,,,,,,",  # incomplete
+            "p1,重复,戊公司,2026-03-02,building,collective,,,,township_enterprise,,",  # duplicate id
+            "../evil,越界,己公司,2026-03-02,building,collective,,,,township_enterprise,,",
+            ",无编号,庚公司,2026-03-02,building,collective,,,,township_enterprise,,",
+        ],
+    )
     out = tmp_path / "notices"
     code, stdout, _ = run(rules, "--batch", str(batch), "-o", str(out), "--format", "md", "--jobs", "1", "--json")
     assert code == 1
@@ -278,14 +299,23 @@ def test_batch_yaml(rules: Path, tmp_path: Path) -> None:
         "  - {id: y1, start: 2026-03-02, kind: building, land_nature: collective, building_use: township_enterprise,"
         " on_file: [licence], commitment: true}\n"
         "  - not a mapping\n",
-        encoding="utf-8")
-    code, stdout, _ = run(rules, "--batch", str(batch), "-o", str(tmp_path / "o"), "--format", "md", "--jobs", "1",
-                          "--json")
+        encoding="utf-8",
+    )
+    code, stdout, _ = run(
+        rules, "--batch", str(batch), "-o", str(tmp_path / "o"), "--format", "md", "--jobs", "1", "--json"
+    )
     report = json.loads(stdout)
     assert code == 1
     assert [r["id"] for r in report["written"]] == ["y1"]
-    assert report["failed"] == [{"row": 2, "id": "row2", "file": str(tmp_path / "o" / "row2.md"), "status": "failed",
-                                 "error": "expected a mapping of column to value"}]
+    assert report["failed"] == [
+        {
+            "row": 2,
+            "id": "row2",
+            "file": str(tmp_path / "o" / "row2.md"),
+            "status": "failed",
+            "error": "expected a mapping of column to value",
+        }
+    ]
 
 
 def test_batch_usage_errors(rules: Path, tmp_path: Path) -> None:
@@ -323,6 +353,7 @@ def test_cli_and_library_write_the_same_notice(rules: Path) -> None:
     flow = for_situation(rs, result.situation or "", flags=result.flags, profile=F10_PROFILE)
     plan = schedule(flow, dt.date(2026, 3, 2), WorkCalendar(), ruleset=rs)
     expected = render_guide(result, plan, "md", ruleset=rs, project_name="同一项目", on_file=["licence"])
-    code, stdout, _ = run(rules, *PAIRS, "--start", "2026-03-02", "--format", "md", "--name", "同一项目",
-                          "--on-file", "licence")
+    code, stdout, _ = run(
+        rules, *PAIRS, "--start", "2026-03-02", "--format", "md", "--name", "同一项目", "--on-file", "licence"
+    )
     assert code == 0 and stdout == expected

@@ -157,10 +157,20 @@ def test_adding_an_answer_never_contradicts_a_match(ruleset: RuleSet, data: st.D
     ("profile", "extra"),
     [
         # NA01 is decided without the investor; answering it walks the tree to a leaf that asked it
-        ({"kind": "building", "land_nature": "state_owned", "acquisition": "collective_use"}, ("investor", "government")),
+        (
+            {"kind": "building", "land_nature": "state_owned", "acquisition": "collective_use"},
+            ("investor", "government"),
+        ),
         # S03 does not read the management question that S01/S02 need
-        ({"kind": "building", "land_nature": "state_owned", "investor": "government", "acquisition": "allocation_own"},
-         ("management", "self_built")),
+        (
+            {
+                "kind": "building",
+                "land_nature": "state_owned",
+                "investor": "government",
+                "acquisition": "allocation_own",
+            },
+            ("management", "self_built"),
+        ),
     ],
 )
 def test_an_answer_the_rule_does_not_read_is_ignored_either_way(

@@ -36,8 +36,14 @@ def test_each_material_once_with_every_step_that_uses_it(toy: RuleSet) -> None:
 def test_materials_issued_by_an_earlier_step_are_never_asked(toy: RuleSet) -> None:
     mats = consolidate(resolve(toy, "F10"), toy)
     issued = {m.id: m for m in mats.issued}
-    assert set(issued) == {"filing_record", "land_permit", "scheme_opinion", "works_permit", "drawing_certificate",
-                           "bid_notice"}
+    assert set(issued) == {
+        "filing_record",
+        "land_permit",
+        "scheme_opinion",
+        "works_permit",
+        "drawing_certificate",
+        "bid_notice",
+    }
     assert issued["works_permit"].produced_by == "works_permit"
     assert issued["works_permit"].steps == ("drawings", "tender", "permit", "acceptance")
     asked = {m.id for m in mats.to_prepare}
@@ -45,10 +51,16 @@ def test_materials_issued_by_an_earlier_step_are_never_asked(toy: RuleSet) -> No
 
 
 def test_a_material_produced_by_a_step_that_is_not_an_ancestor_is_still_asked(toy: RuleSet) -> None:
-    chart = Flowchart(id="TPARALLEL", name="并行", name_en="Parallel", source=["seed003"], steps={
-        "land_permit": Step(id="land_permit", item="GT04"),
-        "works_permit": Step(id="works_permit", item="GH02"),  # needs land_permit, but not after it here
-    })
+    chart = Flowchart(
+        id="TPARALLEL",
+        name="并行",
+        name_en="Parallel",
+        source=["seed003"],
+        steps={
+            "land_permit": Step(id="land_permit", item="GT04"),
+            "works_permit": Step(id="works_permit", item="GH02"),  # needs land_permit, but not after it here
+        },
+    )
     mats = consolidate(resolve(toy, chart), toy)
     assert mats.get("land_permit").steps == ("works_permit",)
     assert "land_permit" not in {m.id for m in mats.issued}

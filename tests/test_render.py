@@ -35,8 +35,13 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
     return toy_ruleset(tmp_path_factory.mktemp("toy") / "rules")
 
 
-def _plan(rs: RuleSet, profile: dict[str, Any], start: dt.date = START, mode: str = "standard",
-          calendar: WorkCalendar | None = None) -> tuple[MatchResult, Schedule]:
+def _plan(
+    rs: RuleSet,
+    profile: dict[str, Any],
+    start: dt.date = START,
+    mode: str = "standard",
+    calendar: WorkCalendar | None = None,
+) -> tuple[MatchResult, Schedule]:
     result = matcher_for(rs).match(profile)
     assert result.status == "matched"
     flow = for_situation(rs, result.situation or "", flags=result.flags, profile=profile)
@@ -63,11 +68,29 @@ def _md(toy: RuleSet, f10: tuple[MatchResult, Schedule], **kw: Any) -> str:
 # --- contents --------------------------------------------------------------------------------------
 def test_html_notice_has_every_section_and_is_self_contained(toy: RuleSet, f10: tuple[MatchResult, Schedule]) -> None:
     html = _html(toy, f10, project_name="松北区示例住宅", applicant="哈尔滨示例开发有限公司")
-    for text in ("建设项目审批一次性告知书", "松北区示例住宅", "哈尔滨示例开发有限公司", "S10", "F10",
-                 "一、办理概况", "二、审批流程图与进度计划", "三、申请材料清单（一次性告知）", "四、各环节办理指引",
-                 "五、竣工验收（施工完成后办理）", "六、收费与中介服务", "七、告知声明", "哈尔滨市道里区新阳路296号",
-                 "2026年2月27日", "2014.1", "土地获取方式：招拍挂", "附加情形：需砍伐或迁移城市树木",
-                 "联合办理事项", "城市基础设施配套费", "招标代理", "行政许可法》第三十条"):
+    for text in (
+        "建设项目审批一次性告知书",
+        "松北区示例住宅",
+        "哈尔滨示例开发有限公司",
+        "S10",
+        "F10",
+        "一、办理概况",
+        "二、审批流程图与进度计划",
+        "三、申请材料清单（一次性告知）",
+        "四、各环节办理指引",
+        "五、竣工验收（施工完成后办理）",
+        "六、收费与中介服务",
+        "七、告知声明",
+        "哈尔滨市道里区新阳路296号",
+        "2026年2月27日",
+        "2014.1",
+        "土地获取方式：招拍挂",
+        "附加情形：需砍伐或迁移城市树木",
+        "联合办理事项",
+        "城市基础设施配套费",
+        "招标代理",
+        "行政许可法》第三十条",
+    ):
         assert text in html, text
     assert html.count("<svg") == 2
     assert "<style>" in html and "@page" in html
@@ -107,8 +130,9 @@ def test_per_step_block_contents(toy: RuleSet, f10: tuple[MatchResult, Schedule]
     md = _md(toy, f10)
     block = md.split("### 9. 建筑工程施工许可证核发")[1].split("###")[0]
     assert "- 办理部门：哈尔滨市城乡建设委员会" in block
-    assert ("- 前置条件：施工图设计文件审查、施工招标及中标备案、环境影响报告表审批、砍伐、迁移城市树木审批"
-            " 办结后办理") in block
+    assert (
+        "- 前置条件：施工图设计文件审查、施工招标及中标备案、环境影响报告表审批、砍伐、迁移城市树木审批 办结后办理"
+    ) in block
     assert "- 办理时限：法定时限：15日；承诺时限：5个工作日" in block
     assert "中标通知书（施工招标及中标备案）" in block
     assert "- 办理结果：建筑工程施工许可证" in block
@@ -140,8 +164,7 @@ def test_deficiency_dates_are_printed(toy: RuleSet, f10: tuple[MatchResult, Sche
 
 def test_assumed_weekends_are_stated_on_the_notice(toy: RuleSet) -> None:
     result, plan = _plan(toy, F10_PROFILE, start=dt.date(2026, 12, 1), calendar=WorkCalendar(assume_weekends=True))
-    md = render_guide(result, plan, "md", ruleset=toy, generated=GENERATED,
-                      calendar=WorkCalendar(assume_weekends=True))
+    md = render_guide(result, plan, "md", ruleset=toy, generated=GENERATED, calendar=WorkCalendar(assume_weekends=True))
     assert isinstance(md, str)
     assert "> 注意：2027年节假日安排尚未公布，本告知书中标注“预计”的日期按周一至周五为工作日估算" in md
     assert "--assume-weekends" not in md  # the notice is for the applicant: no program options
@@ -193,34 +216,39 @@ def test_missing_template_directory(toy: RuleSet, f10: tuple[MatchResult, Schedu
         render_guide(*f10, ruleset=toy, templates=tmp_path / "nowhere")
 
 
-def test_user_template_overrides_one_partial_and_keeps_the_rest(toy: RuleSet, f10: tuple[MatchResult, Schedule],
-                                                                 tmp_path: Path) -> None:
+def test_user_template_overrides_one_partial_and_keeps_the_rest(
+    toy: RuleSet, f10: tuple[MatchResult, Schedule], tmp_path: Path
+) -> None:
     (tmp_path / "partials").mkdir()
     (tmp_path / "partials" / "header.html.j2").write_text(
-        "<section><h1>道里区分中心 {{ header.project_name }}</h1></section>\n", encoding="utf-8")
+        "<section><h1>道里区分中心 {{ header.project_name }}</h1></section>\n", encoding="utf-8"
+    )
     html = _html(toy, f10, templates=tmp_path, project_name="<i>x</i>")
     assert "<h1>道里区分中心 &lt;i&gt;x&lt;/i&gt;</h1>" in html
     assert "三、申请材料清单（一次性告知）" in html
 
 
 def test_user_templates_run_in_the_sandbox(toy: RuleSet, f10: tuple[MatchResult, Schedule], tmp_path: Path) -> None:
-    (tmp_path / "notice.html.j2").write_text("ok\n{{ title.__class__.__mro__[1].__subclasses__() }}\n",
-                                             encoding="utf-8")
+    (tmp_path / "notice.html.j2").write_text(
+        "ok\n{{ title.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8"
+    )
     with pytest.raises(RenderError) as err:
         _html(toy, f10, templates=tmp_path)
     assert str(err.value).startswith("template notice.html.j2, line 2: not allowed in the sandbox: ")
     assert "unsafe" in str(err.value)
 
 
-def test_template_syntax_error_names_template_and_line(toy: RuleSet, f10: tuple[MatchResult, Schedule],
-                                                       tmp_path: Path) -> None:
+def test_template_syntax_error_names_template_and_line(
+    toy: RuleSet, f10: tuple[MatchResult, Schedule], tmp_path: Path
+) -> None:
     (tmp_path / "notice.md.j2").write_text("# {{ title }}\n\n{% if %}\n", encoding="utf-8")
     with pytest.raises(RenderError, match=r"^template notice\.md\.j2, line 3: syntax error: "):
         _md(toy, f10, templates=tmp_path)
 
 
-def test_template_runtime_error_names_template_and_line(toy: RuleSet, f10: tuple[MatchResult, Schedule],
-                                                        tmp_path: Path) -> None:
+def test_template_runtime_error_names_template_and_line(
+    toy: RuleSet, f10: tuple[MatchResult, Schedule], tmp_path: Path
+) -> None:
     (tmp_path / "partials").mkdir()
     (tmp_path / "partials" / "overview.html.j2").write_text("<p>\n{{ overview.nope }}\n</p>\n", encoding="utf-8")
     with pytest.raises(RenderError) as err:
@@ -236,8 +264,9 @@ def test_missing_included_template_is_named(toy: RuleSet, f10: tuple[MatchResult
 
 # --- pictures --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("engine", ["builtin", "graphviz"])
-def test_flowchart_diagram_draws_every_step_and_the_critical_path(f10: tuple[MatchResult, Schedule],
-                                                                   engine: str) -> None:
+def test_flowchart_diagram_draws_every_step_and_the_critical_path(
+    f10: tuple[MatchResult, Schedule], engine: str
+) -> None:
     if engine == "graphviz" and pictures.layout_engine() != "graphviz":
         pytest.skip("Graphviz (the dot program and the graphviz package) is not installed")
     plan = f10[1]
@@ -252,8 +281,9 @@ def test_flowchart_diagram_draws_every_step_and_the_critical_path(f10: tuple[Mat
     assert 'marker-end="url(#fc-arrow-crit)"' in svg
 
 
-def test_diagram_falls_back_to_the_builtin_layout_without_dot(f10: tuple[MatchResult, Schedule],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diagram_falls_back_to_the_builtin_layout_without_dot(
+    f10: tuple[MatchResult, Schedule], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(pictures.shutil, "which", lambda name: None)
     assert pictures.layout_engine() == "builtin"
     assert pictures.flowchart_svg(f10[1], {}, prefix="nodot").layout == "builtin"
@@ -278,23 +308,28 @@ def test_mermaid_marks_critical_and_not_counted(f10: tuple[MatchResult, Schedule
 
 
 # --- PDF ---------------------------------------------------------------------------------------------
-def test_pdf_without_weasyprint_says_what_to_install(toy: RuleSet, f10: tuple[MatchResult, Schedule],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pdf_without_weasyprint_says_what_to_install(
+    toy: RuleSet, f10: tuple[MatchResult, Schedule], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLOWMATCH_PDF_ENGINE", "weasyprint")
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     with pytest.raises(RenderError) as err:
         render_guide(*f10, "pdf", ruleset=toy)
     assert str(err.value).startswith(
-        "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]'")
+        "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]'"
+    )
 
 
-def test_pdf_without_a_cjk_font_says_what_to_install(toy: RuleSet, f10: tuple[MatchResult, Schedule],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pdf_without_a_cjk_font_says_what_to_install(
+    toy: RuleSet, f10: tuple[MatchResult, Schedule], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(render, "find_cjk_font", lambda: None)
     with pytest.raises(RenderError) as err:
         render_guide(*f10, "pdf", ruleset=toy)
-    assert str(err.value) == ("PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
-                              "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again")
+    assert str(err.value) == (
+        "PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
+        "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again"
+    )
 
 
 def test_pdf_has_chinese_text_with_weasyprint(toy: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -340,11 +375,13 @@ def test_golden_notice(golden: dict[str, str], flowchart: str) -> None:
     assert path.is_file(), f"{path} is missing; run: python -m flowmatch.render --regenerate-golden"
     expected = path.read_text(encoding="utf-8")
     assert golden[flowchart] == expected, (
-        f"the {flowchart} notice changed; review the diff, then run: python -m flowmatch.render --regenerate-golden")
+        f"the {flowchart} notice changed; review the diff, then run: python -m flowmatch.render --regenerate-golden"
+    )
 
 
-def test_regenerate_golden_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str], golden: dict[str, str]) -> None:
+def test_regenerate_golden_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], golden: dict[str, str]
+) -> None:
     assert render._main(["--what"]) == 2
     assert "usage: python -m flowmatch.render --regenerate-golden" in capsys.readouterr().err
     monkeypatch.chdir(tmp_path)
@@ -382,8 +419,13 @@ def test_browser_prints_the_notice_to_pdf(
     landscape = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+)", info, re.M)
     assert landscape is not None
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for phrase in ("建设项目审批一次性告知书", "浏览器打印测试项目", "申请材料清单", "建筑工程施工许可证核发",
-                   "告知声明"):
+    for phrase in (
+        "建设项目审批一次性告知书",
+        "浏览器打印测试项目",
+        "申请材料清单",
+        "建筑工程施工许可证核发",
+        "告知声明",
+    ):
         assert phrase in text, phrase
     assert text.count("\f") + (0 if text.endswith("\f") else 1) >= pages - 1
 

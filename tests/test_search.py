@@ -54,18 +54,25 @@ def test_obvious_hit_ranks_first(ruleset: RuleSet, query: str, kind: str, want: 
 def test_item_query_finds_every_flowchart_that_contains_it(ruleset: RuleSet) -> None:
     permits = [iid for iid, item in ruleset.items.items() if "施工许可证" in item.name]
     assert permits
-    containing = {fid for fid, flow in ruleset.flowcharts.items()
-                  if any(s.item in permits or any(v.item in permits for v in s.variants.values())
-                         for s in flow.steps.values())}
+    containing = {
+        fid
+        for fid, flow in ruleset.flowcharts.items()
+        if any(s.item in permits or any(v.item in permits for v in s.variants.values()) for s in flow.steps.values())
+    }
     for query in ("施工许可", "施工許可"):
         found = {h.id for h in search(query, ruleset=ruleset, kind="flowchart", limit=100)}
         assert containing <= found
 
 
 def test_simplified_and_traditional_give_the_same_ranking(ruleset: RuleSet) -> None:
-    for simplified, traditional in (("施工许可", "施工許可"), ("建设工程规划许可证", "建設工程規劃許可證"),
-                                    ("协议出让", "協議出讓")):
-        assert [h.id for h in search(simplified, ruleset=ruleset)] == [h.id for h in search(traditional, ruleset=ruleset)]
+    for simplified, traditional in (
+        ("施工许可", "施工許可"),
+        ("建设工程规划许可证", "建設工程規劃許可證"),
+        ("协议出让", "協議出讓"),
+    ):
+        assert [h.id for h in search(simplified, ruleset=ruleset)] == [
+            h.id for h in search(traditional, ruleset=ruleset)
+        ]
 
 
 # --- the small fixture rule-set: exact spans and rankings ---------------------------------------------------
@@ -82,9 +89,9 @@ def test_highlight_spans_point_at_the_displayed_text(small: RuleSet) -> None:
     assert first.title[4:8] == "施工许可"
     assert [h.id for h in hits[1:]] == ["F1", "F3", "F2"], "then every flowchart with the item"
     flow = hits[1]
-    assert flow.snippet[flow.snippet_spans[-1][0]:flow.snippet_spans[-1][1]] == "施工许可"
+    assert flow.snippet[flow.snippet_spans[-1][0] : flow.snippet_spans[-1][1]] == "施工许可"
     english = search("permit", ruleset=small)[0]
-    assert english.subtitle[english.subtitle_spans[0][0]:english.subtitle_spans[0][1]] == "permit"
+    assert english.subtitle[english.subtitle_spans[0][0] : english.subtitle_spans[0][1]] == "permit"
 
 
 def test_kind_filter_and_limit(small: RuleSet) -> None:

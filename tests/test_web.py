@@ -23,8 +23,14 @@ from flowmatch.web import create_app
 from flowmatch.web import pages as web_pages
 from flowmatch.wizard import Outcome, next_question
 
-S10 = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-       "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"}
+S10 = {
+    "kind": "building",
+    "land_nature": "state_owned",
+    "investor": "enterprise",
+    "acquisition": "tender_auction_listing",
+    "regime": "filing",
+    "building_use": "commercial_housing",
+}
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +86,9 @@ def test_answers_so_far_are_kept_in_the_url(client: TestClient) -> None:
     assert '<input type="hidden" name="kind" value="building">' in r.text
     assert '<input type="hidden" name="land_nature" value="state_owned">' in r.text
     back = 'href="/ask?kind=building&amp;land_nature=state_owned&amp;change=land_nature"'
-    assert f'class="back" {back}' in r.text.replace(f"{back} ", "").replace('<a class="back" ', 'class="back" '), \
+    assert f'class="back" {back}' in r.text.replace(f"{back} ", "").replace('<a class="back" ', 'class="back" '), (
         "back link goes to the previous question with its answer kept"
+    )
     assert 'href="/ask?kind=building&amp;land_nature=state_owned&amp;change=kind"' in r.text
 
 
@@ -108,7 +115,9 @@ def test_change_one_answer_keeps_the_others(client: TestClient) -> None:
     assert '<input type="hidden" name="building_use" value="commercial_housing">' in r.text
     assert 'name="acquisition" value="tender_auction_listing"' not in r.text.split("<fieldset")[0]
     changed = ask(client, {**S10, "acquisition": "allocation_new"})
-    assert "没有适用的审批流程" in changed.text and "商品住宅等经营性用地必须以招标、拍卖或者挂牌方式出让" in changed.text
+    assert (
+        "没有适用的审批流程" in changed.text and "商品住宅等经营性用地必须以招标、拍卖或者挂牌方式出让" in changed.text
+    )
 
 
 def test_unsure_leads_to_candidates_with_best_and_worst_case(client: TestClient) -> None:
@@ -127,7 +136,9 @@ def test_not_applicable_page_gives_reason(client: TestClient) -> None:
     main = r.text.split("<details>")[0]
     assert "NA13" not in main, "the rule code only behind the details toggle"
     # the suggested alternative changes the answer in place (the other answers kept)
-    assert ('class="button primary">把“建设用途”改为“乡镇企业”</a> <span class="muted">→ 集体土地·乡（镇）村企业' in r.text)
+    assert (
+        'class="button primary">把“建设用途”改为“乡镇企业”</a> <span class="muted">→ 集体土地·乡（镇）村企业' in r.text
+    )
     assert "城市道路桥梁" not in r.text.split("<details>")[0], "alternatives only of plausible situations"
     assert 'href="/ask?kind=building&amp;land_nature=collective&amp;building_use=township_enterprise"' in r.text
 
@@ -192,15 +203,18 @@ def test_notice_links(client: TestClient) -> None:
 
 
 # --- bad input: friendly pages, never a traceback ------------------------------------------------------------
-@pytest.mark.parametrize(("query", "message"), [
-    ("kind=castle", "“工程类别”没有“castle”这个选项；可选：房屋建筑、城市道路桥梁、地下管线、市政场站、不确定"),
-    ("colour=red", "未知参数“colour”"),
-    ("kind=building&kind=pipeline", "参数“kind”出现了多次"),
-    ("lang=fr", "语言只能是 zh 或 en"),
-    ("kind=building&change=nope", "没有“nope”这个问题"),
-    ("kind=pipeline&removes_trees=maybe", "“需砍伐或迁移城市树木”只能是 true 或 false，收到“maybe”"),
-    ("kind=%FF%FE", "“工程类别”没有“\ufffd\ufffd”这个选项"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("kind=castle", "“工程类别”没有“castle”这个选项；可选：房屋建筑、城市道路桥梁、地下管线、市政场站、不确定"),
+        ("colour=red", "未知参数“colour”"),
+        ("kind=building&kind=pipeline", "参数“kind”出现了多次"),
+        ("lang=fr", "语言只能是 zh 或 en"),
+        ("kind=building&change=nope", "没有“nope”这个问题"),
+        ("kind=pipeline&removes_trees=maybe", "“需砍伐或迁移城市树木”只能是 true 或 false，收到“maybe”"),
+        ("kind=%FF%FE", "“工程类别”没有“\ufffd\ufffd”这个选项"),
+    ],
+)
 def test_tampered_query_gives_a_friendly_400(client: TestClient, query: str, message: str) -> None:
     r = client.get("/ask?" + query)
     assert r.status_code == 400
@@ -217,16 +231,19 @@ def test_tampered_query_in_english(client: TestClient) -> None:
     assert "“Kind of works” has no option “castle”; allowed: Buildings" in r.text
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("/notice?kind=building", "只有确定了唯一流程才能生成告知书，请先回答完问题"),
-    ("/notice?kind=pipeline&format=docx", "格式只能是 html、pdf 或 md"),
-    ("/notice?kind=pipeline&start=2026-13-01", "受理日期格式应为 YYYY-MM-DD"),
-    ("/notice?kind=pipeline&name=" + "长" * 101, "项目名称太长（最多 100 个字）"),
-    ("/flowchart/F22?situation=S01", "情形“S01”不使用流程图 F22"),
-    ("/search?q=x&kind=step", "搜索范围只能是情形、流程图、审批事项或申请材料"),
-    ("/search?q=" + "许" * 201, "关键词太长（最多 200 个字符）/ the query is longer than 200 characters"),
-    ("/browse?x=1", "未知参数“x”"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/notice?kind=building", "只有确定了唯一流程才能生成告知书，请先回答完问题"),
+        ("/notice?kind=pipeline&format=docx", "格式只能是 html、pdf 或 md"),
+        ("/notice?kind=pipeline&start=2026-13-01", "受理日期格式应为 YYYY-MM-DD"),
+        ("/notice?kind=pipeline&name=" + "长" * 101, "项目名称太长（最多 100 个字）"),
+        ("/flowchart/F22?situation=S01", "情形“S01”不使用流程图 F22"),
+        ("/search?q=x&kind=step", "搜索范围只能是情形、流程图、审批事项或申请材料"),
+        ("/search?q=" + "许" * 201, "关键词太长（最多 200 个字符）/ the query is longer than 200 characters"),
+        ("/browse?x=1", "未知参数“x”"),
+    ],
+)
 def test_other_bad_queries(client: TestClient, url: str, message: str) -> None:
     r = client.get(url)
     assert r.status_code == 400
@@ -312,12 +329,15 @@ def test_parameter_names_must_not_clash(ruleset: RuleSet, tmp_path: Path) -> Non
 
 
 # --- one core, three faces: library, CLI and web agree ------------------------------------------------------
-@pytest.mark.parametrize("profile", [
-    S10,
-    {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
-    {"kind": "building", "land_nature": "state_owned", "investor": "government", "acquisition": "allocation_own"},
-    {"kind": "road_bridge"},
-])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        S10,
+        {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
+        {"kind": "building", "land_nature": "state_owned", "investor": "government", "acquisition": "allocation_own"},
+        {"kind": "road_bridge"},
+    ],
+)
 def test_library_cli_and_web_agree(client: TestClient, profile: dict[str, str], tmp_path: Path) -> None:
     library = next_question(profile)
     assert isinstance(library, Outcome) and library.result is not None
@@ -360,8 +380,15 @@ def test_question_has_an_h1_and_a_stable_count(client: TestClient) -> None:
 
 
 def test_unsure_offers_the_range_and_a_provisional_notice(client: TestClient) -> None:
-    answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-               "acquisition": "unsure", "regime": "unsure", "building_use": "unsure", "negotiated_origin": "unsure"}
+    answers = {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": "unsure",
+        "regime": "unsure",
+        "building_use": "unsure",
+        "negotiated_origin": "unsure",
+    }
     r = ask(client, answers)
     assert "还不能确定唯一的流程" in r.text and 'id="day-range"' in r.text and "可能性" not in r.text
     settle = r.text.split('id="settle"')[1].split("</ol>")[0]

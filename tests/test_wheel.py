@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("hatchling", reason="building the wheel needs hatchling (pip install '.[test]')")
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+    )
     (found,) = out.glob("flowmatch-*.whl")
     return found
 
@@ -44,16 +46,20 @@ def test_wheel_is_typed_and_carries_the_notice_schema(wheel: Path) -> None:
 
 def test_installed_wheel_finds_its_rules_from_any_directory(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True)
-    code = ("import flowmatch, flowmatch.ruleset as r; p = r.default_rules_path(); "
-            "print(flowmatch.__file__); print(p); rs = flowmatch.load_ruleset(cache=False); print(len(rs.flowcharts))")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)], check=True
+    )
+    code = (
+        "import flowmatch, flowmatch.ruleset as r; p = r.default_rules_path(); "
+        "print(flowmatch.__file__); print(p); rs = flowmatch.load_ruleset(cache=False); print(len(rs.flowcharts))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "FLOWMATCH_RULES"}
     env["PYTHONPATH"] = str(target)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, check=True
+    )
     module, rules, count = result.stdout.split("\n")[:3]
     assert module.startswith(str(target))
     assert rules == str(target / "flowmatch" / "rules" / "harbin-2014")

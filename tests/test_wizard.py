@@ -99,8 +99,9 @@ def test_every_situation_and_rule_is_reachable(tree: list[tuple[dict[str, str], 
     assert reached == set(ruleset.situations) | set(ruleset.not_applicable)
 
 
-def test_wizard_and_matcher_agree_on_every_full_profile(tree: list[tuple[dict[str, str], Outcome]],
-                                                        ruleset: RuleSet, oracle: Oracle) -> None:
+def test_wizard_and_matcher_agree_on_every_full_profile(
+    tree: list[tuple[dict[str, str], Outcome]], ruleset: RuleSet, oracle: Oracle
+) -> None:
     trie: dict[str, Any] = {}
     for answers, outcome in tree:
         node = trie
@@ -133,8 +134,9 @@ def test_wizard_and_matcher_agree_on_every_full_profile(tree: list[tuple[dict[st
         assert set(asked_attrs) <= set(profile)
 
 
-def test_unsure_at_any_question_ends_with_the_right_candidates(tree: list[tuple[dict[str, str], Outcome]],
-                                                               wizard: Wizard, oracle: Oracle) -> None:
+def test_unsure_at_any_question_ends_with_the_right_candidates(
+    tree: list[tuple[dict[str, str], Outcome]], wizard: Wizard, oracle: Oracle
+) -> None:
     starts: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     for answers, _ in tree:
         keys = list(answers)
@@ -168,8 +170,14 @@ def test_unsure_at_any_question_ends_with_the_right_candidates(tree: list[tuple[
 
 
 def test_unsure_outcome_lists_flowcharts_with_best_and_worst_case(ruleset: RuleSet) -> None:
-    answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-               "acquisition": "tender_auction_listing", "regime": "filing", "building_use": UNSURE}
+    answers = {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": "tender_auction_listing",
+        "regime": "filing",
+        "building_use": UNSURE,
+    }
     out = next_question(answers, ruleset=ruleset)
     assert isinstance(out, Outcome) and out.status == "undetermined"
     sits = {c.rule for c in out.situations}
@@ -223,8 +231,14 @@ def _leaf_share(wizard: Wizard, assignment: Mapping[str, str], rule: str) -> flo
 
 
 def test_going_back_changes_one_answer_and_keeps_the_others(ruleset: RuleSet) -> None:
-    answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-               "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"}
+    answers = {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": "tender_auction_listing",
+        "regime": "filing",
+        "building_use": "commercial_housing",
+    }
     first = next_question(answers, ruleset=ruleset)
     assert isinstance(first, Outcome) and first.result is not None and first.result.situation == "S10"
     changed = {**answers, "acquisition": "allocation_new"}
@@ -240,7 +254,9 @@ def test_going_back_changes_one_answer_and_keeps_the_others(ruleset: RuleSet) ->
 
 
 def test_irrelevant_answers_are_reported_as_ignored(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "road_bridge", "land_nature": "collective", "management": "self_built"}, ruleset=ruleset)
+    out = next_question(
+        {"kind": "road_bridge", "land_nature": "collective", "management": "self_built"}, ruleset=ruleset
+    )
     assert isinstance(out, Outcome) and out.status == "matched"
     assert out.ignored == ("land_nature", "management")
     assert "忽略 management=self_built：对本项目的流程选择不起作用" in out.explanation
@@ -265,11 +281,14 @@ def test_invalid_answers_give_an_invalid_outcome_never_an_exception(ruleset: Rul
     flag = next_question({"removes_trees": "maybe"}, ruleset=ruleset)
     assert isinstance(flag, Outcome)
     assert flag.explanation == (
-        "removes_trees: flag removes_trees takes true or false, got 'maybe'; allowed: true, false",)
+        "removes_trees: flag removes_trees takes true or false, got 'maybe'; allowed: true, false",
+    )
 
 
 def test_plan_needs_a_matched_outcome(ruleset: RuleSet) -> None:
-    out = next_question({"kind": "building", "land_nature": "collective", "building_use": "industrial"}, ruleset=ruleset)
+    out = next_question(
+        {"kind": "building", "land_nature": "collective", "building_use": "industrial"}, ruleset=ruleset
+    )
     assert isinstance(out, Outcome) and out.status == "not_applicable"
     with pytest.raises(InputError, match="only a matched outcome has a schedule; this one is not_applicable"):
         plan(out, None, ruleset=ruleset)
@@ -335,8 +354,11 @@ def test_options_marked_as_leading_nowhere_really_do(wizard: Wizard, ruleset: Ru
             continue
         for option in step.options:
             below = {**answers, step.attribute: option.value}
-            ends = {_rule(o) for a, o in wizard.paths() if all(a.get(k) == v for k, v in below.items())} \
-                if option.not_applicable else set()
+            ends = (
+                {_rule(o) for a, o in wizard.paths() if all(a.get(k) == v for k, v in below.items())}
+                if option.not_applicable
+                else set()
+            )
             if option.not_applicable:
                 marked += 1
                 assert ends and all(e in ruleset.not_applicable for e in ends), (below, ends)
@@ -357,8 +379,14 @@ def test_question_counts_never_grow(wizard: Wizard, tree: list[tuple[dict[str, s
 
 
 def test_settling_orders_unsure_answers_by_what_they_settle(wizard: Wizard) -> None:
-    answers = {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-               "acquisition": UNSURE, "regime": UNSURE, "building_use": UNSURE}
+    answers = {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": UNSURE,
+        "regime": UNSURE,
+        "building_use": UNSURE,
+    }
     order = [a for a, _ in wizard.settling(answers)]
     assert order[0] == "acquisition" and set(order) <= {"acquisition", "regime", "building_use", "negotiated_origin"}
     assert wizard.settling({"kind": "pipeline", "investor": UNSURE}) == ()

@@ -105,8 +105,10 @@ def to_business_rules(cond: Any, domains: Mapping[str, list[str]], negate: bool 
 
 
 def business_rules_rules(rules: Rules, domains: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-    return [{"conditions": to_business_rules(cond, domains), "actions": [{"name": "select", "params": {"rule": rid}}]}
-            for rid, cond in rules]
+    return [
+        {"conditions": to_business_rules(cond, domains), "actions": [{"name": "select", "params": {"rule": rid}}]}
+        for rid, cond in rules
+    ]
 
 
 def business_rules_matcher(rules: Rules, domains: Mapping[str, list[str]]) -> Callable[[Mapping[str, Any]], str | None]:
@@ -125,8 +127,9 @@ def business_rules_matcher(rules: Rules, domains: Mapping[str, list[str]]) -> Ca
     def init_variables(self: Any, profile: Mapping[str, Any]) -> None:
         self.profile = profile
 
-    variables = type("ProfileVariables", (BaseVariables,),
-                     {"__init__": init_variables, **{a: variable(a) for a in domains}})
+    variables = type(
+        "ProfileVariables", (BaseVariables,), {"__init__": init_variables, **{a: variable(a) for a in domains}}
+    )
 
     class Selected(BaseActions):  # type: ignore[misc]
         def __init__(self) -> None:

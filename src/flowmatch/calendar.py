@@ -170,8 +170,10 @@ class WorkCalendar:
         if isinstance(days, bool) or not isinstance(days, (int, float)) or not math.isfinite(days) or days < 0:
             raise InputError(f"working days must be a finite number of at least 0, got {days!r}")
         if days > MAX_WORKING_DAYS:
-            raise CalendarError(f"{days:g} working days is beyond what the calendar counts "
-                                f"(at most {MAX_WORKING_DAYS}); check the durations in the rule-set")
+            raise CalendarError(
+                f"{days:g} working days is beyond what the calendar counts "
+                f"(at most {MAX_WORKING_DAYS}); check the durations in the rule-set"
+            )
         remaining = math.ceil(days - 1e-9)
         current = start
         while remaining > 0:
@@ -234,9 +236,7 @@ def next_workday(day: dt.date, calendar: WorkCalendar) -> dt.date:
     return day
 
 
-def acceptance_day(
-    start: dt.date | str | None, calendar: WorkCalendar, *, today: dt.date | None = None
-) -> dt.date:
+def acceptance_day(start: dt.date | str | None, calendar: WorkCalendar, *, today: dt.date | None = None) -> dt.date:
     """The one rule for the acceptance day (day 0) everywhere — guide, schedule, ask, web, library.
 
     ``None`` (or an empty string): the first working day on or after ``today`` (default: the system
@@ -286,15 +286,19 @@ MAX_WORKING_DAYS = 100_000  # about 400 years: far past any real time limit, sho
 
 
 def _assumed_note(year: int) -> str:
-    return (f"{year}年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）；"
-            f"no holiday data for {year}: assumed Mon–Fri working days")
+    return (
+        f"{year}年无官方节假日数据，已按周一至周五为工作日估算（--assume-weekends）；"
+        f"no holiday data for {year}: assumed Mon–Fri working days"
+    )
 
 
 def estimate_note(year: int) -> str:
     """The words that go with every date resting on an estimated year."""
-    return (f"{year}年节假日安排尚未公布，相关日期为预计（按法定节假日推算，未计调休），以届时公布为准；"
-            f"the {year} holiday arrangements are not yet published: dates are estimated from the statutory "
-            "holidays, without make-up working days")
+    return (
+        f"{year}年节假日安排尚未公布，相关日期为预计（按法定节假日推算，未计调休），以届时公布为准；"
+        f"the {year} holiday arrangements are not yet published: dates are estimated from the statutory "
+        "holidays, without make-up working days"
+    )
 
 
 def _weekdays(first: dt.date, last: dt.date) -> int:
@@ -318,8 +322,9 @@ def _next_day(day: dt.date) -> dt.date:
     try:
         return day + dt.timedelta(days=1)
     except OverflowError:
-        raise CalendarError(f"no working-day data after {day.isoformat()}: the date is past the end of the "
-                            "calendar") from None
+        raise CalendarError(
+            f"no working-day data after {day.isoformat()}: the date is past the end of the calendar"
+        ) from None
 
 
 def _dates(value: object, file: str, key: str) -> list[dt.date]:

@@ -27,9 +27,16 @@ if TYPE_CHECKING:
 
 EXIT_CODES = {
     # what a command ends with -> its exit code (the one table)
-    "ok": 0, "matched": 0,
-    "findings": 1, "failed": 1, "not_found": 1, "incomplete": 1, "not_applicable": 1, "undetermined": 1,
-    "invalid": 2, "usage": 2,
+    "ok": 0,
+    "matched": 0,
+    "findings": 1,
+    "failed": 1,
+    "not_found": 1,
+    "incomplete": 1,
+    "not_applicable": 1,
+    "undetermined": 1,
+    "invalid": 2,
+    "usage": 2,
     "interrupted": 130,  # Ctrl-C: the shell's convention, 128 + SIGINT
 }
 STATUS_EXIT = {k: EXIT_CODES[k] for k in ("matched", "incomplete", "not_applicable", "invalid")}
@@ -310,8 +317,13 @@ def _answer(matcher: Any, lines: Any, text: str) -> str:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return _dump({"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"})
     if type(profile) is not dict:
-        return _dump({"line": 0, "status": "invalid",
-                      "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}"})
+        return _dump(
+            {
+                "line": 0,
+                "status": "invalid",
+                "error": f"expected a JSON object of attribute to value, got {type(profile).__name__}",
+            }
+        )
     if "\\" in text:  # only an escape can make a lone surrogate out of valid UTF-8
         try:
             json.dumps(profile, ensure_ascii=False).encode("utf-8")
@@ -359,16 +371,30 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
     for number, (raw, too_long) in enumerate(_lines(source), start=1):
         if too_long:
             bad += 1
-            write(_dump({"line": number, "status": "invalid",
-                         "error": f"line is longer than {MAX_LINE} bytes; one profile is a few hundred"}))
+            write(
+                _dump(
+                    {
+                        "line": number,
+                        "status": "invalid",
+                        "error": f"line is longer than {MAX_LINE} bytes; one profile is a few hundred",
+                    }
+                )
+            )
             continue
         if isinstance(raw, bytes):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 bad += 1
-                write(_dump({"line": number, "status": "invalid",
-                             "error": f"line is not valid UTF-8 (byte {exc.start + 1})"}))
+                write(
+                    _dump(
+                        {
+                            "line": number,
+                            "status": "invalid",
+                            "error": f"line is not valid UTF-8 (byte {exc.start + 1})",
+                        }
+                    )
+                )
                 continue
         else:
             line = raw
@@ -410,8 +436,10 @@ def _print_match(rs: RuleSet, result: MatchResult) -> None:
         con.print("[bold yellow]还需回答 incomplete[/] — still needed, in this order:")
         for attr in result.missing:
             a = rs.attributes[attr]
-            con.print(f"  {esc(attr)}  {esc(a.label)}（{esc(a.gloss)}）: "
-                      + ", ".join(f"{esc(v)}={esc(x.label)}" for v, x in a.values.items()))
+            con.print(
+                f"  {esc(attr)}  {esc(a.label)}（{esc(a.gloss)}）: "
+                + ", ".join(f"{esc(v)}={esc(x.label)}" for v, x in a.values.items())
+            )
     else:
         con.print("[bold red]输入有误 invalid[/]")
         for bad in result.invalid:

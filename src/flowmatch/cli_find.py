@@ -41,8 +41,12 @@ NOTICE_FORMATS = ("html", "md", "pdf")
 @click.command()
 @common
 @click.argument("words", nargs=-1, required=True, metavar="关键词...")
-@click.option("--kind", type=click.Choice(["situation", "flowchart", "item", "material"]), default=None,
-              help="Only situations, flowcharts, items or materials.")
+@click.option(
+    "--kind",
+    type=click.Choice(["situation", "flowchart", "item", "material"]),
+    default=None,
+    help="Only situations, flowcharts, items or materials.",
+)
 @click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="Show at most N hits.")
 def search(rules: Path | None, as_json: bool, words: tuple[str, ...], kind: str | None, limit: int) -> None:
     """Search situations, flowcharts, items and materials by keyword.
@@ -92,20 +96,46 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
 # --- ask -----------------------------------------------------------------------------------------------
 @click.command()
 @common
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              help="Answers as a YAML or JSON mapping (attribute: value, 'unsure' allowed); '-' reads standard input.")
-@click.option("--notice", "notice_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the one-time notice to this file at the end (format from the suffix or --format).")
-@click.option("--format", "notice_format", type=click.Choice(NOTICE_FORMATS), default=None,
-              help="Notice format (default: from the --notice suffix, else html).")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Answers as a YAML or JSON mapping (attribute: value, 'unsure' allowed); '-' reads standard input.",
+)
+@click.option(
+    "--notice",
+    "notice_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the one-time notice to this file at the end (format from the suffix or --format).",
+)
+@click.option(
+    "--format",
+    "notice_format",
+    type=click.Choice(NOTICE_FORMATS),
+    default=None,
+    help="Notice format (default: from the --notice suffix, else html).",
+)
 @click.option("--name", "project_name", default=None, help="Project name printed on the notice.")
 @start_option
 @calendar_options
 @click.option("--plain", is_flag=True, help="Typed answers instead of arrow-key menus.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --notice file.")
-def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path: Path | None,
-        notice_format: str | None, project_name: str | None, start: str | None, calendar_file: Path | None,
-        assume_weekends: bool, strict_calendar: bool, plain: bool, force: bool) -> None:
+def ask(
+    rules: Path | None,
+    as_json: bool,
+    answers_file: str | None,
+    notice_path: Path | None,
+    notice_format: str | None,
+    project_name: str | None,
+    start: str | None,
+    calendar_file: Path | None,
+    assume_weekends: bool,
+    strict_calendar: bool,
+    plain: bool,
+    force: bool,
+) -> None:
     """Answer a few questions and get the project's approval flow (智能问答).
 
     Only questions that can still change the answer are asked, best first.  Choose 不确定 when
@@ -123,15 +153,37 @@ def ask(rules: Path | None, as_json: bool, answers_file: str | None, notice_path
         answers = _read_answers(answers_file)
         step = next_question(answers, ruleset=rs)
         if isinstance(step, Outcome):
-            _finish(rs, step, answers, as_json, notice_path, notice_format, project_name, start, offer=False,
-                    calendar=cal, force=force)
+            _finish(
+                rs,
+                step,
+                answers,
+                as_json,
+                notice_path,
+                notice_format,
+                project_name,
+                start,
+                offer=False,
+                calendar=cal,
+                force=force,
+            )
         else:
             _incomplete(rs, step, answers, as_json)
     interactive = not plain and sys.stdin.isatty() and sys.stdout.isatty() and find_spec("questionary") is not None
     prompt: Callable[[Question, bool], str] = _menu if interactive else _typed_prompt(sys.stdin)
     outcome, answers = _converse(rs, prompt)
-    _finish(rs, outcome, answers, as_json, notice_path, notice_format, project_name, start, offer=interactive,
-            calendar=cal, force=force)
+    _finish(
+        rs,
+        outcome,
+        answers,
+        as_json,
+        notice_path,
+        notice_format,
+        project_name,
+        start,
+        offer=interactive,
+        calendar=cal,
+        force=force,
+    )
 
 
 def _read_answers(name: str) -> dict[str, Any]:
@@ -144,8 +196,9 @@ def _read_answers(name: str) -> dict[str, Any]:
         try:  # a regular file only, its size checked before it is opened (never a FIFO or /dev/zero)
             raw = read_limited(name, MAX_ANSWERS_FILE)
         except ReadError as exc:
-            raise InputError(f"cannot read answers file {name!r}: {exc.reason.removeprefix('cannot read file: ')}") \
-                from None
+            raise InputError(
+                f"cannot read answers file {name!r}: {exc.reason.removeprefix('cannot read file: ')}"
+            ) from None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -207,13 +260,16 @@ def _menu(question: Question, can_go_back: bool) -> str:
 
     click.echo("")
     click.echo(f"第 {question.number} 题 · 预计还需约 {question.expected_remaining:.1f} 题")
-    choices = [questionary.Choice(f"{o.label}（{o.gloss}）" + (f" — {o.help}" if o.help else "") + _dead_end(o),
-                                  value=o.value) for o in question.options]
+    choices = [
+        questionary.Choice(f"{o.label}（{o.gloss}）" + (f" — {o.help}" if o.help else "") + _dead_end(o), value=o.value)
+        for o in question.options
+    ]
     choices.append(questionary.Choice(f"{UNSURE_LABEL} / not sure", value=UNSURE))
     if can_go_back:
         choices.append(questionary.Choice("← 返回上一题 / back", value="<back>"))
-    answer = questionary.select(f"{question.label}（{question.gloss}）", choices=choices,
-                                instruction=question.help).ask()
+    answer = questionary.select(
+        f"{question.label}（{question.gloss}）", choices=choices, instruction=question.help
+    ).ask()
     if answer is None:
         raise click.Abort()
     return str(answer)
@@ -267,17 +323,29 @@ def _option_for(question: Question, text: str) -> str | None:
     return None
 
 
-def _finish(rs: RuleSet, outcome: Outcome, answers: Mapping[str, Any], as_json: bool, notice_path: Path | None,
-            notice_format: str | None, project_name: str | None, start: str | None, *, offer: bool,
-            calendar: WorkCalendar | None = None, force: bool = False) -> None:
+def _finish(
+    rs: RuleSet,
+    outcome: Outcome,
+    answers: Mapping[str, Any],
+    as_json: bool,
+    notice_path: Path | None,
+    notice_format: str | None,
+    project_name: str | None,
+    start: str | None,
+    *,
+    offer: bool,
+    calendar: WorkCalendar | None = None,
+    force: bool = False,
+) -> None:
     written = None
     if offer and outcome.status == "matched" and notice_path is None:
         notice_path, project_name = _offer_notice(outcome, project_name)
     if notice_path is not None:
         if outcome.status != "matched":
             raise InputError(f"a notice needs a matched project; this one is {outcome.status}")
-        written = write_notice(rs, outcome, notice_path, notice_format, project_name, start, calendar=calendar,
-                               force=force)
+        written = write_notice(
+            rs, outcome, notice_path, notice_format, project_name, start, calendar=calendar, force=force
+        )
     if as_json:
         _emit({**outcome.to_dict(), "answers": dict(answers), "notice": str(written) if written else None})
     else:
@@ -303,8 +371,17 @@ def _offer_notice(outcome: Outcome, project_name: str | None) -> tuple[Path | No
     return Path(path), name
 
 
-def write_notice(rs: RuleSet, outcome: Outcome, path: Path, notice_format: str | None, project_name: str | None,
-                 start: str | None, *, calendar: WorkCalendar | None = None, force: bool = False) -> Path:
+def write_notice(
+    rs: RuleSet,
+    outcome: Outcome,
+    path: Path,
+    notice_format: str | None,
+    project_name: str | None,
+    start: str | None,
+    *,
+    calendar: WorkCalendar | None = None,
+    force: bool = False,
+) -> Path:
     """Build the outcome's notice (:func:`flowmatch.notice.build_notice`, dated from the acceptance
     day), render it and write it with :func:`flowmatch.fileio.write_atomic` (an existing file is
     replaced only with ``force``)."""
@@ -328,9 +405,14 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
         _print_match(rs, outcome.result)
         best = outcome.best
         if outcome.status == "matched" and best is not None and best.working_days is not None:
-            con.print(f"\n计时工作日 counted working days: [bold]{plain_days(best.working_days)}[/]"
-                      + (f"；含不计时环节 elapsed: {plain_days(best.elapsed_working_days)}"
-                         if best.elapsed_working_days is not None else ""))
+            con.print(
+                f"\n计时工作日 counted working days: [bold]{plain_days(best.working_days)}[/]"
+                + (
+                    f"；含不计时环节 elapsed: {plain_days(best.elapsed_working_days)}"
+                    if best.elapsed_working_days is not None
+                    else ""
+                )
+            )
         return
     if outcome.status == "invalid":
         con.print("[bold red]输入有误 invalid[/]")
@@ -346,13 +428,16 @@ def _print_outcome(rs: RuleSet, outcome: Outcome) -> None:
     for c in outcome.situations:
         days = "—" if c.working_days is None else str(plain_days(c.working_days))
         elapsed = "—" if c.elapsed_working_days is None else str(plain_days(c.elapsed_working_days))
-        table.add_row(f"{esc(c.rule)} {esc(c.name)}", f"{esc(c.flowchart)} {esc(c.flowchart_name or '')}", days,
-                      elapsed)
+        table.add_row(
+            f"{esc(c.rule)} {esc(c.name)}", f"{esc(c.flowchart)} {esc(c.flowchart_name or '')}", days, elapsed
+        )
     con.print(table)
     best, worst = outcome.best, outcome.worst
     if best is not None and worst is not None:
-        con.print(f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{esc(best.rule)}）；"
-                  f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{esc(worst.rule)}）")
+        con.print(
+            f"最快 best case: {plain_days(best.working_days or 0)} 个工作日（{esc(best.rule)}）；"
+            f"最慢 worst case: {plain_days(worst.working_days or 0)} 个工作日（{esc(worst.rule)}）"
+        )
     for c in outcome.candidates:
         if c.kind == "not_applicable":
             con.print(f"[dim]也可能不适用（{esc(c.rule)}）：{esc(c.name)}[/dim]")
@@ -364,8 +449,11 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def missing_web_extra() -> list[str]:
     """The packages of the ``[web]`` extra that are not installed."""
-    return [name for name, module in (("starlette", "starlette"), ("uvicorn", "uvicorn"), ("jinja2", "jinja2"))
-            if find_spec(module) is None]
+    return [
+        name
+        for name, module in (("starlette", "starlette"), ("uvicorn", "uvicorn"), ("jinja2", "jinja2"))
+        if find_spec(module) is None
+    ]
 
 
 # uvicorn settings for `flowmatch serve` (see SECURITY.md: put a reverse proxy in front on a network)
@@ -378,36 +466,76 @@ SERVER_SETTINGS: dict[str, Any] = {
 
 
 @click.command()
-@click.option("--rules", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rule-set directory (default: the packaged Harbin-2014 rule-set).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines "
-                   "and needs --allowed-host.")
+@click.option(
+    "--rules",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Rule-set directory (default: the packaged Harbin-2014 rule-set).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind. Anything but loopback makes the questionnaire reachable from other machines "
+    "and needs --allowed-host.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
-              help="A host name clients use to reach the server (repeatable); other Host headers are refused. "
-                   "Required when --host is not loopback.")
-@click.option("--db", default=None, metavar="URL",
-              help="Case database: adds the staff console (/console), the applicant's lookup (/track) and the API "
-                   "(/api/v1), and the notice form then takes the applicant's 统一社会信用代码 and spares the "
-                   "certificates it holds. sqlite:///PATH (one process) or postgresql+psycopg://... (any --workers).")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes (more than one needs --db on PostgreSQL; they share nothing but the database).")
-@click.option("--track-limit", type=click.IntRange(1, 10**9), default=10, show_default=True,
-              help="/track look-ups per client address per minute (behind a proxy every client shares one address).")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name clients use to reach the server (repeatable); other Host headers are refused. "
+    "Required when --host is not loopback.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Case database: adds the staff console (/console), the applicant's lookup (/track) and the API "
+    "(/api/v1), and the notice form then takes the applicant's 统一社会信用代码 and spares the "
+    "certificates it holds. sqlite:///PATH (one process) or postgresql+psycopg://... (any --workers).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (more than one needs --db on PostgreSQL; they share nothing but the database).",
+)
+@click.option(
+    "--track-limit",
+    type=click.IntRange(1, 10**9),
+    default=10,
+    show_default=True,
+    help="/track look-ups per client address per minute (behind a proxy every client shares one address).",
+)
 @calendar_options
-def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ...], db: str | None, workers: int,
-          track_limit: int, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool) -> None:
+def serve(
+    rules: Path | None,
+    host: str,
+    port: int,
+    allowed_hosts: tuple[str, ...],
+    db: str | None,
+    workers: int,
+    track_limit: int,
+    calendar_file: Path | None,
+    assume_weekends: bool,
+    strict_calendar: bool,
+) -> None:
     """Serve the web questionnaire, search and browse pages (needs the [web] extra); with --db also the
     staff console, /track and /api/v1."""
     missing = missing_web_extra()
     if missing:
-        raise FlowmatchError(f"flowmatch serve needs the web extra: pip install 'flowmatch[web]' "
-                             f"(missing: {', '.join(missing)})")
+        raise FlowmatchError(
+            f"flowmatch serve needs the web extra: pip install 'flowmatch[web]' (missing: {', '.join(missing)})"
+        )
     loopback = host in LOOPBACK or host.startswith("127.")
     if not loopback and not allowed_hosts:
-        raise InputError(f"serving on {host} needs --allowed-host NAME for each host name clients use "
-                         "(e.g. --allowed-host approvals.example.gov.cn); other Host headers are refused")
+        raise InputError(
+            f"serving on {host} needs --allowed-host NAME for each host name clients use "
+            "(e.g. --allowed-host approvals.example.gov.cn); other Host headers are refused"
+        )
     if workers > 1 and not (db or "").startswith(("postgresql", "postgres:")):
         raise InputError("--workers above 1 needs --db postgresql+psycopg://... (SQLite is for one process)")
     import json
@@ -425,15 +553,35 @@ def serve(rules: Path | None, host: str, port: int, allowed_hosts: tuple[str, ..
 
         engine(db).dispose()  # migrate once, before the workers start
     if not loopback:
-        click.echo(clean(f"warning: serving on {host}: the questionnaire is reachable from other machines; "
-                         "put a reverse proxy in front of it (see SECURITY.md)"), err=True)
+        click.echo(
+            clean(
+                f"warning: serving on {host}: the questionnaire is reachable from other machines; "
+                "put a reverse proxy in front of it (see SECURITY.md)"
+            ),
+            err=True,
+        )
     hosts = [*allowed_hosts, *((*LOOPBACK, "[::1]", host) if loopback else ())]
-    os.environ[ENV] = json.dumps({
-        "rules": str(rules) if rules is not None else None, "hosts": hosts, "db": db, "track_limit": track_limit,
-        "calendar_file": str(calendar_file) if calendar_file is not None else None,
-        "assume_weekends": assume_weekends, "strict_calendar": strict_calendar,
-    })
+    os.environ[ENV] = json.dumps(
+        {
+            "rules": str(rules) if rules is not None else None,
+            "hosts": hosts,
+            "db": db,
+            "track_limit": track_limit,
+            "calendar_file": str(calendar_file) if calendar_file is not None else None,
+            "assume_weekends": assume_weekends,
+            "strict_calendar": strict_calendar,
+        }
+    )
     shown = f"[{host}]" if ":" in host else host
     click.echo(clean(f"flowmatch: http://{shown}:{port}/ （按 Ctrl-C 停止 / Ctrl-C to stop）"))
-    uvicorn.run("flowmatch.web.serving:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", server_header=False, proxy_headers=False, **SERVER_SETTINGS)
+    uvicorn.run(
+        "flowmatch.web.serving:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+        **SERVER_SETTINGS,
+    )

@@ -56,41 +56,105 @@ def warm_pdf() -> None:
 @click.command()
 @common
 @click.argument("pairs", nargs=-1, metavar="ATTRIBUTE=VALUE...")
-@click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default=None,
-              help="html (default; or from the -o extension), md, pdf (needs Chromium or the [pdf] extra, and a CJK "
-                   "font) or json "
-                   "(the notice as data; see `flowmatch schema notice`).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(EXTENSIONS)),
+    default=None,
+    help="html (default; or from the -o extension), md, pdf (needs Chromium or the [pdf] extra, and a CJK "
+    "font) or json "
+    "(the notice as data; see `flowmatch schema notice`).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file (one project; '-' or none: standard output for html/md) or directory (--batch).",
+)
 @start_option
 @click.option("--name", "project_name", default=None, help="Project name printed on the notice.")
 @click.option("--applicant", default=None, help="Applicant printed on the notice.")
-@click.option("--on-file", "on_file", default=None, metavar="M1,M2",
-              help="Material ids already in the certificate database (not asked).")
-@click.option("--on-file-yaml", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML list of material ids already on file.")
-@click.option("--credit-code", "credit_code", default=None, metavar="CODE",
-              help="Applicant's 统一社会信用代码: certificates in the certificate database are not asked.")
-@click.option("--db", default=None, metavar="URL",
-              help="Certificate database (the case store; default $FLOWMATCH_DB or the per-user SQLite file).")
+@click.option(
+    "--on-file",
+    "on_file",
+    default=None,
+    metavar="M1,M2",
+    help="Material ids already in the certificate database (not asked).",
+)
+@click.option(
+    "--on-file-yaml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML list of material ids already on file.",
+)
+@click.option(
+    "--credit-code",
+    "credit_code",
+    default=None,
+    metavar="CODE",
+    help="Applicant's 统一社会信用代码: certificates in the certificate database are not asked.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Certificate database (the case store; default $FLOWMATCH_DB or the per-user SQLite file).",
+)
 @click.option("--commitment", is_flag=True, help="告知承诺: eligible steps on a signed commitment letter.")
-@click.option("--templates", type=click.Path(path_type=Path), default=None,
-              help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).")
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory of Jinja templates overriding the packaged ones (runs sandboxed).",
+)
 @calendar_options
-@click.option("--compare-rules", "compare_rules", multiple=True, metavar="RULES",
-              help="Also show this project under another rule-set (name or directory), e.g. harbin-2014.")
+@click.option(
+    "--compare-rules",
+    "compare_rules",
+    multiple=True,
+    metavar="RULES",
+    help="Also show this project under another rule-set (name or directory), e.g. harbin-2014.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-@click.option("--batch", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV or YAML of projects (an 'id' column names each file); -o is then a directory.")
+@click.option(
+    "--batch",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV or YAML of projects (an 'id' column names each file); -o is then a directory.",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for --batch (default 2).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the notice (html, md, pdf); json stays as the data is.")
-def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
-          start: str | None, project_name: str | None, applicant: str | None, on_file: str | None,
-          on_file_yaml: Path | None, credit_code: str | None, db: str | None, commitment: bool,
-          templates: Path | None, calendar_file: Path | None, assume_weekends: bool, strict_calendar: bool,
-          compare_rules: tuple[str, ...], force: bool, batch: Path | None, jobs: int | None,
-          lang: str = "zh") -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the notice (html, md, pdf); json stays as the data is.",
+)
+def guide(
+    rules: Path | None,
+    as_json: bool,
+    pairs: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    start: str | None,
+    project_name: str | None,
+    applicant: str | None,
+    on_file: str | None,
+    on_file_yaml: Path | None,
+    credit_code: str | None,
+    db: str | None,
+    commitment: bool,
+    templates: Path | None,
+    calendar_file: Path | None,
+    assume_weekends: bool,
+    strict_calendar: bool,
+    compare_rules: tuple[str, ...],
+    force: bool,
+    batch: Path | None,
+    jobs: int | None,
+    lang: str = "zh",
+) -> None:
     """Write the one-time notice (一次性告知书) for a project, or for every project of a batch file.
 
     Dates count from the acceptance day (default: the first working day from today); dates in a
@@ -102,8 +166,20 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
             raise InputError("--credit-code is for one notice, not --batch")
         if lang != "zh":
             raise InputError("--lang en is for one notice, not --batch")
-        _guide_batch(rules, as_json, pairs, fmt, output, batch, jobs, force, templates, calendar_file,
-                     assume_weekends, strict_calendar)
+        _guide_batch(
+            rules,
+            as_json,
+            pairs,
+            fmt,
+            output,
+            batch,
+            jobs,
+            force,
+            templates,
+            calendar_file,
+            assume_weekends,
+            strict_calendar,
+        )
         return
     from .calendar import make_calendar
     from .matcher import parse_pairs
@@ -133,9 +209,19 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     others = [load_ruleset(ruleset_path(r)) for r in compare_rules]
     if templates is not None and not Path(templates).is_dir():  # before the work, not after it
         raise InputError(f"template directory {str(templates)!r} does not exist or is not a directory")
-    notice = build_notice(parse_pairs(list(pairs)), ruleset=rs, start=start, calendar=cal, name=project_name,
-                          applicant=applicant, on_file=ids, commitment=commitment, compare_with=others,
-                          credit_code=credit_code, db=db)
+    notice = build_notice(
+        parse_pairs(list(pairs)),
+        ruleset=rs,
+        start=start,
+        calendar=cal,
+        name=project_name,
+        applicant=applicant,
+        on_file=ids,
+        commitment=commitment,
+        compare_with=others,
+        credit_code=credit_code,
+        db=db,
+    )
     data = render(notice, fmt, templates=templates, lang=lang)
     about = summary(notice)
     for warning in about["warnings"]:
@@ -149,13 +235,29 @@ def guide(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | 
     if as_json:
         _emit({"output": str(output), "format": fmt, **about})
     else:
-        click.echo(clean(f"wrote {output} ({about['situation']} → {about['flowchart']}, "
-                         f"{number_text(about['working_days'])} working days, finish {about['finish']})"), err=True)
+        click.echo(
+            clean(
+                f"wrote {output} ({about['situation']} → {about['flowchart']}, "
+                f"{number_text(about['working_days'])} working days, finish {about['finish']})"
+            ),
+            err=True,
+        )
 
 
-def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt: str | None, output: Path | None,
-                 batch: Path, jobs: int | None, force: bool, templates: Path | None, calendar_file: Path | None,
-                 assume_weekends: bool, strict_calendar: bool) -> None:
+def _guide_batch(
+    rules: Path | None,
+    as_json: bool,
+    pairs: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    batch: Path,
+    jobs: int | None,
+    force: bool,
+    templates: Path | None,
+    calendar_file: Path | None,
+    assume_weekends: bool,
+    strict_calendar: bool,
+) -> None:
     if pairs:
         raise InputError("--batch reads the projects from the file; give no ATTRIBUTE=VALUE pairs")
     if output is None:
@@ -171,17 +273,34 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True, highlight=False, emoji=False)
-    with Progress(TextColumn("[bold]告知书[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, disable=as_json or not console.is_terminal,
-                  transient=False) as bar:
+    with Progress(
+        TextColumn("[bold]告知书[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=as_json or not console.is_terminal,
+        transient=False,
+    ) as bar:
         task = bar.add_task("", total=rows_total)
 
         def advance(result: dict[str, Any]) -> None:
             bar.update(task, advance=1, description=f"{esc(result['id'])}: {result['status']}")
 
-        report = run_batch(batch, output, fmt, rules=rules, jobs=jobs, force=force, templates=templates,
-                           calendar_file=calendar_file, assume_weekends=assume_weekends,
-                           strict_calendar=strict_calendar, progress=advance)
+        report = run_batch(
+            batch,
+            output,
+            fmt,
+            rules=rules,
+            jobs=jobs,
+            force=force,
+            templates=templates,
+            calendar_file=calendar_file,
+            assume_weekends=assume_weekends,
+            strict_calendar=strict_calendar,
+            progress=advance,
+        )
     if as_json:
         _emit(report.to_dict())
     else:
@@ -190,8 +309,10 @@ def _guide_batch(rules: Path | None, as_json: bool, pairs: tuple[str, ...], fmt:
 
 
 def _print_report(console: Any, report: BatchReport, output: Path) -> None:
-    console.print(f"{len(report.written)} written, {len(report.skipped)} skipped (already there; --force rewrites), "
-                  f"{len(report.failed)} failed — in {esc(output)}")
+    console.print(
+        f"{len(report.written)} written, {len(report.skipped)} skipped (already there; --force rewrites), "
+        f"{len(report.failed)} failed — in {esc(output)}"
+    )
     if report.failed:
         from rich.table import Table
 

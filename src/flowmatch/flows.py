@@ -239,8 +239,9 @@ def _topological(steps: dict[str, ResolvedStep]) -> dict[str, ResolvedStep]:
     return out
 
 
-def _check_configuration(ruleset: RuleSet, flow: Flowchart, variants: Mapping[Any, Any],
-                         flags: Mapping[Any, Any]) -> None:
+def _check_configuration(
+    ruleset: RuleSet, flow: Flowchart, variants: Mapping[Any, Any], flags: Mapping[Any, Any]
+) -> None:
     """Refuse unknown flags, steps and variants, naming the allowed ones (never ignore them)."""
     for name in flags:
         if not isinstance(name, str) or name not in ruleset.flags:
@@ -251,8 +252,9 @@ def _check_configuration(ruleset: RuleSet, flow: Flowchart, variants: Mapping[An
             allowed = [s for s, st in flow.steps.items() if st.variants]
             raise InputError(f"flowchart {flow.id} has no step {sid!r} with variants", allowed=allowed)
         if not isinstance(chosen, str) or chosen not in step.variants:
-            raise InputError(f"step {sid} of flowchart {flow.id} has no variant {chosen!r}",
-                             allowed=list(step.variants))
+            raise InputError(
+                f"step {sid} of flowchart {flow.id} has no variant {chosen!r}", allowed=list(step.variants)
+            )
 
 
 def for_situation(

@@ -485,11 +485,15 @@ class ResultLines:
 
     def _ruled_out(self, rows: tuple[RuledOut, ...]) -> str:
         s = self._s
-        return "[" + ", ".join(
-            f'{{"situation": {s(r.situation)}, "attribute": {s(r.attribute)}, "value": {s(r.value)}, '
-            f'"needed": {self._strings(r.needed)}}}'
-            for r in rows
-        ) + "]"
+        return (
+            "["
+            + ", ".join(
+                f'{{"situation": {s(r.situation)}, "attribute": {s(r.attribute)}, "value": {s(r.value)}, '
+                f'"needed": {self._strings(r.needed)}}}'
+                for r in rows
+            )
+            + "]"
+        )
 
     def line(self, number: int, result: MatchResult) -> str:
         """One output line (with its newline)."""

@@ -40,6 +40,7 @@ __all__ = [
 
 COMMITMENT_PREFIX = "commitment_letter__"
 
+
 @dataclass(frozen=True)
 class PreparedMaterial:
     """A material the applicant prepares, listed once, with every step that asks it."""
@@ -198,8 +199,9 @@ def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str | 
     unknown = [m for m in ids if m not in ruleset.materials]
     if unknown:
         mine = sorted({m for s in flow.steps.values() for m in s.materials})
-        raise InputError(f"unknown material id{'s' if len(unknown) > 1 else ''} on file: {', '.join(unknown)}",
-                         allowed=mine)
+        raise InputError(
+            f"unknown material id{'s' if len(unknown) > 1 else ''} on file: {', '.join(unknown)}", allowed=mine
+        )
     return ids
 
 
@@ -269,12 +271,25 @@ def consolidate(
             if cal is None:
                 cal = WorkCalendar()
             supply_by = cal.add(first_dated, days)
-        prepared.append(PreparedMaterial(
-            number=0, id=mid, name=mat.name, source=mat.source, issuer=mat.issuer, original=mat.original,
-            copies=mat.copies, medium=mat.medium, condition=mat.condition, note=mat.note, steps=tuple(users),
-            completion_only=all(flow.steps[s].completion for s in users), deficiency_days=days, supply_by=supply_by,
-            asked_again=entry.asked_again if entry is not None else None,
-        ))
+        prepared.append(
+            PreparedMaterial(
+                number=0,
+                id=mid,
+                name=mat.name,
+                source=mat.source,
+                issuer=mat.issuer,
+                original=mat.original,
+                copies=mat.copies,
+                medium=mat.medium,
+                condition=mat.condition,
+                note=mat.note,
+                steps=tuple(users),
+                completion_only=all(flow.steps[s].completion for s in users),
+                deficiency_days=days,
+                supply_by=supply_by,
+                asked_again=entry.asked_again if entry is not None else None,
+            )
+        )
 
     letters: list[CommitmentLetter] = []
     for sid in _committed(flow, schedule, commitment):
@@ -284,11 +299,25 @@ def consolidate(
         mid = COMMITMENT_PREFIX + sid
         letters.append(CommitmentLetter(sid, mid, step.commitment.letter, step.commitment.duration))
         by_step[sid].append(mid)
-        prepared.append(PreparedMaterial(
-            number=0, id=mid, name=f"告知承诺书（{step.name}）", source="commitment", issuer=None, original=1, copies=0,
-            medium="paper", condition="选择告知承诺方式办理时提供", note=None, steps=(sid,), completion_only=False,
-            deficiency_days=None, supply_by=None, commitment_for=sid,
-        ))
+        prepared.append(
+            PreparedMaterial(
+                number=0,
+                id=mid,
+                name=f"告知承诺书（{step.name}）",
+                source="commitment",
+                issuer=None,
+                original=1,
+                copies=0,
+                medium="paper",
+                condition="选择告知承诺方式办理时提供",
+                note=None,
+                steps=(sid,),
+                completion_only=False,
+                deficiency_days=None,
+                supply_by=None,
+                commitment_for=sid,
+            )
+        )
 
     order = {sid: i for i, sid in enumerate(flow.steps)}
     prepared.sort(key=lambda m: (m.completion_only, min(order[s] for s in m.steps)))
@@ -296,8 +325,9 @@ def consolidate(
     return MaterialList(
         flowchart=flow.id,
         to_prepare=numbered,
-        issued=tuple(IssuedMaterial(mid, ruleset.materials[mid].name, src, tuple(users))
-                     for mid, (src, users) in issued.items()),
+        issued=tuple(
+            IssuedMaterial(mid, ruleset.materials[mid].name, src, tuple(users)) for mid, (src, users) in issued.items()
+        ),
         on_file=tuple(spared),
         commitments=tuple(letters),
         requisites=sum(len(s.materials) for s in flow.steps.values()),

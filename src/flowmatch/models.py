@@ -323,8 +323,10 @@ class Item(Model):
     @model_validator(mode="after")
     def _english_basis_one_for_one(self) -> Item:
         if self.legal_basis_en is not None and len(self.legal_basis_en) != len(self.legal_basis):
-            raise ValueError(f"legal_basis_en has {len(self.legal_basis_en)} entries, legal_basis "
-                             f"{len(self.legal_basis)}; give one English title for each")
+            raise ValueError(
+                f"legal_basis_en has {len(self.legal_basis_en)} entries, legal_basis "
+                f"{len(self.legal_basis)}; give one English title for each"
+            )
         return self
 
 

@@ -491,8 +491,9 @@ def _opt_str(value: Any) -> str | None:
 
 
 # --- rendering ------------------------------------------------------------------------------------
-def render(notice: Notice, format: str = "html", *, templates: str | os.PathLike[str] | None = None,
-           lang: str = "zh") -> str | bytes:
+def render(
+    notice: Notice, format: str = "html", *, templates: str | os.PathLike[str] | None = None, lang: str = "zh"
+) -> str | bytes:
     """The notice as ``html`` (one self-contained file), ``md`` (Markdown), ``pdf`` (bytes) or ``json``.
 
     ``lang="en"``: the whole notice in English (the templates under ``guides/en/``, the rule-set's
@@ -525,12 +526,17 @@ def mark_chinese_terms(html: str) -> str:
     """The English notice's HTML with each official Chinese term beside its translation marked
     ``<span lang="zh">`` (screen readers and fonts switch language; the one Chinese it may keep)."""
     parts = re.split(r"(<svg\b.*?</svg>)", html, flags=re.S)  # inside a diagram the mark is an SVG tspan
-    return "".join(ZH_TERM.sub(r'(<tspan lang="zh">\1</tspan>)' if part.startswith("<svg") else
-                               r'(<span lang="zh">\1</span>)', part) for part in parts)
+    return "".join(
+        ZH_TERM.sub(
+            r'(<tspan lang="zh">\1</tspan>)' if part.startswith("<svg") else r'(<span lang="zh">\1</span>)', part
+        )
+        for part in parts
+    )
 
 
-def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] | None,
-                   lang: str = "zh") -> str | bytes:
+def _render_source(
+    src: _Source, format: str, templates: str | os.PathLike[str] | None, lang: str = "zh"
+) -> str | bytes:
     """The one renderer of HTML, Markdown and PDF (``render`` and ``render.render_guide`` both end here)."""
     tdir = None
     if templates is not None:
@@ -548,8 +554,13 @@ def _render_source(src: _Source, format: str, templates: str | os.PathLike[str] 
             raise RenderError("this notice cannot be printed in English (it was built without its rule-set)")
         ctx = src.english()
     pictures = notice_pictures(
-        src.schedule, src.calendar, ctx["department_shorts"], ctx["joint_ids"], "mermaid" if format == "md" else "svg",
-        lang, ctx["step_names"] if lang == "en" else None,
+        src.schedule,
+        src.calendar,
+        ctx["department_shorts"],
+        ctx["joint_ids"],
+        "mermaid" if format == "md" else "svg",
+        lang,
+        ctx["step_names"] if lang == "en" else None,
     )
     text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir, lang=lang)
     if lang == "en" and kind == "html":
@@ -598,11 +609,21 @@ def _source(
 
     def in_english() -> Mapping[str, Any]:
         if not english:  # once per notice; the same date as the Chinese one
-            english.append(build_context(
-                match, schedule, ruleset=rs, project_name=name, applicant=applicant, on_file=on_file,
-                generated=ctx["header"]["generated"], calendar=calendar, pictures="none", compare=compare,
-                lang="en",
-            ))
+            english.append(
+                build_context(
+                    match,
+                    schedule,
+                    ruleset=rs,
+                    project_name=name,
+                    applicant=applicant,
+                    on_file=on_file,
+                    generated=ctx["header"]["generated"],
+                    calendar=calendar,
+                    pictures="none",
+                    compare=compare,
+                    lang="en",
+                )
+            )
         return english[0]
 
     return _Source(context=ctx, schedule=schedule, calendar=cal, english=in_english)

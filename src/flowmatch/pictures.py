@@ -92,17 +92,42 @@ def layout_engine() -> str:
 
 
 WORDS: Mapping[str, Mapping[str, str]] = {
-    "zh": {"flowchart": "审批流程图", "batch": "第{n}批", "critical": "关键路径", "counted": "计时审批",
-           "loose": "不计时环节", "joint": "联合办理", "gantt": "进度横道图", "wd": "工作日", "date": "日期",
-           "finish": "预计办结 {y}年{m}月{d}日", "critical_counted": "关键路径（计时）", "other": "其他计时审批",
-           "loose_long": "不计时环节（招标、公示、评估等）", "finish_legend": "预计办结", "days": "{n}日",
-           "days_loose": "{n}日，不计时"},
-    "en": {"flowchart": "Approval flowchart", "batch": "Batch {n}", "critical": "Critical path",
-           "counted": "Counted", "loose": "Not counted", "joint": "Joint", "gantt": "Schedule",
-           "wd": "Working day", "date": "Date", "finish": "Expected completion {y}-{m:02d}-{d:02d}",
-           "critical_counted": "Critical path (counted)", "other": "Other counted approvals",
-           "loose_long": "Not counted (tendering, notice, assessment)", "finish_legend": "Expected completion",
-           "days": "{n} d", "days_loose": "{n} d, not counted"},
+    "zh": {
+        "flowchart": "审批流程图",
+        "batch": "第{n}批",
+        "critical": "关键路径",
+        "counted": "计时审批",
+        "loose": "不计时环节",
+        "joint": "联合办理",
+        "gantt": "进度横道图",
+        "wd": "工作日",
+        "date": "日期",
+        "finish": "预计办结 {y}年{m}月{d}日",
+        "critical_counted": "关键路径（计时）",
+        "other": "其他计时审批",
+        "loose_long": "不计时环节（招标、公示、评估等）",
+        "finish_legend": "预计办结",
+        "days": "{n}日",
+        "days_loose": "{n}日，不计时",
+    },
+    "en": {
+        "flowchart": "Approval flowchart",
+        "batch": "Batch {n}",
+        "critical": "Critical path",
+        "counted": "Counted",
+        "loose": "Not counted",
+        "joint": "Joint",
+        "gantt": "Schedule",
+        "wd": "Working day",
+        "date": "Date",
+        "finish": "Expected completion {y}-{m:02d}-{d:02d}",
+        "critical_counted": "Critical path (counted)",
+        "other": "Other counted approvals",
+        "loose_long": "Not counted (tendering, notice, assessment)",
+        "finish_legend": "Expected completion",
+        "days": "{n} d",
+        "days_loose": "{n} d, not counted",
+    },
 }
 """The words of the diagrams in each language of the notice."""
 
@@ -118,8 +143,9 @@ def _nodes(schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, boo
         if _text_width(sub, FONT_SIZE - 2) > NODE_W - 8:
             sub = f"{short.get(s.department, s.department)[:4]}·{days}"
         height = len(lines) * LINE + LINE + 12
-        out.append(Node(s.id, lines, sub, s.stage, s.critical and s.counted, s.counted, joint.get(s.id, False),
-                        NODE_W, height))
+        out.append(
+            Node(s.id, lines, sub, s.stage, s.critical and s.counted, s.counted, joint.get(s.id, False), NODE_W, height)
+        )
     return out
 
 
@@ -218,8 +244,10 @@ def _layout_graphviz(
             pos[t[1][2:]] = (float(t[2]) * 72 + PAD, (height - float(t[3]) * 72) + HEADER + PAD)
         elif t[0] == "edge":
             count = int(t[3])
-            pts = [(float(t[4 + 2 * i]) * 72 + PAD, (height - float(t[5 + 2 * i]) * 72) + HEADER + PAD)
-                   for i in range(count)]
+            pts = [
+                (float(t[4 + 2 * i]) * 72 + PAD, (height - float(t[5 + 2 * i]) * 72) + HEADER + PAD)
+                for i in range(count)
+            ]
             splines[(t[1][2:], t[2][2:])] = pts
     if len(pos) != len(nodes):
         return None
@@ -230,7 +258,7 @@ def _path(points: Sequence[Point]) -> str:
     if len(points) == 4 or ((len(points) - 1) % 3 == 0 and len(points) > 1):
         d = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
         for i in range(1, len(points), 3):
-            (x1, y1), (x2, y2), (x3, y3) = points[i:i + 3]
+            (x1, y1), (x2, y2), (x3, y3) = points[i : i + 3]
             d += f" C{x1:.1f},{y1:.1f} {x2:.1f},{y2:.1f} {x3:.1f},{y3:.1f}"
         return d
     return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -265,9 +293,14 @@ def flowchart_svg(
     ``engine`` forces ``graphviz`` or ``builtin`` (default: :func:`layout_engine`).
     """
     key = (
-        tuple((s.id, s.name, s.department, s.duration, s.counted, s.critical, s.stage, s.depends_on, s.es, s.ef)
-              for s in schedule.steps),
-        tuple(sorted(short_names.items())), tuple(sorted((joint or {}).items())), prefix, engine or layout_engine(),
+        tuple(
+            (s.id, s.name, s.department, s.duration, s.counted, s.critical, s.stage, s.depends_on, s.es, s.ef)
+            for s in schedule.steps
+        ),
+        tuple(sorted(short_names.items())),
+        tuple(sorted((joint or {}).items())),
+        prefix,
+        engine or layout_engine(),
         lang,
     )
     return _flowchart_cached(key, schedule, short_names, joint or {}, prefix, engine or layout_engine(), lang)
@@ -276,8 +309,15 @@ def flowchart_svg(
 _DIAGRAM_CACHE: dict[object, Diagram] = {}
 
 
-def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, bool],
-                      prefix: str, engine: str, lang: str = "zh") -> Diagram:
+def _flowchart_cached(
+    key: object,
+    schedule: Schedule,
+    short: Mapping[str, str],
+    joint: Mapping[str, bool],
+    prefix: str,
+    engine: str,
+    lang: str = "zh",
+) -> Diagram:
     found = _DIAGRAM_CACHE.get(key)
     if found is not None:
         return found
@@ -309,12 +349,17 @@ def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str],
         columns.setdefault(n.stage, []).append(pos[n.id][0])
     for stage, xs in sorted(columns.items()):
         cx = sum(xs) / len(xs)
-        out.append(f'<text x="{cx:.1f}" y="{PAD + 10}" text-anchor="middle" font-size="11" fill="#333">'
-                   f'{w["batch"].format(n=stage + 1)}</text>')
+        out.append(
+            f'<text x="{cx:.1f}" y="{PAD + 10}" text-anchor="middle" font-size="11" fill="#333">'
+            f"{w['batch'].format(n=stage + 1)}</text>"
+        )
     for (a, b), pts in splines.items():
         crit = (a, b) in tight
-        style = (f'stroke="#000" stroke-width="2.6" marker-end="url(#{prefix}-arrow-crit)"' if crit
-                 else f'stroke="#555" stroke-width="1" marker-end="url(#{prefix}-arrow)"')
+        style = (
+            f'stroke="#000" stroke-width="2.6" marker-end="url(#{prefix}-arrow-crit)"'
+            if crit
+            else f'stroke="#555" stroke-width="1" marker-end="url(#{prefix}-arrow)"'
+        )
         out.append(f'<path d="{_path(pts)}" fill="none" {style}/>')
     for n in nodes:
         cx, cy = pos[n.id]
@@ -325,21 +370,29 @@ def _flowchart_cached(key: object, schedule: Schedule, short: Mapping[str, str],
             rect = 'fill="#fff" stroke="#333" stroke-width="1"'
         else:
             rect = f'fill="url(#{prefix}-hatch)" stroke="#333" stroke-width="1" stroke-dasharray="4 3"'
-        out.append(f'<g class="node" data-step="{escape(n.id)}"><rect x="{x:.1f}" y="{y:.1f}" width="{n.width:.1f}" '
-                   f'height="{n.height:.1f}" rx="4" {rect}/>')
+        out.append(
+            f'<g class="node" data-step="{escape(n.id)}"><rect x="{x:.1f}" y="{y:.1f}" width="{n.width:.1f}" '
+            f'height="{n.height:.1f}" rx="4" {rect}/>'
+        )
         if not n.counted:
-            out.append(f'<rect x="{x + 5:.1f}" y="{y + 5:.1f}" width="{n.width - 10:.1f}" height="{n.height - 10:.1f}" '
-                       f'fill="#fff"/>')
+            out.append(
+                f'<rect x="{x + 5:.1f}" y="{y + 5:.1f}" width="{n.width - 10:.1f}" height="{n.height - 10:.1f}" '
+                f'fill="#fff"/>'
+            )
         if n.joint:
-            out.append(f'<rect x="{x + 3:.1f}" y="{y + 3:.1f}" width="{n.width - 6:.1f}" height="{n.height - 6:.1f}" '
-                       f'rx="2" fill="none" stroke="#333" stroke-width="0.8"/>')
+            out.append(
+                f'<rect x="{x + 3:.1f}" y="{y + 3:.1f}" width="{n.width - 6:.1f}" height="{n.height - 6:.1f}" '
+                f'rx="2" fill="none" stroke="#333" stroke-width="0.8"/>'
+            )
         weight = ' font-weight="bold"' if n.critical else ""
         ty = y + 6 + LINE - 3
         for line in n.lines:
             out.append(f'<text x="{cx:.1f}" y="{ty:.1f}" text-anchor="middle"{weight}>{escape(line)}</text>')
             ty += LINE
-        out.append(f'<text x="{cx:.1f}" y="{ty + 1:.1f}" text-anchor="middle" font-size="{FONT_SIZE - 2}" '
-                   f'fill="#333">{escape(n.sub)}</text></g>')
+        out.append(
+            f'<text x="{cx:.1f}" y="{ty + 1:.1f}" text-anchor="middle" font-size="{FONT_SIZE - 2}" '
+            f'fill="#333">{escape(n.sub)}</text></g>'
+        )
     ly = height + 8
     out.append(
         f'<g class="legend" font-size="11" transform="translate({PAD},{ly:.0f})">'
@@ -369,8 +422,9 @@ def _tick_step(total: float, most: int = 12) -> int:
     return 200
 
 
-def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None, prefix: str = "gt",
-              lang: str = "zh") -> str:
+def gantt_svg(
+    schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None, prefix: str = "gt", lang: str = "zh"
+) -> str:
     """The pre-construction steps on the working-day axis (elapsed clock), with dates under the ticks.
 
     ``dates`` maps a working-day index to its calendar date (from the schedule's start); without it
@@ -396,19 +450,25 @@ def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None,
     t = 0
     while t <= total + 1e-9:
         x = label_w + t * scale
-        out.append(f'<line x1="{x:.1f}" y1="{top - 4:.0f}" x2="{x:.1f}" y2="{top + row * len(steps):.0f}" '
-                   f'stroke="#bbb" stroke-width="0.6" stroke-dasharray="2 2"/>')
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top - 4:.0f}" x2="{x:.1f}" y2="{top + row * len(steps):.0f}" '
+            f'stroke="#bbb" stroke-width="0.6" stroke-dasharray="2 2"/>'
+        )
         anchor = "start" if t == 0 else "middle"
         out.append(f'<text x="{x:.1f}" y="{top - 22:.0f}" text-anchor="{anchor}" fill="#333">{t}</text>')
         if dates and t in dates:
             d = dates[t]
-            out.append(f'<text x="{x:.1f}" y="{top - 9:.0f}" text-anchor="{anchor}" font-size="9.5" fill="#333">'
-                       f'{d.month}/{d.day}</text>')
+            out.append(
+                f'<text x="{x:.1f}" y="{top - 9:.0f}" text-anchor="{anchor}" font-size="9.5" fill="#333">'
+                f"{d.month}/{d.day}</text>"
+            )
         t += step
     out.append(f'<text x="{label_w - 8:.0f}" y="{top - 22:.0f}" text-anchor="end" fill="#333">{words["wd"]}</text>')
     if dates:
-        out.append(f'<text x="{label_w - 8:.0f}" y="{top - 9:.0f}" text-anchor="end" font-size="9.5" '
-                   f'fill="#333">{words["date"]}</text>')
+        out.append(
+            f'<text x="{label_w - 8:.0f}" y="{top - 9:.0f}" text-anchor="end" font-size="9.5" '
+            f'fill="#333">{words["date"]}</text>'
+        )
     for i, s in enumerate(steps):
         y = top + i * row
         if i % 2 == 0:
@@ -420,23 +480,30 @@ def gantt_svg(schedule: Schedule, *, dates: Mapping[int, dt.date] | None = None,
         w = (s.elapsed_ef - s.elapsed_es) * scale
         if w <= 0:
             cx, cy = x0, y + row / 2
-            out.append(f'<path d="M{cx:.1f},{cy - 6:.1f} L{cx + 6:.1f},{cy:.1f} L{cx:.1f},{cy + 6:.1f} '
-                       f'L{cx - 6:.1f},{cy:.1f} z" fill="#000"/>')
+            out.append(
+                f'<path d="M{cx:.1f},{cy - 6:.1f} L{cx + 6:.1f},{cy:.1f} L{cx:.1f},{cy + 6:.1f} '
+                f'L{cx - 6:.1f},{cy:.1f} z" fill="#000"/>'
+            )
             continue
-        out.append(f'<rect x="{x0:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row - 8:.0f}" '
-                   f'{_bar_style(s, prefix)}/>')
+        out.append(
+            f'<rect x="{x0:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row - 8:.0f}" {_bar_style(s, prefix)}/>'
+        )
         duration = number_text(s.duration)
         out.append(f'<text x="{x0 + w + 4:.1f}" y="{y + 14:.1f}" font-size="10" fill="#333">{duration}</text>')
     finish_x = label_w + schedule.elapsed_working_days * scale
     bottom = top + row * len(steps)
-    out.append(f'<line x1="{finish_x:.1f}" y1="{top - 4:.0f}" x2="{finish_x:.1f}" y2="{bottom + 6:.0f}" stroke="#000" '
-               f'stroke-width="1.2" stroke-dasharray="6 3"/>')
+    out.append(
+        f'<line x1="{finish_x:.1f}" y1="{top - 4:.0f}" x2="{finish_x:.1f}" y2="{bottom + 6:.0f}" stroke="#000" '
+        f'stroke-width="1.2" stroke-dasharray="6 3"/>'
+    )
     end = round(schedule.elapsed_working_days)
     if dates and end in dates:
         d = dates[end]
-        out.append(f'<text x="{finish_x:.1f}" y="{bottom + 17:.0f}" text-anchor="end" font-size="10" '
-                   f'font-weight="bold">'
-                   f'{words["finish"].format(y=d.year, m=d.month, d=d.day)}</text>')
+        out.append(
+            f'<text x="{finish_x:.1f}" y="{bottom + 17:.0f}" text-anchor="end" font-size="10" '
+            f'font-weight="bold">'
+            f"{words['finish'].format(y=d.year, m=d.month, d=d.day)}</text>"
+        )
     ly = bottom + 24
     out.append(
         f'<g class="legend" transform="translate({label_w:.0f},{ly:.0f})">'

@@ -90,8 +90,15 @@ NOT_COUNTED_BASIS_EN = (
 COMMITMENT_CONDITION_EN = "when the notification-and-commitment procedure is chosen"
 
 CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Serif SC",
-    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "AR PL UMing CN", "AR PL UKai CN", "Droid Sans Fallback",
+    "Noto Sans CJK SC",
+    "Noto Serif CJK SC",
+    "Source Han Sans SC",
+    "Source Han Serif SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+    "Droid Sans Fallback",
 )
 CJK_PATHS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -206,48 +213,98 @@ def _en(obj: Any, lang: str) -> str:
     return str(obj.name)
 
 
-def _step_view(rs: RuleSet, flow: ResolvedFlow, step: ResolvedStep, number: int, sched: ScheduledStep | None,
-               mats: MaterialList, by_number: Mapping[str, Any], names: Mapping[str, str],
-               lang: str = "zh") -> StepView:
+def _step_view(
+    rs: RuleSet,
+    flow: ResolvedFlow,
+    step: ResolvedStep,
+    number: int,
+    sched: ScheduledStep | None,
+    mats: MaterialList,
+    by_number: Mapping[str, Any],
+    names: Mapping[str, str],
+    lang: str = "zh",
+) -> StepView:
     item = step.item
     en = lang == "en"
     sep = ", " if en else "、"
-    issued = tuple({"name": m.name, "by": names.get(m.produced_by, m.produced_by)}
-                   for m in mats.issued if step.id in m.steps) if mats.issued else ()
+    issued = (
+        tuple(
+            {"name": m.name, "by": names.get(m.produced_by, m.produced_by)} for m in mats.issued if step.id in m.steps
+        )
+        if mats.issued
+        else ()
+    )
     asked = tuple(by_number[m] for m in mats.by_step.get(step.id, ()))
     spared = tuple(m.name for m in mats.on_file if step.id in m.steps) if mats.on_file else ()
     committed = bool(sched and sched.committed)
     name, short = _dept(rs, step.department, lang)
     stages = STAGE_LABELS_EN if en else STAGES
     return StepView(
-        number=number, id=step.id, name=names.get(step.id, step.name), item=item.id, item_name=_en(item, lang),
-        department=name, department_short=short, members=tuple(_dept(rs, m, lang)[0] for m in step.members),
-        stage=item.stage, stage_label=stages.get(item.stage, str(item.stage)),
+        number=number,
+        id=step.id,
+        name=names.get(step.id, step.name),
+        item=item.id,
+        item_name=_en(item, lang),
+        department=name,
+        department_short=short,
+        members=tuple(_dept(rs, m, lang)[0] for m in step.members),
+        stage=item.stage,
+        stage_label=stages.get(item.stage, str(item.stage)),
         batch=(sched.stage + 1) if sched else None,
-        prerequisites=tuple(names.get(d, d) for d in step.depends_on), statutory=limit_text(item.statutory, lang),
-        promised=days_text(step.duration, lang), duration=sched.duration if sched else step.duration,
-        counted=step.counted, critical=bool(sched and sched.critical and step.counted),
-        slack=sched.slack if sched else 0.0, start=sched.start if sched else None, end=sched.end if sched else None,
-        es=sched.elapsed_es if sched else None, ef=sched.elapsed_ef if sched else None,
-        fees=tuple({"name": f.name, "basis": f.basis, "standard": f.standard, "administrative": f.administrative,
-                    "kind_label": fee_kind_label(f, lang), "status": f.status} if not en else
-                   {"name": f.name_en or f.name, "basis": f.basis_en or f.basis,
-                    "standard": f.standard_en or f.standard, "administrative": f.administrative,
-                    "kind_label": fee_kind_label(f, lang), "status": f.status_en or f.status} for f in item.fees),
+        prerequisites=tuple(names.get(d, d) for d in step.depends_on),
+        statutory=limit_text(item.statutory, lang),
+        promised=days_text(step.duration, lang),
+        duration=sched.duration if sched else step.duration,
+        counted=step.counted,
+        critical=bool(sched and sched.critical and step.counted),
+        slack=sched.slack if sched else 0.0,
+        start=sched.start if sched else None,
+        end=sched.end if sched else None,
+        es=sched.elapsed_es if sched else None,
+        ef=sched.elapsed_ef if sched else None,
+        fees=tuple(
+            {
+                "name": f.name,
+                "basis": f.basis,
+                "standard": f.standard,
+                "administrative": f.administrative,
+                "kind_label": fee_kind_label(f, lang),
+                "status": f.status,
+            }
+            if not en
+            else {
+                "name": f.name_en or f.name,
+                "basis": f.basis_en or f.basis,
+                "standard": f.standard_en or f.standard,
+                "administrative": f.administrative,
+                "kind_label": fee_kind_label(f, lang),
+                "status": f.status_en or f.status,
+            }
+            for f in item.fees
+        ),
         result=(item.result_en or (None if item.produces else item.result)) if en else item.result,
         legal_basis=tuple(item.legal_basis_en or item.legal_basis) if en else tuple(item.legal_basis),
         commitment_available=step.commitment is not None,
-        committed=committed, commitment_duration=step.commitment.duration if step.commitment else None,
+        committed=committed,
+        commitment_duration=step.commitment.duration if step.commitment else None,
         commitment_letter=step.commitment.letter if step.commitment and committed else None,
         materials=asked,
         materials_text=sep.join(f"{m.name} [{m.number}]" if en else f"{m.name}〔{m.number}〕" for m in asked),
         issued_text=sep.join(f"{m['name']} ({m['by']})" if en else f"{m['name']}（{m['by']}）" for m in issued),
-        issued=issued, spared=spared,
+        issued=issued,
+        spared=spared,
         produces=tuple(_en(rs.materials[m], lang) for m in step.produces if m in rs.materials),
-        intermediaries=tuple({"kind": (i.kind_en or i.kind) if en else i.kind,
-                              "purpose": (i.purpose_en or i.purpose) if en else i.purpose, "seals": i.seals,
-                              "fee": i.fee} for i in item.intermediaries),
-        completion=step.completion, note=(item.note_en or item.note) if en else item.note,
+        intermediaries=tuple(
+            {
+                "kind": (i.kind_en or i.kind) if en else i.kind,
+                "purpose": (i.purpose_en or i.purpose) if en else i.purpose,
+                "seals": i.seals,
+                "fee": i.fee,
+            }
+            for i in item.intermediaries
+        ),
+        completion=step.completion,
+        note=(item.note_en or item.note) if en else item.note,
     )
 
 
@@ -272,14 +329,16 @@ def _flow_for(match: MatchResult, schedule: Schedule, rs: RuleSet) -> ResolvedFl
 def _check_inputs(match: MatchResult, schedule: Schedule) -> None:
     if match.status != "matched":
         if match.status == "incomplete":
-            raise InputError("cannot write a notice for an incomplete profile; still needed: "
-                             + ", ".join(match.missing))
+            raise InputError(
+                "cannot write a notice for an incomplete profile; still needed: " + ", ".join(match.missing)
+            )
         if match.status == "not_applicable":
             raise InputError(f"cannot write a notice: the project is not applicable ({match.rule}): {match.reason}")
         raise InputError("cannot write a notice for an invalid profile: " + "; ".join(i.text() for i in match.invalid))
     if match.flowchart != schedule.flowchart:
-        raise InputError(f"the schedule is for flowchart {schedule.flowchart}, "
-                         f"but the match selected {match.flowchart}")
+        raise InputError(
+            f"the schedule is for flowchart {schedule.flowchart}, but the match selected {match.flowchart}"
+        )
 
 
 def build_context(
@@ -318,27 +377,39 @@ def build_context(
     completion = [s for s in flow.steps.values() if s.completion]
     topo = {sid: i for i, sid in enumerate(flow.steps)}
     ordered = sorted(pre, key=lambda s: (sched_by_id[s.id].elapsed_es if s.id in sched_by_id else 0.0, topo[s.id]))
-    steps = [_step_view(rs, flow, s, i, sched_by_id.get(s.id), mats, by_number, names, lang)
-             for i, s in enumerate(ordered, start=1)]
-    completion_views = [_step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names, lang)
-                        for i, s in enumerate(completion, start=1)]
+    steps = [
+        _step_view(rs, flow, s, i, sched_by_id.get(s.id), mats, by_number, names, lang)
+        for i, s in enumerate(ordered, start=1)
+    ]
+    completion_views = [
+        _step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names, lang)
+        for i, s in enumerate(completion, start=1)
+    ]
 
     numbers = {v.id: v.number for v in (*steps, *completion_views)}
     departments = {s.department for s in pre} | {m for s in pre for m in s.members}
     approval = [s for s in pre if s.counted]
     joint = [
-        {"name": names[s.id], "department": _dept(rs, s.department, lang)[0],
-         "members": [_dept(rs, m, lang)[1] for m in s.members],
-         "count": len(s.members), "completion": s.completion}
-        for s in flow.steps.values() if s.members
+        {
+            "name": names[s.id],
+            "department": _dept(rs, s.department, lang)[0],
+            "members": [_dept(rs, m, lang)[1] for m in s.members],
+            "count": len(s.members),
+            "completion": s.completion,
+        }
+        for s in flow.steps.values()
+        if s.members
     ]
     base = _baseline(rs)
     saving = None
     if base and schedule.mode != "baseline" and base.get("working_days"):
         days = float(base["working_days"]) - schedule.working_days
         saving = {
-            "name": base["name"], "working_days": base["working_days"], "steps": base["steps"],
-            "departments": base["departments"], "saving_days": days,
+            "name": base["name"],
+            "working_days": base["working_days"],
+            "steps": base["steps"],
+            "departments": base["departments"],
+            "saving_days": days,
             "saving_pct": days / float(base["working_days"]),
             "saving_steps": int(base["steps"]) - len(approval),
         }
@@ -376,33 +447,73 @@ def build_context(
             "project_name": clean(project_name) if project_name else project_name,
             "applicant": clean(applicant) if applicant else applicant,
             "situation": {"id": match.situation, "name": _en(sit, lang) if sit else match.name},
-            "flowchart": {"id": chart.id, "name": _en(chart, lang), "name_en": chart.name_en,
-                          "description": chart.description},
+            "flowchart": {
+                "id": chart.id,
+                "name": _en(chart, lang),
+                "name_en": chart.name_en,
+                "description": chart.description,
+            },
             "category": (category.gloss if en else category.label.removesuffix("类")) if category else None,
-            "answers": [{"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
-                        if not en else _answer_en(rs, a) for a in match.selected_by],
-            "flags": [{"id": f, "label": rs.flags[f].gloss if en else rs.flags[f].label}
-                      for f, on in match.flags.items() if on and f in rs.flags],
-            "ruleset": {"name": _en(rs.manifest, lang), "version": rs.manifest.version, "region": rs.manifest.region,
-                        "effective_date": rs.manifest.effective_date},
+            "answers": [
+                {"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
+                if not en
+                else _answer_en(rs, a)
+                for a in match.selected_by
+            ],
+            "flags": [
+                {"id": f, "label": rs.flags[f].gloss if en else rs.flags[f].label}
+                for f, on in match.flags.items()
+                if on and f in rs.flags
+            ],
+            "ruleset": {
+                "name": _en(rs.manifest, lang),
+                "version": rs.manifest.version,
+                "region": rs.manifest.region,
+                "effective_date": rs.manifest.effective_date,
+            },
             "generated": generated,
-            "centre": {"name": centre.name, "address": centre.address, "window": centre.window, "hours": centre.hours,
-                       "phone": centre.phone, "hotline": centre.hotline, "note": centre.note}
-            if not en else {"name": centre.name_en or centre.name, "address": centre.address_en or centre.address,
-                            "window": centre.window_en or centre.window, "hours": centre.hours_en or centre.hours,
-                            "phone": centre.phone, "hotline": centre.hotline, "note": centre.note_en or centre.note},
+            "centre": {
+                "name": centre.name,
+                "address": centre.address,
+                "window": centre.window,
+                "hours": centre.hours,
+                "phone": centre.phone,
+                "hotline": centre.hotline,
+                "note": centre.note,
+            }
+            if not en
+            else {
+                "name": centre.name_en or centre.name,
+                "address": centre.address_en or centre.address,
+                "window": centre.window_en or centre.window,
+                "hours": centre.hours_en or centre.hours,
+                "phone": centre.phone,
+                "hotline": centre.hotline,
+                "note": centre.note_en or centre.note,
+            },
             "disclaimer": (rs.manifest.disclaimer_en or rs.manifest.disclaimer) if en else rs.manifest.disclaimer,
             "mode": schedule.mode,
         },
         "overview": {
-            "steps": len(pre), "approval_steps": len(approval), "not_counted": len(pre) - len(approval),
-            "completion_steps": len(completion), "departments": len(departments),
-            "materials": len(mats.before_construction), "materials_completion": len(mats.at_completion),
-            "materials_total": len(mats.to_prepare), "requisites": mats.requisites, "issued": len(mats.issued),
-            "spared": mats.spared, "working_days": schedule.working_days,
-            "elapsed_working_days": schedule.elapsed_working_days, "start": schedule.start,
-            "finish": schedule.finish, "counted_finish": schedule.counted_finish, "baseline": saving,
-            "joint": joint, "committed": len(committed),
+            "steps": len(pre),
+            "approval_steps": len(approval),
+            "not_counted": len(pre) - len(approval),
+            "completion_steps": len(completion),
+            "departments": len(departments),
+            "materials": len(mats.before_construction),
+            "materials_completion": len(mats.at_completion),
+            "materials_total": len(mats.to_prepare),
+            "requisites": mats.requisites,
+            "issued": len(mats.issued),
+            "spared": mats.spared,
+            "working_days": schedule.working_days,
+            "elapsed_working_days": schedule.elapsed_working_days,
+            "start": schedule.start,
+            "finish": schedule.finish,
+            "counted_finish": schedule.counted_finish,
+            "baseline": saving,
+            "joint": joint,
+            "committed": len(committed),
             "commitment_available": sum(v.commitment_available for v in steps),
             "critical_path": [names.get(s, s) for s in schedule.critical_path if sched_by_id[s].counted],
             "deficiency": len(mats.deficiency_tolerated),
@@ -415,8 +526,15 @@ def build_context(
         "fees": fees,
         "administrative_fees": [f for f in fees if f["administrative"]],
         "intermediaries": list(intermediaries.values()),
-        "commitments": [{"step": v.name, "department": v.department, "letter": v.commitment_letter,
-                         "duration": v.commitment_duration} for v in committed],
+        "commitments": [
+            {
+                "step": v.name,
+                "department": v.department,
+                "letter": v.commitment_letter,
+                "duration": v.commitment_duration,
+            }
+            for v in committed
+        ],
         "warnings": warnings,
         "estimated_from": estimated_from,
         "closing": CLOSING_EN if en else CLOSING,
@@ -438,8 +556,12 @@ def _answer_en(rs: RuleSet, a: Any) -> dict[str, Any]:
     """One answer that selected the flowchart, with the attribute's and the value's English glosses."""
     attr = rs.attributes.get(a.attribute)
     value = attr.values.get(a.value) if attr is not None else None
-    return {"attribute": a.attribute, "value": a.value, "label": attr.gloss if attr else a.label,
-            "value_label": value.gloss if value else a.value_label}
+    return {
+        "attribute": a.attribute,
+        "value": a.value,
+        "label": attr.gloss if attr else a.label,
+        "value_label": value.gloss if value else a.value_label,
+    }
 
 
 def _step_en(step: ResolvedStep) -> str:
@@ -458,12 +580,19 @@ def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]
     def prepared(m: Any) -> Any:
         data = rs.materials.get(m.id)
         if m.commitment_for is not None:  # a commitment letter: not in the rule-set's materials
-            return replace(m, name=f"Commitment letter ({steps.get(m.commitment_for, m.commitment_for)})",
-                           condition=COMMITMENT_CONDITION_EN if m.condition else None)
+            return replace(
+                m,
+                name=f"Commitment letter ({steps.get(m.commitment_for, m.commitment_for)})",
+                condition=COMMITMENT_CONDITION_EN if m.condition else None,
+            )
         if data is None:
             return m
-        return replace(m, name=en(m.id, m.name), condition=(data.condition_en or m.condition) if m.condition else None,
-                       note=(data.note_en or m.note) if m.note else None)
+        return replace(
+            m,
+            name=en(m.id, m.name),
+            condition=(data.condition_en or m.condition) if m.condition else None,
+            note=(data.note_en or m.note) if m.note else None,
+        )
 
     return replace(
         mats,
@@ -473,9 +602,15 @@ def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]
     )
 
 
-def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping[str, str],
-                    joint_ids: Mapping[str, bool], pictures: Literal["svg", "mermaid", "none"],
-                    lang: str = "zh", names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def notice_pictures(
+    schedule: Schedule,
+    cal: WorkCalendar | None,
+    short: Mapping[str, str],
+    joint_ids: Mapping[str, bool],
+    pictures: Literal["svg", "mermaid", "none"],
+    lang: str = "zh",
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The notice's figures: the flowchart and Gantt chart as SVG (HTML, PDF), the flowchart as
     Mermaid (Markdown), or none (the notice as data).  ``names``: the steps' names in ``lang``."""
     figures: dict[str, Any] = {}
@@ -498,8 +633,11 @@ def notice_pictures(schedule: Schedule, cal: WorkCalendar | None, short: Mapping
                 while not workday(current):
                     current += one
                 dates[i] = current
-        figures = {"flowchart": Markup(diagram.svg), "layout": diagram.layout,
-                   "gantt": Markup(gantt_svg(schedule, dates=dates, lang=lang))}
+        figures = {
+            "flowchart": Markup(diagram.svg),
+            "layout": diagram.layout,
+            "gantt": Markup(gantt_svg(schedule, dates=dates, lang=lang)),
+        }
     elif pictures == "mermaid":
         from .pictures import flowchart_mermaid
 
@@ -519,10 +657,15 @@ def notice_warnings(schedule: Schedule, calendar: WorkCalendar | None, lang: str
         calendar_notes = set(calendar.assumptions(schedule.start, end))
         for year in calendar.unpublished_years(schedule.start, end):
             if lang == "en":
-                how = ("counted with Monday to Friday as working days" if calendar.assume_weekends
-                       else "inferred from the statutory holidays (without working-day swaps)")
-                out.append(f"The public holidays of {year} are not yet published; the dates marked “(estimated)” "
-                           f"in this notice are {how}; the arrangements published then prevail.")
+                how = (
+                    "counted with Monday to Friday as working days"
+                    if calendar.assume_weekends
+                    else "inferred from the statutory holidays (without working-day swaps)"
+                )
+                out.append(
+                    f"The public holidays of {year} are not yet published; the dates marked “(estimated)” "
+                    f"in this notice are {how}; the arrangements published then prevail."
+                )
                 continue
             how = "按周一至周五为工作日估算" if calendar.assume_weekends else "按法定节假日推算（未计调休）"
             out.append(f"{year}年节假日安排尚未公布，本告知书中标注“预计”的日期{how}，以届时公布的安排为准。")
@@ -541,8 +684,9 @@ def find_cjk_font() -> tuple[str, str | None] | None:
     fc = shutil.which("fc-list")
     if fc:
         try:
-            out = subprocess.run([fc, ":lang=zh", "family", "file"], capture_output=True, text=True, timeout=20,
-                                 check=False).stdout
+            out = subprocess.run(
+                [fc, ":lang=zh", "family", "file"], capture_output=True, text=True, timeout=20, check=False
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             out = ""
         found: dict[str, str] = {}
@@ -589,8 +733,10 @@ def pdf_available() -> bool:
     return ok and find_cjk_font() is not None
 
 
-NO_CJK_FONT = ("PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
-               "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again")
+NO_CJK_FONT = (
+    "PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
+    "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again"
+)
 
 
 def _pdf(html: str) -> bytes:
@@ -607,12 +753,16 @@ def _weasyprint(html: str) -> bytes:
     try:
         import weasyprint  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
-        raise RenderError("PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]' "
-                          "(on Debian also: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
-                          "or write HTML and print it from a browser") from None
+        raise RenderError(
+            "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]' "
+            "(on Debian also: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
+            "or write HTML and print it from a browser"
+        ) from None
     except OSError as exc:
-        raise RenderError(f"PDF output needs WeasyPrint's system libraries ({exc}); on Debian: "
-                          "apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
+        raise RenderError(
+            f"PDF output needs WeasyPrint's system libraries ({exc}); on Debian: "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+        ) from None
     font = find_cjk_font()
     if font is None:
         raise RenderError(NO_CJK_FONT)
@@ -659,8 +809,17 @@ def render_guide(
     from .notice import _render_source, _source
 
     # the same context and renderer as flowmatch.notice.render, without building the Notice data
-    src = _source(match, schedule, ruleset=ruleset, name=project_name, applicant=applicant, on_file=on_file,
-                  generated=generated, calendar=calendar, compare=compare)
+    src = _source(
+        match,
+        schedule,
+        ruleset=ruleset,
+        name=project_name,
+        applicant=applicant,
+        on_file=on_file,
+        generated=generated,
+        calendar=calendar,
+        compare=compare,
+    )
     return _render_source(src, format, templates)
 
 

@@ -118,7 +118,7 @@ def _runs(folded: str) -> Iterable[tuple[str, str, int]]:
 
 def _trigrams(word: str) -> list[str]:
     padded = f"#{word}#"
-    return [padded[i:i + 3] for i in range(len(padded) - 2)]
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
 
 
 def tokens(folded: str) -> list[str]:
@@ -127,7 +127,7 @@ def tokens(folded: str) -> list[str]:
     for kind, run, _ in _runs(folded):
         if kind == "c":
             for n in (1, 2, 3):
-                out.extend(f"c{n}:{run[i:i + n]}" for i in range(len(run) - n + 1))
+                out.extend(f"c{n}:{run[i : i + n]}" for i in range(len(run) - n + 1))
         else:
             out.append(f"w:{run}")
             if len(run) >= 3 and run.isalpha():
@@ -161,13 +161,13 @@ def _query(text: str) -> _Query:
             chars.extend(f"c1:{ch}" for ch in run)
             for n in (1, 2, 3):
                 for i in range(len(run) - n + 1):
-                    add(f"c{n}:{run[i:i + n]}", _TOKEN_WEIGHT[f"c{n}"])
+                    add(f"c{n}:{run[i : i + n]}", _TOKEN_WEIGHT[f"c{n}"])
             if len(run) == 1:
                 keys.append((f"c1:{run}",))
                 grams.append(run)
             else:
-                keys.extend((f"c2:{run[i:i + 2]}",) for i in range(len(run) - 1))
-                grams.extend(run[i:i + 2] for i in range(len(run) - 1))
+                keys.extend((f"c2:{run[i : i + 2]}",) for i in range(len(run) - 1))
+                grams.extend(run[i : i + 2] for i in range(len(run) - 1))
         else:
             add(f"w:{run}", _TOKEN_WEIGHT["w"])
             group = [f"w:{run}"]
@@ -178,8 +178,14 @@ def _query(text: str) -> _Query:
                 group.append("t*:" + "|".join(trigrams))
             keys.append(tuple(group))
             words.append(run)
-    return _Query(text, dict(weights), tuple(keys), tuple(dict.fromkeys(chars)), tuple(dict.fromkeys(grams)),
-                  tuple(dict.fromkeys(words)))
+    return _Query(
+        text,
+        dict(weights),
+        tuple(keys),
+        tuple(dict.fromkeys(chars)),
+        tuple(dict.fromkeys(grams)),
+        tuple(dict.fromkeys(words)),
+    )
 
 
 @dataclass(frozen=True)
@@ -203,11 +209,19 @@ class Hit:
         return KIND_LABELS[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "title": self.title, "subtitle": self.subtitle,
-                "score": round(self.score, 4), "title_spans": [list(s) for s in self.title_spans],
-                "subtitle_spans": [list(s) for s in self.subtitle_spans], "snippet": self.snippet,
-                "snippet_spans": [list(s) for s in self.snippet_spans], "flowchart": self.flowchart,
-                "related": list(self.related)}
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "score": round(self.score, 4),
+            "title_spans": [list(s) for s in self.title_spans],
+            "subtitle_spans": [list(s) for s in self.subtitle_spans],
+            "snippet": self.snippet,
+            "snippet_spans": [list(s) for s in self.snippet_spans],
+            "flowchart": self.flowchart,
+            "related": list(self.related),
+        }
 
 
 @dataclass
@@ -318,9 +332,19 @@ class SearchIndex:
 
     def _hit(self, doc: _Doc, score: float, q: _Query) -> Hit:
         snippet, snippet_spans = _snippet(doc.body, q, doc.folded["body"])
-        return Hit(doc.kind, doc.id, doc.title, doc.subtitle, score, highlight(doc.title, q, doc.folded["title"]),
-                   highlight(doc.subtitle, q, doc.folded["subtitle"]), snippet, snippet_spans, doc.flowchart,
-                   doc.related)
+        return Hit(
+            doc.kind,
+            doc.id,
+            doc.title,
+            doc.subtitle,
+            score,
+            highlight(doc.title, q, doc.folded["title"]),
+            highlight(doc.subtitle, q, doc.folded["subtitle"]),
+            snippet,
+            snippet_spans,
+            doc.flowchart,
+            doc.related,
+        )
 
 
 def _word_matches(word: str, wanted: Sequence[str]) -> bool:
@@ -400,8 +424,9 @@ def _documents(rs: RuleSet) -> Iterable[_Doc]:
         flow = rs.flowcharts.get(sit.flowchart)
         cat = categories.get(flow.category or "") if flow else None
         values = "、".join(dict.fromkeys(_value_labels(rs, sit.when)))
-        body = " ".join(filter(None, [f"{sit.flowchart} {flow.name}" if flow else sit.flowchart,
-                                      cat.label if cat else "", values]))
+        body = " ".join(
+            filter(None, [f"{sit.flowchart} {flow.name}" if flow else sit.flowchart, cat.label if cat else "", values])
+        )
         yield _Doc("situation", sid, sit.name, sit.name_en, body, sit.flowchart)
     item_flows: dict[str, list[str]] = {}
     for fid, flow in rs.flowcharts.items():
@@ -424,13 +449,15 @@ def _documents(rs: RuleSet) -> Iterable[_Doc]:
             material_items.setdefault(mid, []).append(iid)
         dept = rs.departments.get(item.department)
         parts = [dept.name if dept else item.department, item.result or "", "；".join(item.legal_basis)]
-        yield _Doc("item", iid, item.name, item.name_en, " ".join(p for p in parts if p), None,
-                   tuple(item_flows.get(iid, ())))
+        yield _Doc(
+            "item", iid, item.name, item.name_en, " ".join(p for p in parts if p), None, tuple(item_flows.get(iid, ()))
+        )
     for mid, mat in rs.materials.items():
         issuer = rs.departments.get(mat.issuer or "")
         parts = [mat.condition or "", issuer.name if issuer else "", mat.note or ""]
-        yield _Doc("material", mid, mat.name, "", " ".join(p for p in parts if p), None,
-                   tuple(material_items.get(mid, ())))
+        yield _Doc(
+            "material", mid, mat.name, "", " ".join(p for p in parts if p), None, tuple(material_items.get(mid, ()))
+        )
 
 
 def index_for(ruleset: RuleSet) -> SearchIndex:

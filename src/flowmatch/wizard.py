@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["UNSURE", "Candidate", "Option", "Outcome", "Question", "Wizard", "next_question", "plan", "wizard_for"]
 
+
 def _opt_days(x: float | None) -> float | int | None:
     return None if x is None else plain_days(x)
 
@@ -79,8 +80,13 @@ class Option:
         return not self.not_applicable
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "label": self.label, "gloss": self.gloss, "help": self.help,
-                "not_applicable": list(self.not_applicable)}
+        return {
+            "value": self.value,
+            "label": self.label,
+            "gloss": self.gloss,
+            "help": self.help,
+            "not_applicable": list(self.not_applicable),
+        }
 
 
 @dataclass(frozen=True)
@@ -103,11 +109,17 @@ class Question:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "type": "question", "attribute": self.attribute, "label": self.label, "gloss": self.gloss,
-            "help": self.help, "options": [o.to_dict() for o in self.options],
+            "type": "question",
+            "attribute": self.attribute,
+            "label": self.label,
+            "gloss": self.gloss,
+            "help": self.help,
+            "options": [o.to_dict() for o in self.options],
             "unsure": {"value": UNSURE, "label": UNSURE_LABEL, "gloss": UNSURE_GLOSS},
-            "number": self.number, "expected_remaining": round(self.expected_remaining, 3),
-            "answered": dict(self.answered), "unsure_answers": list(self.unsure),
+            "number": self.number,
+            "expected_remaining": round(self.expected_remaining, 3),
+            "answered": dict(self.answered),
+            "unsure_answers": list(self.unsure),
         }
 
 
@@ -126,10 +138,16 @@ class Candidate:
     elapsed_working_days: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "kind": self.kind, "name": self.name, "share": round(self.share, 4),
-                "flowchart": self.flowchart, "flowchart_name": self.flowchart_name,
-                "working_days": _opt_days(self.working_days),
-                "elapsed_working_days": _opt_days(self.elapsed_working_days)}
+        return {
+            "rule": self.rule,
+            "kind": self.kind,
+            "name": self.name,
+            "share": round(self.share, 4),
+            "flowchart": self.flowchart,
+            "flowchart_name": self.flowchart_name,
+            "working_days": _opt_days(self.working_days),
+            "elapsed_working_days": _opt_days(self.elapsed_working_days),
+        }
 
 
 @dataclass(frozen=True)
@@ -170,14 +188,20 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         best, worst = self.best, self.worst
         return {
-            "type": "outcome", "status": self.status,
+            "type": "outcome",
+            "status": self.status,
             "result": self.result.to_dict() if self.result is not None else None,
             "candidates": [c.to_dict() for c in self.candidates],
-            "best": best.to_dict() if best else None, "worst": worst.to_dict() if worst else None,
-            "answered": dict(self.answered), "unsure": list(self.unsure), "ignored": list(self.ignored),
-            "invalid": [{"attribute": i.attribute, "problem": i.problem, "allowed": list(i.allowed)}
-                        for i in self.invalid],
-            "flags": dict(self.flags), "explanation": list(self.explanation),
+            "best": best.to_dict() if best else None,
+            "worst": worst.to_dict() if worst else None,
+            "answered": dict(self.answered),
+            "unsure": list(self.unsure),
+            "ignored": list(self.ignored),
+            "invalid": [
+                {"attribute": i.attribute, "problem": i.problem, "allowed": list(i.allowed)} for i in self.invalid
+            ],
+            "flags": dict(self.flags),
+            "explanation": list(self.explanation),
         }
 
 
@@ -264,8 +288,9 @@ class Wizard:
         self.weights = self._weights()
         # a rule's weight spread evenly over the combinations it covers (rounded: part of memo keys)
         self._ratio = {rid: round(self.weights[rid] / self._size[rid], 15) for rid in self._bits}
-        self._leaf = {(a, v): self._space.leaf_bits(a, frozenset([v]))
-                      for a in self.order for v in ruleset.attributes[a].values}
+        self._leaf = {
+            (a, v): self._space.leaf_bits(a, frozenset([v])) for a in self.order for v in ruleset.attributes[a].values
+        }
         self._unsure_ok = {a: UNSURE not in ruleset.attributes[a].values for a in self.order}
         self._memo: dict[Any, tuple[float, str | None]] = {}
         self._folds: dict[tuple[Residual, str, str], Residual] = {}
@@ -423,10 +448,14 @@ class Wizard:
         """See :func:`next_question`."""
         if not isinstance(answers, Mapping):
             problem = f"answers are a mapping of attribute to value, got {type(answers).__name__}"
-            return Outcome("invalid", invalid=(Invalid("answers", None, problem, tuple(self.order)),),
-                           explanation=(problem,))
-        unsure = tuple(a for a, v in answers.items()
-                       if isinstance(a, str) and a in self.ruleset.attributes and v == UNSURE and self._unsure_ok[a])
+            return Outcome(
+                "invalid", invalid=(Invalid("answers", None, problem, tuple(self.order)),), explanation=(problem,)
+            )
+        unsure = tuple(
+            a
+            for a, v in answers.items()
+            if isinstance(a, str) and a in self.ruleset.attributes and v == UNSURE and self._unsure_ok[a]
+        )
         rest = {k: v for k, v in answers.items() if k not in unsure}
         known, flags, bad = matcher_for(self.ruleset).validate(rest)
         if bad:
@@ -441,8 +470,17 @@ class Wizard:
         cost = self._memo.get(self._key(state), (0.0, None))[0]
         options = self._options(state, attribute)
         attr = self.ruleset.attributes[attribute]
-        return Question(attribute, attr.label, attr.gloss, attr.help, options, len(answered) + len(unsure) + 1,
-                        cost, answered, unsure)
+        return Question(
+            attribute,
+            attr.label,
+            attr.gloss,
+            attr.help,
+            options,
+            len(answered) + len(unsure) + 1,
+            cost,
+            answered,
+            unsure,
+        )
 
     def _options(self, state: _State, attribute: str) -> tuple[Option, ...]:
         """The attribute's values, each with the not-applicable rules it can only end in."""
@@ -507,8 +545,9 @@ class Wizard:
                 out.append((attribute, expected))
         return tuple(sorted(out, key=lambda x: (x[1], self.order.index(x[0]))))
 
-    def _decided(self, rid: str, state: _State, answered: tuple[tuple[str, str], ...],
-                 flags: dict[str, bool]) -> Outcome:
+    def _decided(
+        self, rid: str, state: _State, answered: tuple[tuple[str, str], ...], flags: dict[str, bool]
+    ) -> Outcome:
         rs = self.ruleset
         matcher = matcher_for(rs)
         reads = self._reads[rid]
@@ -523,8 +562,9 @@ class Wizard:
         result = replace(base, ignored=ignored, flags=flags, explanation=base.explanation + tuple(extra))
         status: OutcomeStatus = "matched" if rid in rs.situations else "not_applicable"
         candidate = self._candidate(rid, 1.0, flags, state.known)
-        return Outcome(status, result, (candidate,), answered, tuple(state.unsure), ignored, (), flags,
-                       result.explanation)
+        return Outcome(
+            status, result, (candidate,), answered, tuple(state.unsure), ignored, (), flags, result.explanation
+        )
 
     def _undetermined(self, state: _State, answered: tuple[tuple[str, str], ...], flags: dict[str, bool]) -> Outcome:
         rs = self.ruleset
@@ -540,8 +580,9 @@ class Wizard:
             else:
                 lines.append(f"可能不适用（{c.rule}）：{c.name}")
         ignored = tuple(a for a, _ in answered if not any(a in self._reads[r] for r in state.mass))
-        return Outcome("undetermined", None, candidates, answered, tuple(state.unsure), ignored, (), flags,
-                       tuple(lines))
+        return Outcome(
+            "undetermined", None, candidates, answered, tuple(state.unsure), ignored, (), flags, tuple(lines)
+        )
 
     def _candidate(self, rid: str, share: float, flags: Mapping[str, bool], known: Mapping[str, str]) -> Candidate:
         rs = self.ruleset
@@ -590,8 +631,9 @@ def _profile_attributes(rs: RuleSet) -> frozenset[str]:
     return cache.wizard_profile_attributes
 
 
-def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
-                  known: Mapping[str, str]) -> tuple[float | None, float | None]:
+def _working_days(
+    rs: RuleSet, situation: str, flags: Mapping[str, bool], known: Mapping[str, str]
+) -> tuple[float | None, float | None]:
     """Counted and elapsed working days of a situation's flowchart; ``None`` while it has no steps."""
     from .flows import for_situation
     from .scheduler import schedule
@@ -615,8 +657,14 @@ def _working_days(rs: RuleSet, situation: str, flags: Mapping[str, bool],
     return found
 
 
-def plan(outcome: Outcome, start: dt.date | str | None = None, *, ruleset: RuleSet | None = None,
-         calendar: WorkCalendar | None = None, mode: str = "standard") -> Schedule:
+def plan(
+    outcome: Outcome,
+    start: dt.date | str | None = None,
+    *,
+    ruleset: RuleSet | None = None,
+    calendar: WorkCalendar | None = None,
+    mode: str = "standard",
+) -> Schedule:
     """The schedule of a matched outcome: its situation's flowchart with the situation's variants,
     the outcome's flags and the answers applied (what the one-time notice is rendered from)."""
     from .flows import for_situation

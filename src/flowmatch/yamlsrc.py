@@ -214,6 +214,6 @@ def read(path: Path, display: str | None = None) -> Document:
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
         raise YamlError(Problem(name, line, col, "", "file is not valid UTF-8; save it as UTF-8")) from None
     return parse_text(text.removeprefix("\ufeff"), name)

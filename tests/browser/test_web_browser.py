@@ -23,8 +23,14 @@ pytestmark = pytest.mark.browser
 
 
 PROJECTS = {
-    "S10": {"kind": "building", "land_nature": "state_owned", "investor": "enterprise",
-            "acquisition": "tender_auction_listing", "regime": "filing", "building_use": "commercial_housing"},
+    "S10": {
+        "kind": "building",
+        "land_nature": "state_owned",
+        "investor": "enterprise",
+        "acquisition": "tender_auction_listing",
+        "regime": "filing",
+        "building_use": "commercial_housing",
+    },
     "S28": {"kind": "building", "land_nature": "collective", "building_use": "township_enterprise"},
     "S32": {"kind": "pipeline"},
 }

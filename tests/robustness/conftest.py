@@ -34,6 +34,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not where:
         return
     target = Path(where)
-    target.write_text(json.dumps({"fuzz_examples": fuzz, **dict(sorted(COUNTS.items()))}, indent=2) + "\n",
-                      encoding="utf-8")
+    target.write_text(
+        json.dumps({"fuzz_examples": fuzz, **dict(sorted(COUNTS.items()))}, indent=2) + "\n", encoding="utf-8"
+    )
     terminalreporter.write_line(f"written to {target}")

@@ -28,8 +28,10 @@ CORPUS = Path(__file__).parent / "broken_cases.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["cases"]
 
 # A follow-on problem: something refers to an entry or file that failed to load.
-CASCADE = re.compile(r"^base/[^:]+:\d+:\d+: \S+: unknown (department|item|material|flowchart|situation|step|source|"
-                     r"category) '[^']*'; allowed: ")
+CASCADE = re.compile(
+    r"^base/[^:]+:\d+:\d+: \S+: unknown (department|item|material|flowchart|situation|step|source|"
+    r"category) '[^']*'; allowed: "
+)
 LOCATED = re.compile(r"^(base/[\w/.-]+\.yaml|\{root\}):\d+:\d+: ")
 
 

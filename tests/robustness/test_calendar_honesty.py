@@ -100,16 +100,29 @@ def test_the_end_of_the_calendar_is_a_calendar_error() -> None:
 
 def test_schedule_past_the_data_fails_clearly_on_the_command_line_when_strict() -> None:
     year = _first_unknown_year()
-    result = CliRunner().invoke(main, ["schedule", "F01", "--rules", str(BASE), "--start", _late_december(year).isoformat(),
-                                       "--strict-calendar"])
+    result = CliRunner().invoke(
+        main,
+        ["schedule", "F01", "--rules", str(BASE), "--start", _late_december(year).isoformat(), "--strict-calendar"],
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: no official working-day data for {year} ")
 
 
 def test_schedule_with_assumed_weekends_warns_on_the_command_line() -> None:
     year = _first_unknown_year()
-    result = CliRunner().invoke(main, ["schedule", "F01", "--rules", str(BASE), "--start", _late_december(year).isoformat(),
-                                       "--assume-weekends", "--json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "schedule",
+            "F01",
+            "--rules",
+            str(BASE),
+            "--start",
+            _late_december(year).isoformat(),
+            "--assume-weekends",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0
     assert f"warning: {year}年无官方节假日数据" in result.stderr
 
@@ -124,8 +137,19 @@ def test_every_schedule_on_a_shared_calendar_names_the_guess() -> None:
 
 def test_compare_on_the_command_line_warns_too() -> None:
     year = _first_unknown_year()
-    result = CliRunner().invoke(main, ["schedule", "F01", "--rules", str(BASE), "--start", _late_december(year).isoformat(),
-                                       "--assume-weekends", "--compare"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "schedule",
+            "F01",
+            "--rules",
+            str(BASE),
+            "--start",
+            _late_december(year).isoformat(),
+            "--assume-weekends",
+            "--compare",
+        ],
+    )
     assert result.exit_code == 0
     assert f"no holiday data for {year}" in result.stderr
 

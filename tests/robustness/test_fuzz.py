@@ -50,29 +50,52 @@ FLAGS = list(RS.flags)
 # --- strategies -------------------------------------------------------------------------------------
 text = st.text(max_size=40)
 huge_text = st.builds(lambda ch, n: ch * n, st.characters(), st.integers(10_000, 300_000))
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), text, huge_text,
-                    st.sampled_from(["", " ", "true", "false", "是", "否", "unsure", "null", "0", "1"]))
-nested = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                      max_leaves=12)
-keys = st.one_of(st.sampled_from([*ATTRIBUTES, *FLAGS]), text, st.integers(), st.none(), st.booleans(),
-                 st.tuples(st.integers()), st.frozensets(st.integers(), max_size=2), st.binary(max_size=8))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    text,
+    huge_text,
+    st.sampled_from(["", " ", "true", "false", "是", "否", "unsure", "null", "0", "1"]),
+)
+nested = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12
+)
+keys = st.one_of(
+    st.sampled_from([*ATTRIBUTES, *FLAGS]),
+    text,
+    st.integers(),
+    st.none(),
+    st.booleans(),
+    st.tuples(st.integers()),
+    st.frozensets(st.integers(), max_size=2),
+    st.binary(max_size=8),
+)
 known_value = st.sampled_from([v for values in ATTRIBUTES.values() for v in values])
 values = st.one_of(known_value, known_value, scalars, nested)
 profiles = st.one_of(
     st.dictionaries(keys, values, max_size=8),
     # well-formed partial profiles (the interesting part of the space)
     st.fixed_dictionaries({}, optional={a: st.sampled_from(v) for a, v in ATTRIBUTES.items()}),
-    st.fixed_dictionaries({}, optional={**{a: st.sampled_from(v) for a, v in ATTRIBUTES.items()},
-                                        **{f: st.one_of(st.booleans(), text) for f in FLAGS}}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            **{a: st.sampled_from(v) for a, v in ATTRIBUTES.items()},
+            **{f: st.one_of(st.booleans(), text) for f in FLAGS},
+        },
+    ),
 )
-not_mappings = st.one_of(scalars, st.lists(st.tuples(text, text), max_size=3), st.sets(st.integers(), max_size=3),
-                         st.tuples(text))
+not_mappings = st.one_of(
+    scalars, st.lists(st.tuples(text, text), max_size=3), st.sets(st.integers(), max_size=3), st.tuples(text)
+)
 
 
 def _reference(rs: RuleSet, profile: Mapping[str, str]) -> tuple[str, str | None]:
     """What the matcher must answer for a well-formed profile, from the conditions directly."""
-    holding = [rid for rid, rule in [*rs.situations.items(), *rs.not_applicable.items()]
-               if rule.when.holds(profile) is True]
+    holding = [
+        rid for rid, rule in [*rs.situations.items(), *rs.not_applicable.items()] if rule.when.holds(profile) is True
+    ]
     if not holding:
         return "incomplete", None
     assert len(holding) == 1, holding  # the rule-set is exclusive (`flowmatch check`)
@@ -89,8 +112,13 @@ def _as_bool(value: Any) -> bool | None:
         return value
     if isinstance(value, str):
         word = value.strip().lower()
-        return True if word in {"true", "yes", "1", "y", "是", "on"} else False if word in {
-            "false", "no", "0", "n", "否", "off"} else None
+        return (
+            True
+            if word in {"true", "yes", "1", "y", "是", "on"}
+            else False
+            if word in {"false", "no", "0", "n", "否", "off"}
+            else None
+        )
     return None
 
 
@@ -172,14 +200,26 @@ def test_matcher_answers_as_soon_as_the_answers_decide(tmp_path: Path) -> None:
     """SPEC §3: an attribute is asked only where it can change the answer.  Here regime=verification
     alone makes a building not applicable, whoever invests; the questionnaire agrees."""
     root = copy_base(tmp_path)
-    apply_edits(root, [
-        {"file": "attributes.yaml", "old": "    asked_when: {eq: {kind: building, investor: enterprise}}\n",
-         "new": "    asked_when: {eq: {kind: building}}\n"},
-        {"file": "situations.yaml", "old": "      eq: {kind: building, investor: government}\n",
-         "new": "      eq: {kind: building, investor: government, regime: filing}\n"},
-        {"file": "situations.yaml", "old": "      eq: {kind: building, investor: enterprise, regime: verification}\n",
-         "new": "      eq: {kind: building, regime: verification}\n"},
-    ])
+    apply_edits(
+        root,
+        [
+            {
+                "file": "attributes.yaml",
+                "old": "    asked_when: {eq: {kind: building, investor: enterprise}}\n",
+                "new": "    asked_when: {eq: {kind: building}}\n",
+            },
+            {
+                "file": "situations.yaml",
+                "old": "      eq: {kind: building, investor: government}\n",
+                "new": "      eq: {kind: building, investor: government, regime: filing}\n",
+            },
+            {
+                "file": "situations.yaml",
+                "old": "      eq: {kind: building, investor: enterprise, regime: verification}\n",
+                "new": "      eq: {kind: building, regime: verification}\n",
+            },
+        ],
+    )
     rs = load_ruleset(root, cache=False)
     assert check(ruleset=rs).ok
     profile = {"kind": "building", "regime": "verification"}
@@ -213,8 +253,11 @@ def test_no_answer_leaks_from_one_project_into_another(history: list[Any], probe
 
 # --- wizard ---------------------------------------------------------------------------------------------
 @fuzz(300)
-@given(answers=st.one_of(profiles, not_mappings,
-                         st.dictionaries(st.sampled_from(list(ATTRIBUTES)), st.just("unsure"), max_size=3)))
+@given(
+    answers=st.one_of(
+        profiles, not_mappings, st.dictionaries(st.sampled_from(list(ATTRIBUTES)), st.just("unsure"), max_size=3)
+    )
+)
 def test_wizard_only_asks_or_ends(answers: Any) -> None:
     wizard = pytest.importorskip("flowmatch.wizard")
     count("fuzz:wizard")
@@ -288,18 +331,29 @@ def test_critical_path_method_on_random_dags(dag: tuple[list[list[int]], list[fl
 
 FLOWCHART_IDS = [*RS.flowcharts, "baseline"]
 iso_dates = st.dates(dt.date(1990, 1, 1), dt.date(2035, 12, 31))
-starts = st.one_of(st.none(), iso_dates, st.dates(), iso_dates.map(dt.date.isoformat),
-                   st.dates().map(dt.date.isoformat), text,
-                   st.sampled_from(["2026-02-30", "2026-13-01", "20260101", "2026-W01-1", " 2026-01-01", "0000-01-01"]))
+starts = st.one_of(
+    st.none(),
+    iso_dates,
+    st.dates(),
+    iso_dates.map(dt.date.isoformat),
+    st.dates().map(dt.date.isoformat),
+    text,
+    st.sampled_from(["2026-02-30", "2026-13-01", "20260101", "2026-W01-1", " 2026-01-01", "0000-01-01"]),
+)
 
 
 @fuzz(400)
-@given(flowchart=st.one_of(st.sampled_from(FLOWCHART_IDS), text), start=starts,
-       mode=st.one_of(st.sampled_from(MODES), text), assume=st.one_of(st.none(), st.booleans()),
-       flags=st.dictionaries(st.one_of(st.sampled_from(FLAGS), text), st.one_of(st.booleans(), scalars), max_size=3),
-       variants=st.dictionaries(text, text, max_size=2))
-def test_schedule_raises_only_typed_errors(flowchart: str, start: Any, mode: str, assume: bool | None,
-                                           flags: dict[str, Any], variants: dict[str, str]) -> None:
+@given(
+    flowchart=st.one_of(st.sampled_from(FLOWCHART_IDS), text),
+    start=starts,
+    mode=st.one_of(st.sampled_from(MODES), text),
+    assume=st.one_of(st.none(), st.booleans()),
+    flags=st.dictionaries(st.one_of(st.sampled_from(FLAGS), text), st.one_of(st.booleans(), scalars), max_size=3),
+    variants=st.dictionaries(text, text, max_size=2),
+)
+def test_schedule_raises_only_typed_errors(
+    flowchart: str, start: Any, mode: str, assume: bool | None, flags: dict[str, Any], variants: dict[str, str]
+) -> None:
     count("fuzz:scheduler")
     calendar = None if assume is None else WorkCalendar(assume_weekends=assume)
     try:
@@ -332,10 +386,13 @@ def _years_after(start: dt.date, end: dt.date) -> range:
 
 
 @fuzz(300)
-@given(start=st.one_of(iso_dates, st.dates(), st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2035, 1, 1))),
-       days=st.one_of(st.integers(0, 3000), st.floats(0, 3000), st.floats(),
-                      st.sampled_from([-1, -0.5, 100_001, 10**7, 10**12])),
-       assume=st.booleans())
+@given(
+    start=st.one_of(iso_dates, st.dates(), st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2035, 1, 1))),
+    days=st.one_of(
+        st.integers(0, 3000), st.floats(0, 3000), st.floats(), st.sampled_from([-1, -0.5, 100_001, 10**7, 10**12])
+    ),
+    assume=st.booleans(),
+)
 def test_calendar_never_silently_assumes_mon_to_fri(start: dt.date, days: float, assume: bool) -> None:
     count("fuzz:calendar")
     cal = WorkCalendar(assume_weekends=assume)
@@ -360,11 +417,67 @@ def test_calendar_never_silently_assumes_mon_to_fri(start: dt.date, days: float,
 
 
 # --- YAML reader --------------------------------------------------------------------------------------------
-TOKENS = ["a", "b", "key: ", ": ", ":", "- ", "[", "]", "{", "}", ", ", "\n", "  ", "\t", "&x ", "*x", "&y ", "*y",
-          "!!python/object/apply:os.system ", "!!python/name:os.system ", "!!str ", "!!binary ", "!!set ", "!custom ",
-          "<<: ", "---\n", "...\n", "? ", "'", '"', "# c\n", "|\n", ">\n", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n",
-          "2014-02-30", "2014-09-01", "1e999", "0x1F", "0o17", "1_000", "1:30", ".inf", ".nan", "~", "null", "yes",
-          "\x00", "\x07", "\ufeff", "\u2028", "\x85", "中文", "\\", "=", "@", "`", "%", "!"]
+TOKENS = [
+    "a",
+    "b",
+    "key: ",
+    ": ",
+    ":",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ", ",
+    "\n",
+    "  ",
+    "\t",
+    "&x ",
+    "*x",
+    "&y ",
+    "*y",
+    "!!python/object/apply:os.system ",
+    "!!python/name:os.system ",
+    "!!str ",
+    "!!binary ",
+    "!!set ",
+    "!custom ",
+    "<<: ",
+    "---\n",
+    "...\n",
+    "? ",
+    "'",
+    '"',
+    "# c\n",
+    "|\n",
+    ">\n",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "2014-02-30",
+    "2014-09-01",
+    "1e999",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "1:30",
+    ".inf",
+    ".nan",
+    "~",
+    "null",
+    "yes",
+    "\x00",
+    "\x07",
+    "\ufeff",
+    "\u2028",
+    "\x85",
+    "中文",
+    "\\",
+    "=",
+    "@",
+    "`",
+    "%",
+    "!",
+]
 yaml_soup = st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
 PLAIN = (str, int, float, bool, type(None), dt.date)
 
@@ -415,8 +528,35 @@ def test_yaml_reader_survives_any_nesting(depth: int, opener: str) -> None:
 
 # --- the loader, by mutating base/ ------------------------------------------------------------------------
 FILES = sorted(str(p.relative_to(BASE)) for p in BASE.rglob("*.yaml"))
-SNIPPETS = ["", " ", "\n", ":", "- ", "[", "]", "{", "}", "x", "P1", "F01", "S01", "fgw", "application", "-1", ".inf",
-            "9" * 30, "!!python/object:os.system", "&a", "*a", "<<: *a", "\t", "id: x", "  extra: 1\n", "中", "\x00"]
+SNIPPETS = [
+    "",
+    " ",
+    "\n",
+    ":",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "x",
+    "P1",
+    "F01",
+    "S01",
+    "fgw",
+    "application",
+    "-1",
+    ".inf",
+    "9" * 30,
+    "!!python/object:os.system",
+    "&a",
+    "*a",
+    "<<: *a",
+    "\t",
+    "id: x",
+    "  extra: 1\n",
+    "中",
+    "\x00",
+]
 
 
 @st.composite
@@ -424,15 +564,16 @@ def mutations(draw: st.DrawFn) -> tuple[str, str]:
     name = draw(st.sampled_from(FILES))
     original = (BASE / name).read_text(encoding="utf-8")
     lines = original.splitlines(keepends=True)
-    kind = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line", "drop_line", "swap_lines",
-                                 "truncate"]))
+    kind = draw(
+        st.sampled_from(["insert", "delete", "replace", "duplicate_line", "drop_line", "swap_lines", "truncate"])
+    )
     pos = draw(st.integers(0, len(original)))
     if kind == "insert":
         text = original[:pos] + draw(st.sampled_from(SNIPPETS)) + original[pos:]
     elif kind == "delete":
-        text = original[:pos] + original[pos + draw(st.integers(1, 20)):]
+        text = original[:pos] + original[pos + draw(st.integers(1, 20)) :]
     elif kind == "replace":
-        text = original[:pos] + draw(st.sampled_from(SNIPPETS)) + original[pos + draw(st.integers(1, 10)):]
+        text = original[:pos] + draw(st.sampled_from(SNIPPETS)) + original[pos + draw(st.integers(1, 10)) :]
     elif kind == "truncate":
         text = original[:pos]
     else:
@@ -477,12 +618,29 @@ def _finite(line: str) -> bool:  # NaN/Infinity lines are a known bug, tested in
 
 
 line_pool = st.one_of(
-    profiles.filter(lambda p: all(isinstance(k, str) for k in p)).map(
-        lambda p: json.dumps(p, ensure_ascii=False, default=str)).filter(_finite),
+    profiles.filter(lambda p: all(isinstance(k, str) for k in p))
+    .map(lambda p: json.dumps(p, ensure_ascii=False, default=str))
+    .filter(_finite),
     st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=30),
     nested.map(lambda v: json.dumps(v, default=str)).filter(_finite),
-    st.sampled_from(["", "   ", "{", "}", "[]", "null", "1", '"text"', "{}", '{"kind": "road"}',
-                     '{"kind": "road"', "{'kind': 'road'}", '{"kind": ["road"]}', "\t"]),
+    st.sampled_from(
+        [
+            "",
+            "   ",
+            "{",
+            "}",
+            "[]",
+            "null",
+            "1",
+            '"text"',
+            "{}",
+            '{"kind": "road"}',
+            '{"kind": "road"',
+            "{'kind': 'road'}",
+            '{"kind": ["road"]}',
+            "\t",
+        ]
+    ),
 )
 
 
@@ -522,10 +680,17 @@ def test_json_lines_batch_answers_every_line(lines: list[str]) -> None:
 
 # --- search (the web page echoes queries back) ---------------------------------------------------------------
 @fuzz(200)
-@given(query=st.one_of(text, huge_text, st.sampled_from(["<script>alert(1)</script>", "施工许可", "permt", "' OR 1=1",
-                                                         "\x00", "%00", "../../etc/passwd", "{{7*7}}"])),
-       kind=st.one_of(st.none(), st.sampled_from(["situation", "flowchart", "item", "material"]), text),
-       limit=st.one_of(st.integers(-5, 100), st.just(10**9)))
+@given(
+    query=st.one_of(
+        text,
+        huge_text,
+        st.sampled_from(
+            ["<script>alert(1)</script>", "施工许可", "permt", "' OR 1=1", "\x00", "%00", "../../etc/passwd", "{{7*7}}"]
+        ),
+    ),
+    kind=st.one_of(st.none(), st.sampled_from(["situation", "flowchart", "item", "material"]), text),
+    limit=st.one_of(st.integers(-5, 100), st.just(10**9)),
+)
 def test_search_answers_or_refuses(query: str, kind: str | None, limit: int) -> None:
     search = pytest.importorskip("flowmatch.search")
     count("fuzz:search")

@@ -41,8 +41,14 @@ def _strict_json(text: str) -> Any:
 
 
 def _flowmatch(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "flowmatch.cli", *args], input=stdin, capture_output=True,
-                          timeout=120, env={**os.environ, **(env or {})}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "flowmatch.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 # --- JSON Lines -------------------------------------------------------------------------------------------
@@ -66,8 +72,9 @@ def test_batch_survives_a_deeply_nested_line() -> None:
 
 
 def test_batch_output_is_strict_json_even_for_nan() -> None:
-    result = CliRunner().invoke(main, ["match", "--rules", str(BASE), "-"],
-                                input='{"kind": NaN}\n{"kind": Infinity}\n' + ROAD + "\n")
+    result = CliRunner().invoke(
+        main, ["match", "--rules", str(BASE), "-"], input='{"kind": NaN}\n{"kind": Infinity}\n' + ROAD + "\n"
+    )
     lines = [line for line in result.stdout.split("\n") if line]
     assert len(lines) == 3
     for line in lines:

@@ -34,8 +34,11 @@ from ._support import BASE, apply_edits, copy_base
 XSS = "<script>alert('x')</script>"
 XSS_ESCAPED = ("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;")
 START = dt.date(2026, 3, 2)
-PROFILES = [{"kind": "building", "investor": "government"}, {"kind": "road"},
-            {"kind": "building", "investor": "enterprise", "regime": "filing"}]
+PROFILES = [
+    {"kind": "building", "investor": "government"},
+    {"kind": "road"},
+    {"kind": "building", "investor": "enterprise", "regime": "filing"},
+]
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +84,18 @@ def test_markdown_notice_escapes_html_too(render: Any) -> None:
 def test_rule_data_is_escaped_as_well(render: Any, tmp_path: Path) -> None:
     """Names in the YAML reach the page too; staff edit them, so they are escaped like input."""
     root = copy_base(tmp_path)
-    apply_edits(root, [
-        {"file": "departments.yaml", "old": "  name: 城乡规划局\n", "new": "  name: <img src=x onerror=alert(1)>\n"},
-        {"file": "departments.yaml", "old": "  short: 规划局\n", "new": "  short: <b>规划</b>\n"},
-        {"file": "items.yaml", "old": "  name: 建设工程规划许可证\n", "new": f"  name: \"{XSS}\"\n"},
-    ])
+    apply_edits(
+        root,
+        [
+            {
+                "file": "departments.yaml",
+                "old": "  name: 城乡规划局\n",
+                "new": "  name: <img src=x onerror=alert(1)>\n",
+            },
+            {"file": "departments.yaml", "old": "  short: 规划局\n", "new": "  short: <b>规划</b>\n"},
+            {"file": "items.yaml", "old": "  name: 建设工程规划许可证\n", "new": f'  name: "{XSS}"\n'},
+        ],
+    )
     rs = load_ruleset(root, cache=False)
     result, plan = _matched(rs, PROFILES[1])
     html = render.render_guide(result, plan, "html", ruleset=rs)
@@ -146,11 +156,14 @@ def test_user_templates_are_autoescaped(render: Any, tmp_path: Path) -> None:
     assert "<script>" not in html and any(e in html for e in XSS_ESCAPED)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("<p>\n{{ header.nope.deeper }}\n</p>\n", "template notice.html.j2, line 2: UndefinedError: "),
-    ("<p>\n\n{% if %}\n", "template notice.html.j2, line 3: syntax error: "),
-    ("{% for i in range(10**9) %}{% endfor %}\n", "template notice.html.j2, line 1: OverflowError: Range too big."),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<p>\n{{ header.nope.deeper }}\n</p>\n", "template notice.html.j2, line 2: UndefinedError: "),
+        ("<p>\n\n{% if %}\n", "template notice.html.j2, line 3: syntax error: "),
+        ("{% for i in range(10**9) %}{% endfor %}\n", "template notice.html.j2, line 1: OverflowError: Range too big."),
+    ],
+)
 def test_template_errors_name_template_and_line(render: Any, tmp_path: Path, body: str, expected: str) -> None:
     rs = load_ruleset(BASE, cache=False)
     result, plan = _matched(rs, PROFILES[1])
@@ -168,8 +181,21 @@ def test_guide_command_reports_a_template_error_without_traceback(cli_guide: Any
     templates.mkdir()
     (templates / "notice.html.j2").write_text("ok\n{{ ''.__class__ }}\n", encoding="utf-8")
     _fresh_environments(pytest.importorskip("flowmatch.render"))
-    result = CliRunner().invoke(main, ["guide", "--rules", str(BASE), "kind=road", "--start", "2026-03-02",
-                                       "--templates", str(templates), "-o", str(tmp_path / "n.html")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "guide",
+            "--rules",
+            str(BASE),
+            "kind=road",
+            "--start",
+            "2026-03-02",
+            "--templates",
+            str(templates),
+            "-o",
+            str(tmp_path / "n.html"),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("error: template notice.html.j2, line 2: not allowed in the sandbox: ")
     assert "Traceback" not in result.output
@@ -181,8 +207,7 @@ def _batch_file(path: Path, rows: int, *, extra: list[str] | None = None) -> Pat
     lines = ["id,kind,investor,regime,name,applicant,start"]
     for i in range(rows):
         p = PROFILES[i % 3]
-        lines.append(f"p{i:04d},{p['kind']},{p.get('investor', '')},{p.get('regime', '')},项目{i},"
-                     f"\"{XSS}\",2026-03-02")
+        lines.append(f'p{i:04d},{p["kind"]},{p.get("investor", "")},{p.get("regime", "")},项目{i},"{XSS}",2026-03-02')
     lines += extra or []
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -224,8 +249,9 @@ def test_single_notice_is_not_overwritten_without_force(cli_guide: Any, tmp_path
     assert _complete(target)
 
 
-def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_while_writing_leaves_no_partial_file(
+    cli_guide: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The rename that publishes a notice fails once (disk full) and is interrupted once (Ctrl-C):
     neither leaves a file under its final name, nor a temporary file behind."""
     batch = _batch_file(tmp_path / "projects.csv", 5)
@@ -240,6 +266,7 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path
             if calls["n"] == 4:
                 raise KeyboardInterrupt
             return real(src, dst, *args, **kwargs)
+
         return rename
 
     real_replace, real_rename, real_link = os.replace, os.rename, os.link
@@ -259,8 +286,14 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli_guide: Any, tmp_path
 
 
 def test_row_ids_cannot_escape_the_output_directory(cli_guide: Any, tmp_path: Path) -> None:
-    evil = ["../evil,road,,,x,y,2026-03-02", "/tmp/evil,road,,,x,y,2026-03-02", "a/b,road,,,x,y,2026-03-02",
-            "..,road,,,x,y,2026-03-02", ",road,,,x,y,2026-03-02", "p0000,road,,,dup,y,2026-03-02"]
+    evil = [
+        "../evil,road,,,x,y,2026-03-02",
+        "/tmp/evil,road,,,x,y,2026-03-02",
+        "a/b,road,,,x,y,2026-03-02",
+        "..,road,,,x,y,2026-03-02",
+        ",road,,,x,y,2026-03-02",
+        "p0000,road,,,dup,y,2026-03-02",
+    ]
     batch = _batch_file(tmp_path / "projects.csv", 1, extra=evil)
     out = tmp_path / "out"
     report = cli_guide.run_batch(batch, out, "html", rules=BASE, jobs=1)
@@ -289,8 +322,20 @@ def _interrupt_batch(tmp_path: Path, jobs: int, rows: int) -> tuple[subprocess.C
     batch = _batch_file(tmp_path / "projects.csv", rows)
     out = tmp_path / "out"
     env = {**os.environ, "FLOWMATCH_CACHE_DIR": str(tmp_path / "cache")}
-    cmd = [sys.executable, "-m", "flowmatch.cli", "guide", "--rules", str(BASE), "--batch", str(batch), "-o", str(out),
-           "--jobs", str(jobs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "flowmatch.cli",
+        "guide",
+        "--rules",
+        str(BASE),
+        "--batch",
+        str(batch),
+        "-o",
+        str(out),
+        "--jobs",
+        str(jobs),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -332,8 +377,9 @@ def test_sigint_mid_batch_leaves_only_complete_files_and_resumes(cli_guide: Any,
     assert _entries(out) == [f"p{i:04d}.html" for i in range(rows)]
 
 
-def test_ctrl_c_just_after_a_temporary_file_is_created(cli_guide: Any, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_just_after_a_temporary_file_is_created(
+    cli_guide: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The race above, made deterministic: SIGINT is raised the moment the third file is created
     in the output directory (through ``os.open``, as ``tempfile.mkstemp`` does, or ``open``)."""
     batch = _batch_file(tmp_path / "projects.csv", 6)
@@ -364,8 +410,11 @@ def test_ctrl_c_just_after_a_temporary_file_is_created(cli_guide: Any, tmp_path:
     monkeypatch.setattr(builtins, "open", open_)
     monkeypatch.setattr(io, "open", open_)
     try:
-        CliRunner().invoke(main, ["guide", "--rules", str(BASE), "--batch", str(batch), "-o", str(out), "--jobs", "1"],
-                           catch_exceptions=False)
+        CliRunner().invoke(
+            main,
+            ["guide", "--rules", str(BASE), "--batch", str(batch), "-o", str(out), "--jobs", "1"],
+            catch_exceptions=False,
+        )
     except KeyboardInterrupt:
         pass
     finally:

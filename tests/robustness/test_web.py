@@ -48,9 +48,23 @@ def _assert_friendly(response: Any) -> None:
 
 
 # --- headers ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("url", ["/", "/ask", "/ask?kind=road", "/search?q=施工", "/browse", "/flowchart/F01",
-                                 "/item/P1", "/material/application", "/static/style.css", "/nowhere",
-                                 "/ask?kind=castle", "/notice?kind=road"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/ask",
+        "/ask?kind=road",
+        "/search?q=施工",
+        "/browse",
+        "/flowchart/F01",
+        "/item/P1",
+        "/material/application",
+        "/static/style.css",
+        "/nowhere",
+        "/ask?kind=castle",
+        "/notice?kind=road",
+    ],
+)
 def test_security_headers_on_every_response(client: Any, url: str) -> None:
     count("web_request")
     response = client.get(url)
@@ -68,10 +82,21 @@ def test_the_printable_notice_allows_inline_styles_never_scripts(client: Any) ->
 
 
 # --- tampered query strings --------------------------------------------------------------------------------
-@pytest.mark.parametrize("query", [
-    "kind=castle", "kind=road&kind=building", "evil=1", "kind=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "lang=fr",
-    "change=nowhere", "kind=%ED%A0%80", "kind=road&removes_trees=perhaps", "kind[]=road", "%00=%00",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "kind=castle",
+        "kind=road&kind=building",
+        "evil=1",
+        "kind=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "lang=fr",
+        "change=nowhere",
+        "kind=%ED%A0%80",
+        "kind=road&removes_trees=perhaps",
+        "kind[]=road",
+        "%00=%00",
+    ],
+)
 def test_tampered_answers_get_a_friendly_400(client: Any, query: str) -> None:
     count("web_request")
     response = client.get("/ask?" + query)
@@ -81,8 +106,17 @@ def test_tampered_answers_get_a_friendly_400(client: Any, query: str) -> None:
     assert "<script>alert(1)" not in response.text
 
 
-@pytest.mark.parametrize("query", ["kind=road&format=exe", "kind=road&start=2026-02-30", "kind=road&start=tomorrow",
-                                   "kind=road&name=" + "长" * 101, "kind=building", "kind=road&format=html&format=md"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "kind=road&format=exe",
+        "kind=road&start=2026-02-30",
+        "kind=road&start=tomorrow",
+        "kind=road&name=" + "长" * 101,
+        "kind=building",
+        "kind=road&format=html&format=md",
+    ],
+)
 def test_bad_notice_requests_get_a_friendly_400(client: Any, query: str) -> None:
     count("web_request")
     response = client.get("/notice?" + query)
@@ -189,14 +223,31 @@ def test_other_host_headers_are_refused_on_loopback() -> None:
 # --- fuzzing the query string --------------------------------------------------------------------------------------
 KEYS = [*RS.attributes, *RS.flags, "lang", "change", "format", "name", "start", "q", "kind", "situation"]
 VALUES = [v for a in RS.attributes.values() for v in a.values] + ["unsure", "true", "false", "en", "zh", "html", "md"]
-PATHS = ["/", "/ask", "/search", "/browse", "/browse/alpha", "/flowchart/F01", "/flowchart/F99", "/item/P1",
-         "/material/application", "/notice"]
+PATHS = [
+    "/",
+    "/ask",
+    "/search",
+    "/browse",
+    "/browse/alpha",
+    "/flowchart/F01",
+    "/flowchart/F99",
+    "/item/P1",
+    "/material/application",
+    "/notice",
+]
 
 
 @fuzz(250)
-@given(path=st.sampled_from(PATHS),
-       pairs=st.lists(st.tuples(st.one_of(st.sampled_from(KEYS), st.text(max_size=12)),
-                                st.one_of(st.sampled_from(VALUES), st.text(max_size=30))), max_size=8))
+@given(
+    path=st.sampled_from(PATHS),
+    pairs=st.lists(
+        st.tuples(
+            st.one_of(st.sampled_from(KEYS), st.text(max_size=12)),
+            st.one_of(st.sampled_from(VALUES), st.text(max_size=30)),
+        ),
+        max_size=8,
+    ),
+)
 def test_random_query_strings_never_cause_a_500(path: str, pairs: list[tuple[str, str]]) -> None:
     count("fuzz:web")
     client = testclient.TestClient(APP, raise_server_exceptions=False)

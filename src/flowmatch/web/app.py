@@ -28,8 +28,10 @@ __all__ = ["CSP", "MAX_BODY", "MAX_URL", "NOTICE_CSP", "SECURITY_HEADERS", "Flow
 MAX_BODY = 16 * 1024
 MAX_URL = 4096
 
-CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'; img-src 'self' data:")
+CSP = (
+    "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'; img-src 'self' data:"
+)
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("content-security-policy", CSP),
     ("x-content-type-options", "nosniff"),

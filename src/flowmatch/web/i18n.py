@@ -23,6 +23,7 @@ def lang_of(query_string: bytes | str) -> str:
     chosen = [v for k, v in parse_qsl(text, keep_blank_values=True) if k == "lang"]
     return chosen[-1] if chosen and chosen[-1] in LANGS else "zh"
 
+
 TEXT: dict[str, tuple[str, str]] = {
     "site": ("建设项目审批流程智能适配", "Construction-project approval finder"),
     "skip": ("跳到正文", "Skip to content"),
@@ -32,11 +33,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_browse": ("按类别浏览", "Browse"),
     "other_lang": ("English", "中文"),
     "other_lang_name": ("English version", "中文版"),
-    "intro": ("回答几个关于项目的问题，找到唯一适用的审批流程图，查看办理时限，并打印一次性告知书。"
-              "只问能改变结果的问题；不确定的可以选“不确定”。",
-              "Answer a few questions about your project to find its one approval flowchart, see how long "
-              "it takes and print the one-time notice. Only questions that can change the answer are asked; "
-              "choose “not sure” when you do not know."),
+    "intro": (
+        "回答几个关于项目的问题，找到唯一适用的审批流程图，查看办理时限，并打印一次性告知书。"
+        "只问能改变结果的问题；不确定的可以选“不确定”。",
+        "Answer a few questions about your project to find its one approval flowchart, see how long "
+        "it takes and print the one-time notice. Only questions that can change the answer are asked; "
+        "choose “not sure” when you do not know.",
+    ),
     "start": ("开始问答", "Start the questionnaire"),
     "or_search": ("或者按关键词搜索", "Or search by keyword"),
     "or_browse": ("或者按类别浏览全部流程图", "Or browse every flowchart by category"),
@@ -45,19 +48,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "remaining": ("还需 {lo}–{hi} 题（含本题）", "{lo}–{hi} questions to go, this one included"),
     "remaining_exact": ("还需 {k} 题（含本题）", "{k} questions to go, this one included"),
     "last_question": ("最后一题", "last question"),
-    "dead_head": ("以下选择按您已有的回答没有适用的审批流程（仍可选择以确认）：",
-                  "With your other answers these choices lead to no approval flow "
-                  "(you can still pick one to confirm):"),
+    "dead_head": (
+        "以下选择按您已有的回答没有适用的审批流程（仍可选择以确认）：",
+        "With your other answers these choices lead to no approval flow (you can still pick one to confirm):",
+    ),
     "no_flow": ("没有适用流程：", "No flow applies: "),
-    "option_na_en": ("the law does not allow this combination with your other answers.",
-                     "the law does not allow this combination with your other answers."),
+    "option_na_en": (
+        "the law does not allow this combination with your other answers.",
+        "the law does not allow this combination with your other answers.",
+    ),
     "summary": ("结论", "The answer"),
     "finish_date": ("最早办结日期", "Earliest finish date"),
     "estimated": ("预计", "estimated"),
     "estimated_help": ("（该年度的法定节假日尚未公布，按推算）", "(that year's public holidays are not yet published)"),
-    "finish_help": ("（今天或下一个工作日受理，按计时工作日推算；招标、公示等不计时环节另需时间）",
-                    "(accepted today or on the next working day, counted working days; tendering, publicity "
-                    "and other uncounted activities take extra time)"),
+    "finish_help": (
+        "（今天或下一个工作日受理，按计时工作日推算；招标、公示等不计时环节另需时间）",
+        "(accepted today or on the next working day, counted working days; tendering, publicity "
+        "and other uncounted activities take extra time)",
+    ),
     "to_prepare": ("需要准备", "To prepare"),
     "prepare_n": ("{n} 种材料", "{n} materials"),
     "and_more": ("等，完整清单见告知书", "and more; the full list is in the notice"),
@@ -67,10 +75,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "why_lead": ("按您的以下回答，项目属于“{s}”：", "By these answers your project is “{s}”:"),
     "not_others": ("同类中其他情形不适用：", "Other situations of the same kind do not apply:"),
     "details_codes": ("详细依据（情形编号与规则代码）", "Details (situation and rule codes)"),
-    "na_plain_en": ("The law does not allow this combination of answers, so no approval flow of this rule-set applies. "
-                    "Change one answer below.",
-                    "The law does not allow this combination of answers, so no approval flow of this rule-set applies. "
-                    "Change one answer below."),
+    "na_plain_en": (
+        "The law does not allow this combination of answers, so no approval flow of this rule-set applies. "
+        "Change one answer below.",
+        "The law does not allow this combination of answers, so no approval flow of this rule-set applies. "
+        "Change one answer below.",
+    ),
     "alternatives": ("改一个回答即可找到流程", "Change one answer to find a flow"),
     "change_to": ("把“{q}”改为“{v}”", "Change “{q}” to “{v}”"),
     "then_more": ("（再回答几题）", "(then a few more questions)"),
@@ -84,10 +94,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "may_not_apply": ("另有 {n} 种回答组合在本规则集中不适用", "{n} answer combinations would not apply at all"),
     "provisional_title": ("临时一次性告知书（共同部分）", "Provisional one-time notice (the common part)"),
     "provisional_kicker": ("流程尚未确定", "The flow is not yet certain"),
-    "provisional_lead": ("您有问题回答了“不确定”，还有 {n} 个流程可能适用。"
-                         "本告知书只列出所有这些流程都需要的材料和审批事项；确定回答后请重新生成正式告知书。",
-                         "Some answers were “not sure”, so {n} flows remain possible. This notice lists only what "
-                         "every one of them needs; once you know the answers, make the full notice."),
+    "provisional_lead": (
+        "您有问题回答了“不确定”，还有 {n} 个流程可能适用。"
+        "本告知书只列出所有这些流程都需要的材料和审批事项；确定回答后请重新生成正式告知书。",
+        "Some answers were “not sure”, so {n} flows remain possible. This notice lists only what "
+        "every one of them needs; once you know the answers, make the full notice.",
+    ),
     "common_materials": ("所有可能流程都需要的材料", "Materials every possible flow needs"),
     "common_materials_help": ("无论最终适用哪个流程，都要准备以下材料。", "Whichever flow applies, prepare these."),
     "common_items": ("所有可能流程都包含的审批事项", "Approval items every possible flow contains"),
@@ -98,8 +110,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "applicant_plain": ("申请单位", "Applicant"),
     "project_name_plain": ("项目名称", "Project"),
     "unsure": ("不确定", "Not sure"),
-    "unsure_help": ("继续回答其余问题，最后列出所有可能的流程及最快、最慢时限。",
-                    "Go on with the other questions; at the end you see every possible flow with best and worst case."),
+    "unsure_help": (
+        "继续回答其余问题，最后列出所有可能的流程及最快、最慢时限。",
+        "Go on with the other questions; at the end you see every possible flow with best and worst case.",
+    ),
     "next": ("下一步", "Next"),
     "back": ("返回上一题", "Previous question"),
     "restart": ("重新开始", "Start again"),
@@ -115,8 +129,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "why": ("为什么是这个流程", "Why this flow"),
     "working_days": ("计时工作日", "Counted working days"),
-    "elapsed": ("含不计时环节（招标、公示、中介服务等）约", "Including not-counted activities (tendering, publicity, "
-                "intermediaries), about"),
+    "elapsed": (
+        "含不计时环节（招标、公示、中介服务等）约",
+        "Including not-counted activities (tendering, publicity, intermediaries), about",
+    ),
     "days": ("{d} 个工作日", "{d} working days"),
     "no_steps": ("该流程图的步骤数据尚未录入。", "The steps of this flowchart have not been entered yet."),
     "timeline": ("办理进度", "Timeline"),
@@ -131,13 +147,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "critical": ("关键路径", "critical path"),
     "flags_title": ("可选情况", "Optional circumstances"),
-    "flags_help": ("勾选适用于本项目的情况，流程中的相应可选步骤会加入或免除。",
-                   "Tick what applies to your project; the matching optional steps are added or waived."),
+    "flags_help": (
+        "勾选适用于本项目的情况，流程中的相应可选步骤会加入或免除。",
+        "Tick what applies to your project; the matching optional steps are added or waived.",
+    ),
     "update": ("更新", "Update"),
     "notice_title": ("一次性告知书", "One-time notice"),
-    "notice_help": ("告知书列出全部审批步骤、部门、时限和需要准备的材料（每种材料只列一次），可打印后带到服务中心。",
-                    "The notice lists every step, department, time limit and material to prepare (each once); "
-                    "print it and bring it to the service centre."),
+    "notice_help": (
+        "告知书列出全部审批步骤、部门、时限和需要准备的材料（每种材料只列一次），可打印后带到服务中心。",
+        "The notice lists every step, department, time limit and material to prepare (each once); "
+        "print it and bring it to the service centre.",
+    ),
     "notice_html": ("打印版告知书（网页）", "Printable notice (web page)"),
     "notice_pdf": ("告知书 PDF", "Notice as PDF"),
     "notice_md": ("告知书 Markdown", "Notice as Markdown"),
@@ -146,22 +166,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "format": ("格式", "Format"),
     "make_notice": ("生成告知书", "Make the notice"),
     "notice_unavailable": ("本服务器尚未安装告知书生成功能。", "This server cannot make notices yet."),
-    "pdf_unavailable": ("本服务器不能生成 PDF，请使用打印版网页。",
-                        "This server cannot make PDFs; use the printable web page."),
+    "pdf_unavailable": (
+        "本服务器不能生成 PDF，请使用打印版网页。",
+        "This server cannot make PDFs; use the printable web page.",
+    ),
     "reason": ("原因", "Reason"),
     "legal_basis": ("依据", "Legal basis"),
     "consider": ("可考虑", "Consider instead"),
     "candidates": ("可能的流程", "Possible flows"),
-    "candidates_help": ("因为有问题回答了“不确定”，以下流程都有可能。回答这些问题即可确定唯一流程：",
-                        "Some answers were “not sure”, so each of these flows is possible. Answer these to settle it:"),
+    "candidates_help": (
+        "因为有问题回答了“不确定”，以下流程都有可能。回答这些问题即可确定唯一流程：",
+        "Some answers were “not sure”, so each of these flows is possible. Answer these to settle it:",
+    ),
     "best": ("最快", "Best case"),
     "worst": ("最慢", "Worst case"),
     "share": ("可能性", "Likelihood"),
     "also_na": ("也可能不适用", "It may also not apply"),
     "answer_it": ("回答“{q}”", "Answer “{q}”"),
     "search_title": ("搜索", "Search"),
-    "search_label": ("关键词（情形、流程图、审批事项或申请材料，简体或繁体）",
-                     "Keywords (situations, flowcharts, items or materials; Chinese or English)"),
+    "search_label": (
+        "关键词（情形、流程图、审批事项或申请材料，简体或繁体）",
+        "Keywords (situations, flowcharts, items or materials; Chinese or English)",
+    ),
     "search_button": ("搜索", "Search"),
     "kind_all": ("全部", "All"),
     "kind_label": ("范围", "Scope"),
@@ -198,9 +224,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "diagram": ("流程图", "Diagram"),
     "error_title": ("出错了", "Something went wrong"),
     "bad_request": ("链接中的参数有误", "The link has a problem"),
-    "bad_request_help": ("这个链接可能被修改过或已经过期。您可以重新开始问答。",
-                         "The link may have been changed or may be out of date. "
-                         "You can start the questionnaire again."),
+    "bad_request_help": (
+        "这个链接可能被修改过或已经过期。您可以重新开始问答。",
+        "The link may have been changed or may be out of date. You can start the questionnaire again.",
+    ),
     "not_found": ("找不到这个页面", "Page not found"),
     "not_found_help": ("请检查网址，或从首页重新开始。", "Check the address, or start again from the home page."),
     "method_not_allowed": ("不支持这种请求方式", "This request method is not supported"),
@@ -208,13 +235,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "too_large_help": ("本服务只接受简短的请求。", "This service only accepts short requests."),
     "uri_too_long": ("链接太长", "The link is too long"),
     "server_error": ("服务器内部错误", "Internal error"),
-    "server_error_help": ("处理请求时出了问题，已记录在服务器日志中。请稍后再试或重新开始。",
-                          "Something failed while handling the request; it has been logged. Try again or start over."),
+    "server_error_help": (
+        "处理请求时出了问题，已记录在服务器日志中。请稍后再试或重新开始。",
+        "Something failed while handling the request; it has been logged. Try again or start over.",
+    ),
     "unavailable": ("暂不可用", "Not available"),
     "problems": ("问题", "Problems"),
-    "footer": ("本规则集为依据公开资料所作的重建，非官方原件；以服务中心的告知为准。",
-               "This rule-set is a reconstruction from public sources, not an official document; "
-               "the service centre's word prevails."),
+    "footer": (
+        "本规则集为依据公开资料所作的重建，非官方原件；以服务中心的告知为准。",
+        "This rule-set is a reconstruction from public sources, not an official document; "
+        "the service centre's word prevails.",
+    ),
 }
 
 

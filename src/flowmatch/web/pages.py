@@ -49,10 +49,14 @@ MAX_NAME = 100
 MAX_RENDERS = 4  # pages (PDF notices above all) rendered at once, each in a worker thread
 # The printable notice is one self-contained file with its own <style>: inline styles (never
 # scripts) are allowed on that response only.
-_TOOLBAR_CSS = (".web-toolbar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.5rem 0;"
-                "margin-bottom:1rem;border-bottom:1px solid #999}@media print{.web-toolbar{display:none}}")
-NOTICE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
-              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_TOOLBAR_CSS = (
+    ".web-toolbar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.5rem 0;"
+    "margin-bottom:1rem;border-bottom:1px solid #999}@media print{.web-toolbar{display:none}}"
+)
+NOTICE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 class BadRequest(Exception):
@@ -126,8 +130,13 @@ def _num(x: float | None) -> str:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["marked"] = _marked
     env.filters["num"] = _num
     return env
@@ -149,8 +158,9 @@ class Pages:
         if clash:
             names = ", ".join(sorted(clash))
             raise FlowmatchError(f"attribute or flag ids clash with the web page's parameters: {names}")
-        self.limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = \
+        self.limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
             weakref.WeakKeyDictionary()
+        )
         index_for(ruleset)  # build the search index and the wizard before the first request
         next_question({}, ruleset=ruleset)
         wizard_for(ruleset).remaining({})  # and the question counts of every sure path
@@ -169,8 +179,12 @@ class Pages:
             Route("/material/{material}", off(self.material)),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
-        handlers: dict[Any, Any] = {HTTPException: self._http_error, BadRequest: self._bad_request,
-                                    Unavailable: self._unavailable, Exception: self._server_error}
+        handlers: dict[Any, Any] = {
+            HTTPException: self._http_error,
+            BadRequest: self._bad_request,
+            Unavailable: self._unavailable,
+            Exception: self._server_error,
+        }
         app = Starlette(routes=routes, exception_handlers=handlers)
         app.router.redirect_slashes = False  # FlowmatchApp redirects, with a relative Location
         return app
@@ -207,8 +221,9 @@ class Pages:
     def error(self, lang: str, status: int, key: str, help_key: str, problems: Sequence[str] = ()) -> HTMLResponse:
         page = Page(self.rs, lang, "/", ())
         try:
-            return self.render(page, "error.html", status, status=status, title=page.t(key), help=page.t(help_key),
-                               problems=problems)
+            return self.render(
+                page, "error.html", status, status=status, title=page.t(key), help=page.t(help_key), problems=problems
+            )
         except Exception:  # the error page itself must not fail: fall back to a fixed one
             log.exception("error page failed")
             return HTMLResponse(_FALLBACK.format(status=status), status_code=status)
@@ -238,8 +253,9 @@ class Pages:
         return "en" if request.query_params.get("lang") == "en" else "zh"
 
     # -- query validation ----------------------------------------------------------------------------------
-    def params(self, request: Request, allowed: set[str], *,
-               answers: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    def params(
+        self, request: Request, allowed: set[str], *, answers: bool = False
+    ) -> tuple[dict[str, str], dict[str, str]]:
         """Split the query into answers (attributes and flags) and the other allowed parameters.
 
         This is the one place a query is checked: an empty answer counts as not given (the question
@@ -295,14 +311,23 @@ class Pages:
         attr = self.rs.attributes.get(bad.attribute)
         shown = str(bad.value)[:40]
         if attr is not None:
-            allowed = "、".join(v.label for v in attr.values.values()) if lang != "en" else \
-                ", ".join(v.gloss for v in attr.values.values())
-            return _msg(lang, f"“{attr.label}”没有“{shown}”这个选项；可选：{allowed}、不确定",
-                        f"“{attr.gloss}” has no option “{shown}”; allowed: {allowed}, not sure")
+            allowed = (
+                "、".join(v.label for v in attr.values.values())
+                if lang != "en"
+                else ", ".join(v.gloss for v in attr.values.values())
+            )
+            return _msg(
+                lang,
+                f"“{attr.label}”没有“{shown}”这个选项；可选：{allowed}、不确定",
+                f"“{attr.gloss}” has no option “{shown}”; allowed: {allowed}, not sure",
+            )
         flag = self.rs.flags.get(bad.attribute)
         if flag is not None:
-            return _msg(lang, f"“{flag.label}”只能是 true 或 false，收到“{shown}”",
-                        f"“{flag.gloss}” takes true or false, got “{shown}”")
+            return _msg(
+                lang,
+                f"“{flag.label}”只能是 true 或 false，收到“{shown}”",
+                f"“{flag.gloss}” takes true or false, got “{shown}”",
+            )
         return _msg(lang, f"未知参数“{bad.attribute[:40]}”", f"unknown parameter “{bad.attribute[:40]}”")
 
     # -- pages -------------------------------------------------------------------------------------------
@@ -340,8 +365,14 @@ class Pages:
             if attr is None:
                 continue
             shown = page.t("unsure") if value == UNSURE else page.label(attr.values[value])
-            rows.append({"attribute": key, "label": page.label(attr), "value": shown,
-                         "change_url": page.url("/ask", [*pairs, ("change", key)])})
+            rows.append(
+                {
+                    "attribute": key,
+                    "label": page.label(attr),
+                    "value": shown,
+                    "change_url": page.url("/ask", [*pairs, ("change", key)]),
+                }
+            )
         return rows
 
     def _question(self, page: Page, q: Question, answers: Mapping[str, str], current: str | None) -> Response:
@@ -359,18 +390,33 @@ class Pages:
         remaining = None
         if current is None:
             remaining = wizard_for(self.rs).remaining({k: v for k, v in answers.items() if k in self.rs.attributes})
-        return self.render(page, "question.html", q=q, attr=attr, options=[o for o in options if not o["dead"]],
-                           dead_options=[o for o in options if o["dead"]], hidden=hidden, current=current,
-                           back_url=back_url, answers=self._answer_rows(page, answers), remaining=remaining)
+        return self.render(
+            page,
+            "question.html",
+            q=q,
+            attr=attr,
+            options=[o for o in options if not o["dead"]],
+            dead_options=[o for o in options if o["dead"]],
+            hidden=hidden,
+            current=current,
+            back_url=back_url,
+            answers=self._answer_rows(page, answers),
+            remaining=remaining,
+        )
 
     def _option_view(self, page: Page, attr: Any, o: Option) -> dict[str, Any]:
         reason = ""
         if o.not_applicable:
             rule = self.rs.not_applicable[o.not_applicable[0]]
             reason = rule.reason if page.lang != "en" else page.t("option_na_en")
-        return {"value": o.value, "label": page.label(attr.values[o.value]),
-                "other": page.other(attr.values[o.value]) if page.lang == "en" else "",
-                "help": o.help, "dead": bool(o.not_applicable), "reason": reason}
+        return {
+            "value": o.value,
+            "label": page.label(attr.values[o.value]),
+            "other": page.other(attr.values[o.value]) if page.lang == "en" else "",
+            "help": o.help,
+            "dead": bool(o.not_applicable),
+            "reason": reason,
+        }
 
     def _result(
         self,
@@ -382,8 +428,12 @@ class Pages:
         notice_problems: Sequence[str] = (),
     ) -> Response:
         pairs = list(answers.items())
-        context: dict[str, Any] = {"outcome": outcome, "answers": self._answer_rows(page, answers),
-                                   "notice_form": dict(notice_form or {}), "notice_problems": list(notice_problems)}
+        context: dict[str, Any] = {
+            "outcome": outcome,
+            "answers": self._answer_rows(page, answers),
+            "notice_form": dict(notice_form or {}),
+            "notice_problems": list(notice_problems),
+        }
         if outcome.status == "matched":
             assert outcome.result is not None
             schedule = plan(outcome, None, ruleset=self.rs)
@@ -391,16 +441,24 @@ class Pages:
             context.update(self._answer_first(page, outcome))
             context["notice"] = self._notice_links(page, pairs)
             attribute_pairs = [(k, v) for k, v in pairs if k in self.rs.attributes]
-            context["flag_rows"] = [{"id": fid, "label": page.label(f), "help": f.help,
-                                     "checked": outcome.flags.get(fid, False)} for fid, f in self.rs.flags.items()]
+            context["flag_rows"] = [
+                {"id": fid, "label": page.label(f), "help": f.help, "checked": outcome.flags.get(fid, False)}
+                for fid, f in self.rs.flags.items()
+            ]
             context["flag_hidden"] = attribute_pairs
         elif outcome.status == "undetermined":
             from ..provisional import provisional
 
             found = provisional(outcome, answers, self.rs)
             context["provisional"] = found
-            context["to_answer"] = [{"label": page.label(self.rs.attributes[a]), "left": left,
-                                     "url": page.url("/ask", [*pairs, ("change", a)])} for a, left in found.settling]
+            context["to_answer"] = [
+                {
+                    "label": page.label(self.rs.attributes[a]),
+                    "left": left,
+                    "url": page.url("/ask", [*pairs, ("change", a)]),
+                }
+                for a, left in found.settling
+            ]
             context["provisional_url"] = page.url("/notice", pairs)
         elif outcome.status == "not_applicable":
             context["alternatives"] = self._alternatives(page, outcome, answers)
@@ -425,15 +483,18 @@ class Pages:
         prepare = []
         if resolved is not None:
             listed = consolidate(resolved, self.rs)
-            prepare = [page.label(self.rs.materials[m.id]) if m.id in self.rs.materials else m.name
-                       for m in listed.before_construction]
+            prepare = [
+                page.label(self.rs.materials[m.id]) if m.id in self.rs.materials else m.name
+                for m in listed.before_construction
+            ]
         why = []
         for key, value in outcome.answered:
             attr = self.rs.attributes.get(key)
             if attr is not None and key not in outcome.ignored:
                 why.append({"label": page.label(attr), "value": page.label(attr.values[value])})
-        siblings = {sid for sid, s in self.rs.situations.items()
-                    if self.rs.flowcharts[s.flowchart].category == flow.category}
+        siblings = {
+            sid for sid, s in self.rs.situations.items() if self.rs.flowcharts[s.flowchart].category == flow.category
+        }
         excluded = []
         for line in outcome.result.explanation:
             if line.startswith("排除 "):
@@ -441,8 +502,7 @@ class Pages:
                 if sid in siblings and sid in self.rs.situations:
                     text = line if page.lang != "en" else f"{sid} {self.rs.situations[sid].name_en}"
                     excluded.append(text)
-        return {"finish": finish, "finish_estimated": estimated, "prepare": prepare, "why": why,
-                "excluded": excluded}
+        return {"finish": finish, "finish_estimated": estimated, "prepare": prepare, "why": why, "excluded": excluded}
 
     def _alternatives(self, page: Page, outcome: Outcome, answers: Mapping[str, str]) -> list[dict[str, Any]]:
         """One changed answer that leads to a flow: the rule's suggestion first, each a link that
@@ -466,14 +526,24 @@ class Pages:
                     continue
                 target = step.result.situation if isinstance(step, Outcome) and step.result else None
                 pairs = [(k, other if k == key else v) for k, v in answers.items()]
-                found.append({"label": page.label(attr), "value": page.label(attr.values[other]),
-                              "situation": target, "suggested": target == rule.consider,
-                              "name": page.label(self.rs.situations[target]) if target else "",
-                              "url": page.url("/ask", pairs)})
+                found.append(
+                    {
+                        "label": page.label(attr),
+                        "value": page.label(attr.values[other]),
+                        "situation": target,
+                        "suggested": target == rule.consider,
+                        "name": page.label(self.rs.situations[target]) if target else "",
+                        "url": page.url("/ask", pairs),
+                    }
+                )
         if rule.consider in self.rs.situations:  # plausible ones: the suggestion's own category
             near = self.rs.flowcharts[self.rs.situations[rule.consider].flowchart].category
-            found = [a for a in found if a["situation"] is None
-                     or self.rs.flowcharts[self.rs.situations[a["situation"]].flowchart].category == near]
+            found = [
+                a
+                for a in found
+                if a["situation"] is None
+                or self.rs.flowcharts[self.rs.situations[a["situation"]].flowchart].category == near
+            ]
         found.sort(key=lambda a: (not a["suggested"], a["situation"] is None))
         return found[:4]
 
@@ -481,9 +551,17 @@ class Pages:
         rows = []
         for s in schedule.steps:
             dept = self.rs.departments.get(s.department)
-            rows.append({"stage": s.stage + 1, "name": s.name, "item": s.item,
-                         "department": dept.short if dept else s.department,
-                         "duration": _num(s.duration), "counted": s.counted, "critical": s.critical and s.counted})
+            rows.append(
+                {
+                    "stage": s.stage + 1,
+                    "name": s.name,
+                    "item": s.item,
+                    "department": dept.short if dept else s.department,
+                    "duration": _num(s.duration),
+                    "counted": s.counted,
+                    "critical": s.critical and s.counted,
+                }
+            )
         gantt = diagram = None
         if schedule.steps and find_spec("flowmatch.pictures") is not None:
             from ..pictures import flowchart_svg, gantt_svg
@@ -504,10 +582,14 @@ class Pages:
     def _notice_links(self, page: Page, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         available = find_spec("flowmatch.render") is not None
         pdf = available and self._pdf_available()
-        return {"available": available, "pdf": pdf, "hidden": pairs,
-                "html_url": page.url("/notice", [*pairs, ("format", "html")]),
-                "pdf_url": page.url("/notice", [*pairs, ("format", "pdf")]),
-                "md_url": page.url("/notice", [*pairs, ("format", "md")])}
+        return {
+            "available": available,
+            "pdf": pdf,
+            "hidden": pairs,
+            "html_url": page.url("/notice", [*pairs, ("format", "html")]),
+            "pdf_url": page.url("/notice", [*pairs, ("format", "pdf")]),
+            "md_url": page.url("/notice", [*pairs, ("format", "md")]),
+        }
 
     def notice(self, request: Request) -> Response:
         answers, other = self.params(
@@ -521,12 +603,22 @@ class Pages:
             problems.append(_msg(lang, "格式只能是 html、pdf 或 md", "the format must be html, pdf or md"))
         name = (other.get("name") or "").strip() or None
         if name is not None and len(name) > MAX_NAME:
-            problems.append(_msg(lang, f"项目名称太长（最多 {MAX_NAME} 个字）",
-                                 f"the project name is longer than {MAX_NAME} characters"))
+            problems.append(
+                _msg(
+                    lang,
+                    f"项目名称太长（最多 {MAX_NAME} 个字）",
+                    f"the project name is longer than {MAX_NAME} characters",
+                )
+            )
         applicant = (other.get("applicant") or "").strip() or None
         if applicant is not None and len(applicant) > MAX_NAME:
-            problems.append(_msg(lang, f"申请单位名称太长（最多 {MAX_NAME} 个字）",
-                                 f"the applicant's name is longer than {MAX_NAME} characters"))
+            problems.append(
+                _msg(
+                    lang,
+                    f"申请单位名称太长（最多 {MAX_NAME} 个字）",
+                    f"the applicant's name is longer than {MAX_NAME} characters",
+                )
+            )
         if problems:
             raise BadRequest(problems)
         step = self.outcome(answers, lang)
@@ -535,13 +627,27 @@ class Pages:
 
             found = provisional(step, answers, self.rs)
             html = self.env.get_template("provisional.html").render(
-                p=page, rs=self.rs, UNSURE=UNSURE, provisional=found, answers=self._answer_rows(page, answers),
-                back_url=page.url("/ask", list(answers.items())), name=name, applicant=applicant,
-                settling=[{"label": page.label(self.rs.attributes[a]), "left": left} for a, left in found.settling])
+                p=page,
+                rs=self.rs,
+                UNSURE=UNSURE,
+                provisional=found,
+                answers=self._answer_rows(page, answers),
+                back_url=page.url("/ask", list(answers.items())),
+                name=name,
+                applicant=applicant,
+                settling=[{"label": page.label(self.rs.attributes[a]), "left": left} for a, left in found.settling],
+            )
             return HTMLResponse(html)
         if not isinstance(step, Outcome) or step.status != "matched" or step.result is None:
-            raise BadRequest([_msg(lang, "只有确定了唯一流程才能生成告知书，请先回答完问题",
-                                   "a notice needs one certain flow: answer the questions first")])
+            raise BadRequest(
+                [
+                    _msg(
+                        lang,
+                        "只有确定了唯一流程才能生成告知书，请先回答完问题",
+                        "a notice needs one certain flow: answer the questions first",
+                    )
+                ]
+            )
         if find_spec("flowmatch.render") is None:
             raise Unavailable(page.t("notice_unavailable"))
         from ..notice import build_notice, render
@@ -549,8 +655,15 @@ class Pages:
         credit_code = (other.get("credit_code") or "").strip() or None
         if credit_code:
             if self.db is None:
-                raise BadRequest([_msg(lang, "本服务未接入证照数据库，不能按统一社会信用代码查询",
-                                       "this server has no certificate database to look the credit code up in")])
+                raise BadRequest(
+                    [
+                        _msg(
+                            lang,
+                            "本服务未接入证照数据库，不能按统一社会信用代码查询",
+                            "this server has no certificate database to look the credit code up in",
+                        )
+                    ]
+                )
             from ..tracking.credit import validate_credit_code
 
             try:
@@ -558,13 +671,25 @@ class Pages:
             except InputError as exc:
                 raise BadRequest([str(exc)]) from None
         try:  # the one rule for the acceptance day; a date it refuses comes back on the same form
-            notice = build_notice(step, ruleset=self.rs, start=other.get("start") or None, calendar=self.calendar,
-                                  name=name, applicant=applicant, credit_code=credit_code, db=self.db)
+            notice = build_notice(
+                step,
+                ruleset=self.rs,
+                start=other.get("start") or None,
+                calendar=self.calendar,
+                name=name,
+                applicant=applicant,
+                credit_code=credit_code,
+                db=self.db,
+            )
         except (CalendarError, InputError) as exc:
-            form = {"name": name or "", "applicant": applicant or "", "start": other.get("start") or "",
-                    "format": fmt}
-            return self._result(page, step, answers, notice_form=form,
-                                notice_problems=[self._date_problem(lang, other.get("start") or "", exc)])
+            form = {"name": name or "", "applicant": applicant or "", "start": other.get("start") or "", "format": fmt}
+            return self._result(
+                page,
+                step,
+                answers,
+                notice_form=form,
+                notice_problems=[self._date_problem(lang, other.get("start") or "", exc)],
+            )
         try:
             data = render(notice, fmt, lang=lang)
         except (CalendarError, InputError) as exc:
@@ -574,18 +699,28 @@ class Pages:
         filename = f"notice-{step.result.flowchart}"
         if fmt == "pdf":
             assert isinstance(data, bytes)
-            return Response(data, media_type="application/pdf",
-                            headers={"content-disposition": f'inline; filename="{filename}.pdf"',
-                                     "content-security-policy": NOTICE_CSP})
+            return Response(
+                data,
+                media_type="application/pdf",
+                headers={
+                    "content-disposition": f'inline; filename="{filename}.pdf"',
+                    "content-security-policy": NOTICE_CSP,
+                },
+            )
         assert isinstance(data, str)
         if fmt == "md":
-            return PlainTextResponse(data, media_type="text/markdown; charset=utf-8",
-                                     headers={"content-disposition": f'inline; filename="{filename}.md"'})
+            return PlainTextResponse(
+                data,
+                media_type="text/markdown; charset=utf-8",
+                headers={"content-disposition": f'inline; filename="{filename}.md"'},
+            )
         back = page.url("/ask", list(answers.items()))
         pdf_url = None
         if find_spec("weasyprint") is not None:
-            pdf_url = page.url("/notice", [*((k, v) for k, v in request.query_params.multi_items() if k != "format"),
-                                           ("format", "pdf")])
+            pdf_url = page.url(
+                "/notice",
+                [*((k, v) for k, v in request.query_params.multi_items() if k != "format"), ("format", "pdf")],
+            )
         return HTMLResponse(_with_toolbar(data, back, pdf_url, lang), headers={"content-security-policy": NOTICE_CSP})
 
     def _date_problem(self, lang: str, text: str, exc: Exception) -> str:
@@ -593,19 +728,26 @@ class Pages:
         try:
             day = dt.date.fromisoformat(text.strip()) if text.strip() else dt.date.today()
         except ValueError:
-            return _msg(lang, "受理日期格式应为 YYYY-MM-DD（例如 2026-12-14）",
-                        "the acceptance date must be YYYY-MM-DD")
+            return _msg(
+                lang, "受理日期格式应为 YYYY-MM-DD（例如 2026-12-14）", "the acceptance date must be YYYY-MM-DD"
+            )
         if isinstance(exc, CalendarError):
-            return _msg(lang, f"{day.year}年的工作日安排无法推算，请选择更近的受理日期",
-                        f"working days of {day.year} cannot be counted; choose a nearer acceptance date")
+            return _msg(
+                lang,
+                f"{day.year}年的工作日安排无法推算，请选择更近的受理日期",
+                f"working days of {day.year} cannot be counted; choose a nearer acceptance date",
+            )
         try:
             following = next_workday(day, self.calendar).isoformat()
         except CalendarError:
             following = ""
         hint_zh = f"，下一个工作日是 {following}" if following else ""
         hint_en = f"; the next working day is {following}" if following else ""
-        return _msg(lang, f"{day.isoformat()} 不是工作日，受理日期须为工作日{hint_zh}",
-                    f"{day.isoformat()} is not a working day; the acceptance day must be one{hint_en}")
+        return _msg(
+            lang,
+            f"{day.isoformat()} 不是工作日，受理日期须为工作日{hint_zh}",
+            f"{day.isoformat()} is not a working day; the acceptance day must be one{hint_en}",
+        )
 
     def search(self, request: Request) -> Response:
         _, other = self.params(request, {"lang", "q", "kind"})
@@ -613,8 +755,15 @@ class Pages:
         query = (other.get("q") or "").strip()
         kind = other.get("kind") or None
         if kind is not None and kind not in KINDS:
-            raise BadRequest([_msg(page.lang, "搜索范围只能是情形、流程图、审批事项或申请材料",
-                                   "the scope must be situation, flowchart, item or material")])
+            raise BadRequest(
+                [
+                    _msg(
+                        page.lang,
+                        "搜索范围只能是情形、流程图、审批事项或申请材料",
+                        "the scope must be situation, flowchart, item or material",
+                    )
+                ]
+            )
         hits: list[dict[str, Any]] = []
         if query:
             try:
@@ -635,16 +784,29 @@ class Pages:
         title, spans, sub, sub_spans = hit.title, hit.title_spans, hit.subtitle, hit.subtitle_spans
         if page.lang == "en" and hit.subtitle:
             title, spans, sub, sub_spans = sub, sub_spans, title, spans
-        return {"kind": page.t(f"kind_{hit.kind}"), "id": hit.id, "url": url, "title": _marked(title, spans),
-                "subtitle": _marked(sub, sub_spans), "snippet": _marked(hit.snippet, hit.snippet_spans)}
+        return {
+            "kind": page.t(f"kind_{hit.kind}"),
+            "id": hit.id,
+            "url": url,
+            "title": _marked(title, spans),
+            "subtitle": _marked(sub, sub_spans),
+            "snippet": _marked(hit.snippet, hit.snippet_spans),
+        }
 
     def _categories(self) -> list[dict[str, Any]]:
         out = []
         for cid, cat in self.rs.manifest.categories.items():
             flows = [f for f in self.rs.flowcharts.values() if f.category == cid]
             sits = [s for s in self.rs.situations.values() if s.flowchart in {f.id for f in flows}]
-            out.append({"id": cid, "cat": cat, "flows": flows, "situations": sits,
-                        "by_flow": {f.id: [s for s in sits if s.flowchart == f.id] for f in flows}})
+            out.append(
+                {
+                    "id": cid,
+                    "cat": cat,
+                    "flows": flows,
+                    "situations": sits,
+                    "by_flow": {f.id: [s for s in sits if s.flowchart == f.id] for f in flows},
+                }
+            )
         return out
 
     def browse(self, request: Request) -> Response:
@@ -670,8 +832,15 @@ class Pages:
         if situation is not None:
             sit = self.rs.situations.get(situation)
             if sit is None or sit.flowchart != fid:
-                raise BadRequest([_msg(page.lang, f"情形“{situation[:40]}”不使用流程图 {fid}",
-                                       f"situation “{situation[:40]}” does not use flowchart {fid}")])
+                raise BadRequest(
+                    [
+                        _msg(
+                            page.lang,
+                            f"情形“{situation[:40]}”不使用流程图 {fid}",
+                            f"situation “{situation[:40]}” does not use flowchart {fid}",
+                        )
+                    ]
+                )
         from ..flows import for_situation, resolve
         from ..scheduler import schedule
 
@@ -687,11 +856,20 @@ class Pages:
         item = self.rs.items.get(iid)
         if item is None:
             raise HTTPException(404)
-        flows = [f for f in self.rs.flowcharts.values()
-                 if any(iid in (s.item, *(v.item for v in s.variants.values())) for s in f.steps.values())]
+        flows = [
+            f
+            for f in self.rs.flowcharts.values()
+            if any(iid in (s.item, *(v.item for v in s.variants.values())) for s in f.steps.values())
+        ]
         mats = [self.rs.materials[m] for m in item.materials if m in self.rs.materials]
-        return self.render(self.page(request), "item.html", item=item, dept=self.rs.departments.get(item.department),
-                           flows=flows, materials=mats)
+        return self.render(
+            self.page(request),
+            "item.html",
+            item=item,
+            dept=self.rs.departments.get(item.department),
+            flows=flows,
+            materials=mats,
+        )
 
     def material(self, request: Request) -> Response:
         self.params(request, {"lang"})
@@ -704,8 +882,10 @@ class Pages:
         return self.render(self.page(request), "material.html", mat=mat, items=items, issuer=issuer)
 
 
-_FALLBACK = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{status}</title></head>'
-             '<body><h1>{status} 出错了 / Something went wrong</h1><p><a href="/">首页 / Home</a></p></body></html>')
+_FALLBACK = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{status}</title></head>'
+    '<body><h1>{status} 出错了 / Something went wrong</h1><p><a href="/">首页 / Home</a></p></body></html>'
+)
 
 
 def _msg(lang: str, zh: str, en: str) -> str:
@@ -720,10 +900,12 @@ def _with_toolbar(html: str, back_url: str, pdf_url: str | None, lang: str) -> s
     hint = _msg(lang, "打印：按 Ctrl+P（Mac 为 ⌘+P）", "To print: press Ctrl+P (⌘+P on a Mac)")
     pdf = _msg(lang, "打印版 PDF", "Printable PDF")
     pdf_link = f'<a href="{escape(pdf_url)}" id="print-pdf">{escape(pdf)}</a> ' if pdf_url else ""
-    bar = (f"<style>{_TOOLBAR_CSS}</style>"
-           f'<nav class="web-toolbar" aria-label="{escape(_msg(lang, "告知书操作", "Notice actions"))}">'
-           f'<a href="{escape(back_url)}" id="back-to-result">{escape(back)}</a> {pdf_link}'
-           f'<span class="print-hint">{escape(hint)}</span></nav>')
+    bar = (
+        f"<style>{_TOOLBAR_CSS}</style>"
+        f'<nav class="web-toolbar" aria-label="{escape(_msg(lang, "告知书操作", "Notice actions"))}">'
+        f'<a href="{escape(back_url)}" id="back-to-result">{escape(back)}</a> {pdf_link}'
+        f'<span class="print-hint">{escape(hint)}</span></nav>'
+    )
     head = html.find("</head>")
     if head >= 0:  # the site's icon (a notice saved from the CLI has none: it needs no server)
         html = html[:head] + '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">\n' + html[head:]
