@@ -415,7 +415,7 @@ def test_favicon_and_focusable_diagrams(client: TestClient) -> None:
     assert 'class="svg-scroll" tabindex="0" role="region"' in r.text
 
 
-def test_english_result_says_the_notice_is_chinese(client: TestClient) -> None:
+def test_english_result_says_what_of_the_notice_is_still_chinese(client: TestClient) -> None:
     r = client.get("/ask?" + urlencode({**S10, "lang": "en"}))
-    assert "The notice itself is in Chinese for now; an English notice is not available yet." in r.text
+    assert "The notice is in English, but legal bases, fees and notes in it are still in Chinese for now." in r.text
     assert 'id="notice-language"' not in ask(client, S10).text

@@ -70,7 +70,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "prepare_n": ("{n} 种材料", "{n} materials"),
     "and_more": ("等，完整清单见告知书", "and more; the full list is in the notice"),
     "get_notice": ("获取一次性告知书", "Get the one-time notice"),
-    "notice_in_chinese": ("", "The notice itself is in Chinese for now; an English notice is not available yet."),
+    "notice_in_chinese": (
+        "",
+        "The notice is in English, but legal bases, fees and notes in it are still in Chinese for now.",
+    ),
     "notice_options": ("更多选项（项目名称、申请单位、受理日期、PDF）", "More options (project, applicant, date, PDF)"),
     "why_lead": ("按您的以下回答，项目属于“{s}”：", "By these answers your project is “{s}”:"),
     "not_others": ("同类中其他情形不适用：", "Other situations of the same kind do not apply:"),
