@@ -128,6 +128,11 @@ class Manifest(Model):
     categories: dict[Id, Category]
     published: dict[Id, PublishedFigure] = {}
     tracking: Tracking = Tracking()
+    languages: list[Literal["zh", "en"]] = Field(
+        ["zh"],
+        description="the languages the rule-set's texts are written in; with `en`, `flowmatch check` reports "
+        "every free text that has no English twin (`*_en`)",
+    )
 
 
 # --- attributes ----------------------------------------------------------------------------------
@@ -135,6 +140,7 @@ class AttributeValue(Model):
     label: Text
     gloss: Text
     help: str | None = None
+    help_en: str | None = None
 
 
 class Attribute(Model):
@@ -142,6 +148,7 @@ class Attribute(Model):
     label: Text
     gloss: Text
     help: Text
+    help_en: str | None = None
     asked_when: Condition | None = None
     values: dict[Id, AttributeValue] = Field(min_length=2)
 
@@ -151,6 +158,7 @@ class Flag(Model):
     label: Text
     gloss: Text
     help: Text
+    help_en: str | None = None
 
 
 class AttributesFile(Model):
@@ -291,6 +299,7 @@ class Commitment(Model):
 
     duration: float = Field(ge=0)
     letter: Text
+    letter_en: str | None = None
 
 
 class Item(Model):
@@ -362,6 +371,7 @@ class Flowchart(Model):
     category: Id | None = None
     source: list[Id] = Field(min_length=1)
     description: str | None = None
+    description_en: str | None = None
     steps: dict[Id, Step] = {}
 
 

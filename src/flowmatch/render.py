@@ -137,6 +137,23 @@ def limit_text(limit: Limit, lang: str = "zh") -> str:
 
 # --- the context -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Official:
+    """An official title (a law, regulation, decree, document number) in the English notice: its
+    English rendering, printed with the official Chinese title beside it (the template filter
+    ``official``: ``english (<span lang="zh">官方名称</span>)`` in HTML, ``english (官方名称)`` in Markdown)."""
+
+    en: str | None
+    zh: str
+
+    def __str__(self) -> str:
+        return f"{self.en} ({self.zh})" if self.en else self.zh
+
+
+def _official(en: str | None, zh: str) -> Official:
+    return Official(en, zh)
+
+
+@dataclass(frozen=True)
 class StepView:
     """One step as the notice shows it."""
 
@@ -164,7 +181,7 @@ class StepView:
     ef: float | None
     fees: tuple[dict[str, Any], ...]
     result: str | None
-    legal_basis: tuple[str, ...]
+    legal_basis: tuple[str | Official, ...]
     commitment_available: bool
     committed: bool
     commitment_duration: float | None
@@ -274,7 +291,7 @@ def _step_view(
             if not en
             else {
                 "name": f.name_en or f.name,
-                "basis": f.basis_en or f.basis,
+                "basis": _official(f.basis_en, f.basis),
                 "standard": f.standard_en or f.standard,
                 "administrative": f.administrative,
                 "kind_label": fee_kind_label(f, lang),
@@ -283,11 +300,17 @@ def _step_view(
             for f in item.fees
         ),
         result=(item.result_en or (None if item.produces else item.result)) if en else item.result,
-        legal_basis=tuple(item.legal_basis_en or item.legal_basis) if en else tuple(item.legal_basis),
+        legal_basis=tuple(map(_official, item.legal_basis_en or [None] * len(item.legal_basis), item.legal_basis))
+        if en
+        else tuple(item.legal_basis),
         commitment_available=step.commitment is not None,
         committed=committed,
         commitment_duration=step.commitment.duration if step.commitment else None,
-        commitment_letter=step.commitment.letter if step.commitment and committed else None,
+        commitment_letter=(
+            ((step.commitment.letter_en or step.commitment.letter) if en else step.commitment.letter)
+            if step.commitment and committed
+            else None
+        ),
         materials=asked,
         materials_text=sep.join(f"{m.name} [{m.number}]" if en else f"{m.name}〔{m.number}〕" for m in asked),
         issued_text=sep.join(f"{m['name']} ({m['by']})" if en else f"{m['name']}（{m['by']}）" for m in issued),
@@ -405,7 +428,7 @@ def build_context(
     if base and schedule.mode != "baseline" and base.get("working_days"):
         days = float(base["working_days"]) - schedule.working_days
         saving = {
-            "name": base["name"],
+            "name": rs.baseline.name_en if en and rs.baseline is not None else base["name"],
             "working_days": base["working_days"],
             "steps": base["steps"],
             "departments": base["departments"],
@@ -451,7 +474,7 @@ def build_context(
                 "id": chart.id,
                 "name": _en(chart, lang),
                 "name_en": chart.name_en,
-                "description": chart.description,
+                "description": (chart.description_en or chart.description) if en else chart.description,
             },
             "category": (category.gloss if en else category.label.removesuffix("类")) if category else None,
             "answers": [

@@ -149,6 +149,19 @@ def html_text(text: str | None) -> Markup:
     return Markup("<br>").join(escape(line) for line in str(text).strip().splitlines())
 
 
+def official_md(value: Any) -> str:
+    """An official title in the English Markdown notice: ``english (官方名称)`` (escaped by the finalizer)."""
+    return str(value)
+
+
+def official_html(value: Any) -> Markup:
+    """An official title in the English HTML notice: ``english (<span lang="zh">官方名称</span>)``."""
+    en, zh = getattr(value, "en", None), getattr(value, "zh", None)
+    if not en or not zh:
+        return escape(str(value))
+    return Markup('{} (<span lang="zh">{}</span>)').format(en, zh)
+
+
 # --- Jinja --------------------------------------------------------------------------------------------
 _ENVIRONMENTS: dict[tuple[str, str | None], Environment] = {}
 
@@ -191,6 +204,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
             "en_plain_date": en_date,
             "en_days": within_text_en,
             "en_css": en_css,
+            "official": official_html if kind == "html" else official_md,
         }
     )
     _ENVIRONMENTS[key] = env
