@@ -54,24 +54,53 @@ def test_english_material_pages_and_result_summary(ruleset: RuleSet) -> None:
 
 # --- the notice in English (issue 17, item 4) ------------------------------------------------------
 # What Chinese the English notice may keep, exactly: the names the user typed (project, applicant),
-# and an official Chinese term in brackets right after its English translation -- "filing (备案)" --
-# which the HTML marks <span lang="zh"> (<tspan lang="zh"> inside a diagram).
-MARKED = re.compile(r'<(span|tspan) lang="zh">[\u3400-\u9fff]+</\1>')
-BRACKETED = re.compile(r"(?<=[A-Za-z)] )\([\u3400-\u9fff]+\)")
+# and an official Chinese term or title in brackets right after its English rendering -- "filing (备案)",
+# "Urban and Rural Planning Law of the PRC, Article 38 (《中华人民共和国城乡规划法》第三十八条)" -- which
+# the HTML marks <span lang="zh"> (<tspan lang="zh"> inside a diagram).  A title may carry its document
+# number and articles (《》〔〕（）、；第…条, digits); a Chinese sentence (，。：) never passes.
+NUM = "一二三四五六七八九十百零"
+TITLE_PART = (
+    r"(?:《[^《》\n]+》|[\u3400-\u9fff“”、]+?(?:法|规定|办法|条例|通知|意见|决定|标准|细则|目录))"
+    r"(?:（[^（）\n]+）)?"
+    rf"(?:第[{NUM}]+条(?:、第[{NUM}]+条)*)?"
+)
+OFFICIAL = rf"(?:{TITLE_PART})(?:；(?:{TITLE_PART}))*"
+TERM = r"[\u3400-\u9fff]+"
+BESIDE = r"(?<=[A-Za-z0-9.)] )"  # right after English words
+BRACKETED = re.compile(rf"{BESIDE}\((?:{TERM}|{OFFICIAL})\)")
+MARKED = re.compile(rf'{BESIDE}\(<span lang="zh">(?:{TERM}|{OFFICIAL})</span>\)|<tspan lang="zh">{TERM}</tspan>')
 
 
-def _english_notice(fid: str, fmt: str, ruleset: RuleSet) -> str:
+def _profiles(rs: RuleSet) -> dict[str, dict[str, str]]:
+    """One complete profile per flowchart (the golden one where there is one), every flag on."""
+    from flowmatch.checker import Space
+    from flowmatch.golden import GOLDEN
+
+    space = Space(rs)
+    out: dict[str, dict[str, str]] = {}
+    for sit in rs.situations.values():
+        if sit.flowchart not in out:
+            bits = sit.when.bits(space.leaf_bits, space.full)
+            out[sit.flowchart] = space.profile((bits & -bits).bit_length() - 1)
+    if rs.name == load_ruleset(RULES / "harbin-2014").name:
+        out.update({fid: dict(p) for fid, p in GOLDEN.items()})
+    return {fid: {**p, **dict.fromkeys(rs.flags, "true")} for fid, p in out.items()}
+
+
+def _english_notice(fid: str, fmt: str, ruleset: RuleSet, profile: dict[str, str] | None = None, **options: bool) -> str:
     from flowmatch.golden import GOLDEN, GOLDEN_APPLICANT, GOLDEN_GENERATED, GOLDEN_START, golden_name
     from flowmatch.notice import build_notice, render
 
     notice = build_notice(
-        dict(GOLDEN[fid]),
+        dict(profile or GOLDEN[fid]),
         ruleset=ruleset,
         start=GOLDEN_START,
         generated=GOLDEN_GENERATED,
         name=golden_name(fid),
         applicant=GOLDEN_APPLICANT,
+        **options,
     )
+    assert notice.flowchart.id == fid
     text = render(notice, fmt, lang="en")
     assert isinstance(text, str)
     return text.replace(golden_name(fid), "").replace(GOLDEN_APPLICANT, "")
@@ -90,6 +119,21 @@ def test_the_exception_is_only_a_marked_or_bracketed_term() -> None:
     assert _left_over("filing 备案", "md") == ["filing 备案"]
     assert _left_over("《城乡规划法》", "md") == ["《城乡规划法》"]
     assert _left_over('<span lang="zh">说明：见附件</span>', "html") == ['<span lang="zh">说明：见附件</span>']
+    # an official title with its document number and articles, beside its English rendering
+    law = "《中华人民共和国城乡规划法》第三十七条、第三十八条"
+    decree = "《城市道路管理条例》（国务院令第198号）第三十一条、第三十七条；《哈尔滨市城市道路管理条例》"
+    assert _left_over(f"Urban and Rural Planning Law of the PRC, Articles 37 and 38 ({law})", "md") == []
+    assert _left_over(f"Regulations, Decree No. 198 ({decree})", "md") == []
+    assert _left_over(f'Law, Articles 37 and 38 (<span lang="zh">{law}</span>)', "html") == []
+    assert _left_over(f"Law, Articles 37 and 38 ({law})", "html") != []  # unmarked in HTML
+    assert _left_over(f"({law})", "md") != []  # not beside an English rendering
+    assert _left_over(f'<span lang="zh">{law}</span>', "html") != []
+    # a Chinese sentence in brackets does not pass, beside English or not, marked or not
+    sentence = "申请人应当提交材料，经审查后办理。"
+    assert _left_over(f"Note ({sentence})", "md") != []
+    assert _left_over(f'Note (<span lang="zh">{sentence}</span>)', "html") != []
+    assert _left_over("Law (《城乡规划法》规定建设单位应当申请)", "md") != []
+    assert _left_over("Law (《城乡规划法》第三十七条：建设单位应当申请)", "md") != []
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -129,19 +173,43 @@ def test_english_notice_structure_has_no_chinese(ruleset: RuleSet, fid: str, fmt
     assert "2 Mar 2026" in text and "Date of notice: 27 Feb 2026" in re.sub(r"<[^>]+>", "", text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the rule-set's free text -- legal bases, fees, item results and notes, intermediaries, material "
-        "conditions and notes, time-limit notes, commitment letters, calendar warnings -- has optional *_en "
-        "fields (models.py) that harbin-2014 does not fill yet; the notice prints the Chinese text there"
-    ),
-)
+def _every_flowchart() -> list[tuple[str, str, dict[str, str]]]:
+    out = []
+    for name in ("harbin-2014", "harbin-2019"):
+        rs = load_ruleset(RULES / name)
+        out += [(name, fid, profile) for fid, profile in sorted(_profiles(rs).items())]
+    return out
+
+
+EVERY_FLOWCHART = _every_flowchart()
+
+
+def test_every_flowchart_has_a_profile() -> None:
+    got = {(name, fid) for name, fid, _ in EVERY_FLOWCHART}
+    assert len([1 for name, _ in got if name == "harbin-2014"]) == 27
+    for name in ("harbin-2014", "harbin-2019"):
+        assert {fid for n, fid in got if n == name} == set(load_ruleset(RULES / name).flowcharts)
+
+
 @pytest.mark.parametrize("fmt", ["md", "html"])
-@pytest.mark.parametrize("fid", ["F10", "F22", "F26"])
-def test_english_notice_has_no_chinese_left(ruleset: RuleSet, fid: str, fmt: str) -> None:
-    left = _left_over(_english_notice(fid, fmt, ruleset), fmt)
+@pytest.mark.parametrize(("name", "fid", "profile"), EVERY_FLOWCHART, ids=[f"{n}-{f}" for n, f, _ in EVERY_FLOWCHART])
+def test_english_notice_has_no_chinese_left(name: str, fid: str, profile: dict[str, str], fmt: str) -> None:
+    """Every flowchart of both packaged rule-sets, every flag on: no Chinese but marked official titles.
+    Markdown is printed on the notification-and-commitment procedure (the commitment letters), HTML without."""
+    rs = load_ruleset(RULES / name)
+    left = _left_over(_english_notice(fid, fmt, rs, profile, commitment=fmt == "md"), fmt)
     assert not left, f"{len(left)} lines with Chinese, e.g. {left[:5]}"
+
+
+def test_official_titles_stand_beside_their_translation(ruleset: RuleSet) -> None:
+    md = _english_notice("F10", "md", ruleset)
+    html = _english_notice("F10", "html", ruleset)
+    title = "《中华人民共和国城乡规划法》第三十七条、第三十八条"
+    english = "Urban and Rural Planning Law of the PRC, Articles 37 and 38"
+    assert f"- Legal basis: {english} ({title})\n" in md
+    assert f'{english} (<span lang="zh">{title}</span>)' in html
+    fee = "Urban infrastructure supporting-facilities fee"
+    assert fee in md and "城市基础设施配套费" not in BRACKETED.sub("", md)
 
 
 def test_chinese_notice_is_unchanged_by_the_english_one(ruleset: RuleSet) -> None:
