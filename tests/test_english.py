@@ -305,3 +305,60 @@ def test_estimated_dates_in_english(ruleset: RuleSet) -> None:
     assert isinstance(text, str)
     assert "(estimated)" in text
     assert f"> Note: The public holidays of {start.year} are not yet published" in text
+
+
+# --- a missing English text is reported, not printed as Chinese -------------------------------------
+def test_both_packaged_rule_sets_declare_english_and_miss_none(packaged: RuleSet) -> None:
+    from flowmatch.english import english_findings
+
+    assert packaged.manifest.languages == ["zh", "en"]
+    assert english_findings(packaged) == []
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_check_reports_a_free_text_without_english_with_file_and_line(rules_copy: Path) -> None:
+    from click.testing import CliRunner
+
+    from flowmatch.checker import check
+    from flowmatch.cli import main
+
+    items = rules_copy / "items.yaml"
+    result_line = items.read_text(encoding="utf-8").splitlines().index("  result: 项目建议书批复") + 1
+    _edit(items, '  result_en: "Approval of the project proposal"\n', "")
+    _edit(
+        items,
+        'kind_en: "Engineering consultancy", purpose_en: "Prepare the project proposal", ',
+        'kind_en: "Engineering consultancy", ',
+    )
+    materials = rules_copy / "materials.yaml"
+    _edit(materials, '  condition_en: "Original checked, copy kept"\n', "")
+    report = check(ruleset=load_ruleset(rules_copy, cache=False))
+    english = {f.message: f.where for f in report.findings if f.kind == "english"}
+    tail = "; the English notice would print the Chinese text"
+    assert set(english) == {
+        f"FG01.result has no English (result_en){tail}",
+        f"FG01.intermediaries[0].purpose has no English (purpose_en){tail}",
+        f"agent_id_card.condition has no English (condition_en){tail}",
+    }
+    assert english[f"FG01.result has no English (result_en){tail}"] == f"harbin-2014/items.yaml:{result_line}:3"
+    assert english[f"agent_id_card.condition has no English (condition_en){tail}"].startswith(
+        "harbin-2014/materials.yaml:"
+    )
+    assert not report.ok
+    shown = CliRunner().invoke(main, ["check", "--rules", str(rules_copy)])
+    assert shown.exit_code != 0
+    assert f"harbin-2014/items.yaml:{result_line}:3: english: FG01.result has no English (result_en)" in shown.output
+
+
+def test_a_rule_set_without_english_is_not_asked_for_it(rules_copy: Path) -> None:
+    from flowmatch.english import english_findings
+
+    _edit(rules_copy / "ruleset.yaml", "languages: [zh, en]", "languages: [zh]")
+    items = rules_copy / "items.yaml"
+    _edit(items, '  result_en: "Approval of the project proposal"\n', "")
+    assert english_findings(load_ruleset(rules_copy, cache=False)) == []

@@ -32,7 +32,7 @@ def test_unknown_key_names_file_line_and_allowed_keys(rules_copy: Path) -> None:
     _edit(rules_copy / "attributes.yaml", "    label: 工程类别\n", "    label: 工程类别\n    lable: typo\n")
     assert _problems(rules_copy) == [
         "harbin-2014/attributes.yaml:7:5: attributes.kind.lable: unknown key 'lable'; "
-        "allowed: label, gloss, help, asked_when, values"
+        "allowed: label, gloss, help, help_en, asked_when, values"
     ]
 
 

@@ -209,6 +209,9 @@ def check(*, ruleset: RuleSet | None = None) -> CheckReport:
     from .stages import four_stage_findings  # the 2019 four-stage invariants, when the manifest declares them
 
     findings.extend(four_stage_findings(ruleset))
+    from .english import english_findings  # every free text's English twin, when the manifest declares English
+
+    findings.extend(english_findings(ruleset))
     findings = [_locate(ruleset, f) for f in findings]
     coverage = {rid: b.bit_count() for rid, b in bits.items()}
     return CheckReport(
