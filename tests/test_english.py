@@ -362,3 +362,56 @@ def test_a_rule_set_without_english_is_not_asked_for_it(rules_copy: Path) -> Non
     items = rules_copy / "items.yaml"
     _edit(items, '  result_en: "Approval of the project proposal"\n', "")
     assert english_findings(load_ruleset(rules_copy, cache=False)) == []
+
+
+# --- the English question pages ---------------------------------------------------------------------
+# An English question page shows the Chinese label of a question or option only beside its English one,
+# in an element marked lang="zh-CN"; the question's and options' help texts are English.
+ZH_ELEMENT = re.compile(r'<(\w+)\b[^>]*\slang="zh(?:-CN)?"[^>]*>[^<]*</\1>')
+
+
+def _question_pages(client: TestClient) -> dict[str, str]:
+    """Every question page reachable in English by answering (each option that leads to a flow)."""
+    from urllib.parse import urlencode
+
+    pages: dict[str, str] = {}
+    todo: list[list[tuple[str, str]]] = [[]]
+    while todo:
+        pairs = todo.pop()
+        url = "/ask?" + urlencode([*pairs, ("lang", "en")])
+        text = client.get(url).text
+        if 'class="qtext"' not in text:
+            continue
+        pages[url] = text
+        for name, value in re.findall(r'<input type="radio" id="opt-\w+" name="(\w+)" value="(\w+)"', text):
+            if value != "unsure" and not re.search(rf'id="why-{value}"', text):
+                todo.append([*pairs, (name, value)])
+    return pages
+
+
+def test_english_question_pages_have_no_chinese_but_marked_labels(packaged: RuleSet) -> None:
+    pages = _question_pages(TestClient(create_app(packaged)))
+    assert len(pages) >= 10
+    asked = {re.findall(r'<input type="radio" id="opt-\w+" name="(\w+)"', t)[0] for t in pages.values()}
+    assert asked == set(packaged.attributes)
+    for url, text in pages.items():
+        body = re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)
+        left = [line.strip()[:160] for line in ZH_ELEMENT.sub("", body).splitlines() if HAN.search(line)]
+        assert not left, f"{url}: {left[:3]}"
+        assert 'id="q-help" class="help" lang="en"' in text, url
+
+
+def test_english_help_texts_and_flag_help(client_en_result: str) -> None:
+    assert "Water supply, drainage, gas, heating" in TestClient(create_app(load_ruleset(RULES / "harbin-2014"))).get(
+        "/ask?lang=en"
+    ).text
+    assert 'lang="en">The land includes farmland; the farmland conversion' in client_en_result
+
+
+@pytest.fixture
+def client_en_result(ruleset: RuleSet) -> str:
+    from urllib.parse import urlencode
+
+    from flowmatch.golden import GOLDEN
+
+    return TestClient(create_app(ruleset)).get("/ask?" + urlencode({**GOLDEN["F10"], "lang": "en"})).text

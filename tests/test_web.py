@@ -417,5 +417,8 @@ def test_favicon_and_focusable_diagrams(client: TestClient) -> None:
 
 def test_english_result_says_what_of_the_notice_is_still_chinese(client: TestClient) -> None:
     r = client.get("/ask?" + urlencode({**S10, "lang": "en"}))
-    assert "The notice is in English, but legal bases, fees and notes in it are still in Chinese for now." in r.text
+    assert (
+        "The notice is in English; laws and regulations are cited in English with their official Chinese titles "
+        "beside." in r.text
+    )
     assert 'id="notice-language"' not in ask(client, S10).text

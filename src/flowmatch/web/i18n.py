@@ -74,6 +74,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "",
         "The notice is in English, but legal bases, fees and notes in it are still in Chinese for now.",
     ),
+    "notice_in_english": (
+        "",
+        "The notice is in English; laws and regulations are cited in English with their official Chinese titles beside.",
+    ),
     "notice_options": ("更多选项（项目名称、申请单位、受理日期、PDF）", "More options (project, applicant, date, PDF)"),
     "why_lead": ("按您的以下回答，项目属于“{s}”：", "By these answers your project is “{s}”:"),
     "not_others": ("同类中其他情形不适用：", "Other situations of the same kind do not apply:"),
@@ -271,6 +275,16 @@ def label(obj: Any, lang: str) -> str:
         if value:
             return str(value)
     return str(getattr(obj, "id", ""))
+
+
+def help_text(obj: Any, lang: str) -> tuple[str, str]:
+    """The help text of a question, option or flag in ``lang``, with the language it is in (the
+    Chinese one, marked ``zh-CN``, where the rule-set has no English)."""
+    if lang == "en":
+        found = getattr(obj, "help_en", None)
+        if found:
+            return str(found), "en"
+    return str(getattr(obj, "help", None) or ""), "zh-CN"
 
 
 def other(obj: Any, lang: str) -> str:

@@ -90,6 +90,13 @@ class Page:
     def other(self, obj: Any) -> str:
         return i18n.other(obj, self.lang)
 
+    def help(self, obj: Any) -> str:
+        return i18n.help_text(obj, self.lang)[0]
+
+    def help_lang(self, obj: Any) -> str:
+        """The ``lang`` attribute of :meth:`help` (``zh-CN`` where the rule-set has no English)."""
+        return i18n.help_text(obj, self.lang)[1]
+
     def url(self, path: str, pairs: Iterable[tuple[str, str]] = ()) -> str:
         items = [(k, v) for k, v in pairs if k != "lang"]
         if self.lang == "en":
@@ -413,7 +420,8 @@ class Pages:
             "value": o.value,
             "label": page.label(attr.values[o.value]),
             "other": page.other(attr.values[o.value]) if page.lang == "en" else "",
-            "help": o.help,
+            "help": page.help(attr.values[o.value]),
+            "help_lang": page.help_lang(attr.values[o.value]),
             "dead": bool(o.not_applicable),
             "reason": reason,
         }
@@ -442,7 +450,13 @@ class Pages:
             context["notice"] = self._notice_links(page, pairs)
             attribute_pairs = [(k, v) for k, v in pairs if k in self.rs.attributes]
             context["flag_rows"] = [
-                {"id": fid, "label": page.label(f), "help": f.help, "checked": outcome.flags.get(fid, False)}
+                {
+                    "id": fid,
+                    "label": page.label(f),
+                    "help": page.help(f),
+                    "help_lang": page.help_lang(f),
+                    "checked": outcome.flags.get(fid, False),
+                }
                 for fid, f in self.rs.flags.items()
             ]
             context["flag_hidden"] = attribute_pairs
