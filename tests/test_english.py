@@ -415,3 +415,24 @@ def client_en_result(ruleset: RuleSet) -> str:
     from flowmatch.golden import GOLDEN
 
     return TestClient(create_app(ruleset)).get("/ask?" + urlencode({**GOLDEN["F10"], "lang": "en"})).text
+
+
+def test_english_not_applicable_pages_explain_in_english(packaged: RuleSet) -> None:
+    """Each not-applicable rule's page: its reason in English, its legal basis beside the official title."""
+    from urllib.parse import urlencode
+
+    from flowmatch.checker import Space
+
+    client = TestClient(create_app(packaged))
+    space = Space(packaged)
+    for rid, rule in packaged.not_applicable.items():
+        bits = rule.when.bits(space.leaf_bits, space.full)
+        profile = space.profile((bits & -bits).bit_length() - 1)
+        text = client.get("/ask?" + urlencode({**profile, "lang": "en"})).text
+        assert rid in text, rid
+        assert rule.reason_en and rule.reason_en.replace("'", "&#39;") in text, rid
+        body = re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)
+        left = [line.strip()[:160] for line in ZH_ELEMENT.sub("", body).splitlines() if HAN.search(line)]
+        assert not left, f"{rid}: {left[:3]}"
+        if rule.legal_basis:
+            assert f'{rule.legal_basis_en} (<span lang="zh-CN">{rule.legal_basis}</span>)' in text, rid

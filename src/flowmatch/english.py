@@ -1,7 +1,7 @@
 """The English twins of a rule-set's free texts (issue 17): a check, not a renderer.
 
 The English notice prints each free text of the rule-set (a legal basis, a fee, an item's result and
-note, an intermediary service, a material's condition, a help text, ...) from its ``*_en`` twin written
+note, an intermediary service, a material's condition, a help text, a not-applicable reason, ...) from its ``*_en`` twin written
 next to the Chinese in the YAML; where a twin is missing it falls back to the Chinese.  So that a rule
 edit cannot bring Chinese back into the English notice unnoticed, ``flowmatch check`` reports every free
 text without its twin, with file, line and column, in a rule-set that declares English
@@ -39,6 +39,7 @@ def english_findings(ruleset: RuleSet) -> list[Finding]:
         ("attributes.yaml", _attributes),
         ("items.yaml", _items),
         ("materials.yaml", _materials),
+        ("situations.yaml", _situations),
     ]
     files += [(f"flowcharts/{p.name}", _flowchart) for p in sorted((root / "flowcharts").glob("*.yaml"))]
     for name, walk in files:
@@ -120,6 +121,12 @@ def _items(data: Any) -> Iterator[tuple[Key, str]]:
 def _materials(data: Any) -> Iterator[tuple[Key, str]]:
     for mid, material in _entries(data):
         yield from _missing(material, (mid,), MATERIAL_TEXTS)
+
+
+def _situations(data: Any) -> Iterator[tuple[Key, str]]:
+    rules = data.get("not_applicable") if isinstance(data, Mapping) else None
+    for rid, rule in _entries(rules):
+        yield from _missing(rule, ("not_applicable", rid), ("reason", "legal_basis"))
 
 
 def _flowchart(data: Any) -> Iterator[tuple[Key, str]]:

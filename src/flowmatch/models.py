@@ -182,7 +182,9 @@ class NotApplicable(Model):
     id: Id = ""
     when: Condition
     reason: Text
+    reason_en: str | None = None
     legal_basis: str | None = None
+    legal_basis_en: str | None = None
     consider: Id | None = None
 
 

@@ -415,7 +415,7 @@ class Pages:
         reason = ""
         if o.not_applicable:
             rule = self.rs.not_applicable[o.not_applicable[0]]
-            reason = rule.reason if page.lang != "en" else page.t("option_na_en")
+            reason = rule.reason if page.lang != "en" else (rule.reason_en or page.t("option_na_en"))
         return {
             "value": o.value,
             "label": page.label(attr.values[o.value]),
