@@ -87,7 +87,9 @@ def _profiles(rs: RuleSet) -> dict[str, dict[str, str]]:
     return {fid: {**p, **dict.fromkeys(rs.flags, "true")} for fid, p in out.items()}
 
 
-def _english_notice(fid: str, fmt: str, ruleset: RuleSet, profile: dict[str, str] | None = None, **options: bool) -> str:
+def _english_notice(
+    fid: str, fmt: str, ruleset: RuleSet, profile: dict[str, str] | None = None, **options: bool
+) -> str:
     from flowmatch.golden import GOLDEN, GOLDEN_APPLICANT, GOLDEN_GENERATED, GOLDEN_START, golden_name
     from flowmatch.notice import build_notice, render
 
@@ -402,9 +404,10 @@ def test_english_question_pages_have_no_chinese_but_marked_labels(packaged: Rule
 
 
 def test_english_help_texts_and_flag_help(client_en_result: str) -> None:
-    assert "Water supply, drainage, gas, heating" in TestClient(create_app(load_ruleset(RULES / "harbin-2014"))).get(
-        "/ask?lang=en"
-    ).text
+    assert (
+        "Water supply, drainage, gas, heating"
+        in TestClient(create_app(load_ruleset(RULES / "harbin-2014"))).get("/ask?lang=en").text
+    )
     assert 'lang="en">The land includes farmland; the farmland conversion' in client_en_result
 
 

@@ -1,11 +1,11 @@
 """The English twins of a rule-set's free texts (issue 17): a check, not a renderer.
 
 The English notice prints each free text of the rule-set (a legal basis, a fee, an item's result and
-note, an intermediary service, a material's condition, a help text, a not-applicable reason, ...) from its ``*_en`` twin written
-next to the Chinese in the YAML; where a twin is missing it falls back to the Chinese.  So that a rule
-edit cannot bring Chinese back into the English notice unnoticed, ``flowmatch check`` reports every free
-text without its twin, with file, line and column, in a rule-set that declares English
-(``languages: [zh, en]`` in ``ruleset.yaml``).
+note, an intermediary service, a material's condition, a help text, a not-applicable reason, ...) from
+its ``*_en`` twin written next to the Chinese in the YAML; where a twin is missing it falls back to the
+Chinese.  So that a rule edit cannot bring Chinese back into the English notice unnoticed,
+``flowmatch check`` reports every free text without its twin, with file, line and column, in a
+rule-set that declares English (``languages: [zh, en]`` in ``ruleset.yaml``).
 
 The YAML is read again here (only by the check) for the position of each text.
 """
@@ -90,7 +90,9 @@ def _list(data: Any) -> list[Any]:
 
 def _manifest(data: Any) -> Iterator[tuple[Key, str]]:
     yield from _missing(data, (), ("disclaimer",))
-    yield from _missing(data.get("service_centre") if isinstance(data, Mapping) else None, ("service_centre",), CENTRE_TEXTS)
+    yield from _missing(
+        data.get("service_centre") if isinstance(data, Mapping) else None, ("service_centre",), CENTRE_TEXTS
+    )
 
 
 def _attributes(data: Any) -> Iterator[tuple[Key, str]]:

@@ -153,6 +153,12 @@ def _official(en: str | None, zh: str) -> Official:
     return Official(en, zh)
 
 
+def _legal_basis(zh: Sequence[str], en: Sequence[str] | None) -> tuple[Official, ...]:
+    """An item's legal bases for the English notice (the loader has checked they match one for one)."""
+    english: Sequence[str | None] = en if en is not None else [None] * len(zh)
+    return tuple(Official(e, z) for e, z in zip(english, zh, strict=True))
+
+
 @dataclass(frozen=True)
 class StepView:
     """One step as the notice shows it."""
@@ -300,9 +306,7 @@ def _step_view(
             for f in item.fees
         ),
         result=(item.result_en or (None if item.produces else item.result)) if en else item.result,
-        legal_basis=tuple(map(_official, item.legal_basis_en or [None] * len(item.legal_basis), item.legal_basis))
-        if en
-        else tuple(item.legal_basis),
+        legal_basis=_legal_basis(item.legal_basis, item.legal_basis_en) if en else tuple(item.legal_basis),
         commitment_available=step.commitment is not None,
         committed=committed,
         commitment_duration=step.commitment.duration if step.commitment else None,

@@ -76,7 +76,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "notice_in_english": (
         "",
-        "The notice is in English; laws and regulations are cited in English with their official Chinese titles beside.",
+        "The notice is in English; laws and regulations are cited in English with their official Chinese titles "
+        "beside.",
     ),
     "notice_options": ("更多选项（项目名称、申请单位、受理日期、PDF）", "More options (project, applicant, date, PDF)"),
     "why_lead": ("按您的以下回答，项目属于“{s}”：", "By these answers your project is “{s}”:"),
