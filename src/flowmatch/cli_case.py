@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .calendar import plain_days
-from .cli import _console, _emit, _load, calendar_options
+from .cli import _console, _emit, _load, calendar_options, exit_with
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -359,20 +359,29 @@ def list_(
 @store_options
 @click.option("--as-of", default=None, metavar="YYYY-MM-DD", help="The day of the sweep (default: today).")
 @click.option("--by", "by", default="sweep", help="Who runs the sweep (recorded in the audit trail).")
-def sweep(store: Opener, as_json: bool, as_of: str | None, by: str) -> None:
+@click.option(
+    "--exit-code",
+    "exit_code_",
+    is_flag=True,
+    help="Exit 1 when the sweep raised a warning, 0 when it raised none (for cron and monitoring); "
+    "without it a sweep that ran exits 0 either way.",
+)
+def sweep(store: Opener, as_json: bool, as_of: str | None, by: str, exit_code_: bool) -> None:
     """Raise the warnings due now — 预警, 超期, 催办 — each once per task and level."""
     cases = store()
     result = cases.sweep(as_of=_date(as_of, "--as-of"), by=by)
     if as_json:
         _emit(result.to_dict())
-        return
-    con = _console()
-    con.print(f"{result.as_of}: examined {result.examined} tasks, raised {len(result.raised)} warnings")
-    for w in result.raised:
-        con.print(
-            f"  {w.to_dict()['label']} {w.number} {w.step} [{w.department}] due {w.due_on} "
-            f"({w.working_days} 工作日) → {'、'.join(w.notify)}"
-        )
+    else:
+        con = _console()
+        con.print(f"{result.as_of}: examined {result.examined} tasks, raised {len(result.raised)} warnings")
+        for w in result.raised:
+            con.print(
+                f"  {w.to_dict()['label']} {w.number} {w.step} [{w.department}] due {w.due_on} "
+                f"({w.working_days} 工作日) → {'、'.join(w.notify)}"
+            )
+    if exit_code_ and result.raised:
+        exit_with("findings")
 
 
 @case.command()
