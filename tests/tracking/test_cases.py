@@ -358,7 +358,16 @@ def test_cli_sweep_exit_code_reports_raised_warnings(db_url: str) -> None:
     assert code == 0, out
     for event in WALK:  # the applicant's own first step; the government tasks it releases get due dates
         code, out = cli(
-            db_url, "case", "record", "JS2026-000001", "land_transfer_contract", event, "--by", "w", "--at", "2026-03-02"
+            db_url,
+            "case",
+            "record",
+            "JS2026-000001",
+            "land_transfer_contract",
+            event,
+            "--by",
+            "w",
+            "--at",
+            "2026-03-02",
         )
         assert code == 0, out
     code, out = cli(db_url, "case", "sweep", "--as-of", "2026-06-01", "--exit-code", "--json")
