@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import inspect, text
 
 from flowmatch.tracking import store as storage
@@ -126,3 +128,30 @@ def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
     eng = storage.engine(db_url, migrate=False)
     assert storage.current_revision(eng) == HEAD_REVISION and _tables(eng) == TABLES
     eng.dispose()
+
+
+def test_many_openers_of_a_new_sqlite_file_at_once_never_see_database_is_locked(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs an exclusive lock, and SQLite refuses at once (no busy wait)
+    while another opener holds one: the race that made the test above fail about once in 15 runs."""
+    import threading
+
+    for round_ in range(25):
+        url = f"sqlite:///{tmp_path}/race{round_}.sqlite"
+        barrier = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def first_open(
+            url: str = url, barrier: threading.Barrier = barrier, errors: list[BaseException] = errors
+        ) -> None:
+            try:
+                barrier.wait()
+                storage.engine(url).dispose()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_open) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, (round_, errors)
