@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .calendar import plain_days
-from .cli import _console, _emit, _load, calendar_options
+from .cli import _console, _emit, _load, calendar_options, exit_with
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -359,20 +359,29 @@ def list_(
 @store_options
 @click.option("--as-of", default=None, metavar="YYYY-MM-DD", help="The day of the sweep (default: today).")
 @click.option("--by", "by", default="sweep", help="Who runs the sweep (recorded in the audit trail).")
-def sweep(store: Opener, as_json: bool, as_of: str | None, by: str) -> None:
+@click.option(
+    "--exit-code",
+    "exit_code_",
+    is_flag=True,
+    help="Exit 1 when the sweep raised a warning, 0 when it raised none (for cron and monitoring); "
+    "without it a sweep that ran exits 0 either way.",
+)
+def sweep(store: Opener, as_json: bool, as_of: str | None, by: str, exit_code_: bool) -> None:
     """Raise the warnings due now — 预警, 超期, 催办 — each once per task and level."""
     cases = store()
     result = cases.sweep(as_of=_date(as_of, "--as-of"), by=by)
     if as_json:
         _emit(result.to_dict())
-        return
-    con = _console()
-    con.print(f"{result.as_of}: examined {result.examined} tasks, raised {len(result.raised)} warnings")
-    for w in result.raised:
-        con.print(
-            f"  {w.to_dict()['label']} {w.number} {w.step} [{w.department}] due {w.due_on} "
-            f"({w.working_days} 工作日) → {'、'.join(w.notify)}"
-        )
+    else:
+        con = _console()
+        con.print(f"{result.as_of}: examined {result.examined} tasks, raised {len(result.raised)} warnings")
+        for w in result.raised:
+            con.print(
+                f"  {w.to_dict()['label']} {w.number} {w.step} [{w.department}] due {w.due_on} "
+                f"({w.working_days} 工作日) → {'、'.join(w.notify)}"
+            )
+    if exit_code_ and result.raised:
+        exit_with("findings")
 
 
 @case.command()
@@ -418,17 +427,92 @@ def audit() -> None:
     """The tamper-evident audit trail (网上留痕)."""
 
 
+def _anchors(given: tuple[str, ...], files: tuple[Path, ...]) -> dict[int, str]:
+    """The anchors of ``--anchor`` and ``--anchors`` files, merged; one event with two hashes is refused."""
+    from .fileio import read_limited
+    from .tracking.audit import parse_anchor, read_anchors
+
+    anchors: dict[int, str] = {}
+
+    def merge(found: dict[int, str], source: str) -> None:
+        for seq, digest in found.items():
+            if anchors.setdefault(seq, digest) != digest:
+                raise InputError(f"{source}: event {seq} is anchored twice with different hashes")
+
+    for text in given:
+        merge(dict([parse_anchor(text, where="--anchor")]), "--anchor")
+    for path in files:
+        raw = read_limited(path, 64 << 20)
+        try:
+            lines = raw.decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); an anchors file has SEQ:HASH lines") from exc
+        merge(read_anchors(lines, source=str(path)), str(path))
+    return anchors
+
+
+_ANCHOR_OPTIONS = (
+    click.option(
+        "--anchor",
+        "anchor",
+        multiple=True,
+        metavar="SEQ:HASH",
+        help="A head printed earlier by `flowmatch audit head` and kept outside the database; repeatable.",
+    ),
+    click.option(
+        "--anchors",
+        "anchor_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A file of such anchors, one per line (# comments allowed); repeatable.",
+    ),
+)
+
+
+def _anchor_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_ANCHOR_OPTIONS):
+        func = option(func)
+    return func
+
+
 @audit.command()
 @store_options
-def verify(store: Opener, as_json: bool) -> None:
-    """Check the event chain; exit 1 naming the first edited, deleted or reordered event."""
+@_anchor_options
+def verify(store: Opener, as_json: bool, anchor: tuple[str, ...], anchor_files: tuple[Path, ...]) -> None:
+    """Check the event chain; exit 1 naming the first edited, deleted, reordered or rewritten event.
+
+    The chain catches any edit short of rewriting every later hash; anchors (``SEQ:HASH`` from
+    ``audit head``, kept outside the database) catch that too."""
+    anchors = _anchors(anchor, anchor_files)
     cases = store()
-    report = cases.verify()
+    report = cases.verify(anchors=anchors)
     if as_json:
         _emit(report.to_dict())
     elif report.ok:
-        click.echo(f"OK: {report.events} events, chain intact (head {report.head_seq} {report.head_hash[:16]})")
+        checked = f", {report.anchors} anchors match" if report.anchors else ""
+        click.echo(
+            f"OK: {report.events} events, chain intact{checked} (head {report.head_seq} {report.head_hash[:16]})"
+        )
     else:
         assert report.finding is not None
         click.echo(f"TAMPERED: {report.finding.message}")
     raise SystemExit(0 if report.ok else 1)
+
+
+@audit.command()
+@store_options
+def head(store: Opener, as_json: bool) -> None:
+    """Print the verified chain head as SEQ:HASH, to keep outside the database as an anchor.
+
+    Run it daily (cron: ``flowmatch audit head >> /elsewhere/anchors``) and give the file to
+    ``audit verify --anchors``: a chain rewritten with recomputed hashes no longer matches it.
+    Exits 1, printing nothing to anchor, when the chain does not verify."""
+    report = store().verify()
+    if not report.ok:
+        assert report.finding is not None
+        click.echo(f"TAMPERED: {report.finding.message}", err=True)
+        raise SystemExit(1)
+    if as_json:
+        _emit({"seq": report.head_seq, "hash": report.head_hash, "anchor": report.anchor})
+    else:
+        click.echo(report.anchor)

@@ -238,6 +238,7 @@ PAGES = {
     "flowchart": "/flowchart/F10",
     "notice": "/notice?" + urlencode(TOWNSHIP),
     "english-result": "/ask?" + urlencode({**DEVELOPER, "lang": "en"}),
+    "compare": "/compare?" + urlencode({**DEVELOPER, "with": "harbin-2019"}),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -151,3 +152,94 @@ def test_verify_json(store: CaseStore) -> None:
     result = CliRunner().invoke(main, ["audit", "verify", "--db", url, "--json"])
     assert result.exit_code == 0
     assert f'"events": {n}' in result.output and '"finding": null' in result.output
+
+
+# --- anchors: the chain head kept outside the database --------------------------------------------
+def rewrite_from(store: CaseStore, first: int) -> None:
+    """The attack a bare chain cannot see: edit event ``first`` and recompute every hash after it,
+    the chain head included."""
+    with store.engine.begin() as conn:
+        drop_triggers(conn)
+        rows = conn.execute(select(*Event.__table__.c).where(Event.seq >= first).order_by(Event.seq)).all()
+        prev = rows[0].prev_hash
+        for row in rows:
+            values = {**row._mapping, "note": "改过" if row.seq == first else row.note}
+            digest = event_hash(prev, values)
+            conn.execute(
+                text("UPDATE events SET note = :n, prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"n": values["note"], "p": prev, "h": digest, "s": row.seq},
+            )
+            prev = digest
+        conn.execute(text("UPDATE chain_head SET hash = :h WHERE id = 1"), {"h": prev})
+
+
+def audit_cli(store: CaseStore, *args: str) -> tuple[int, str]:
+    url = store.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["audit", *args, "--db", url])
+    return result.exit_code, result.output
+
+
+def test_a_full_rewrite_passes_the_chain_but_not_an_anchor(store: CaseStore, tmp_path: Path) -> None:
+    n = some_history(store)
+    code, anchor = audit_cli(store, "head")
+    assert code == 0 and anchor.strip() == store.verify().anchor and anchor.startswith(f"{n}:")
+    anchors = tmp_path / "anchors"
+    anchors.write_text(f"# daily anchors of the centre\n{anchor.strip()}\n\n", encoding="utf-8")
+    assert audit_cli(store, "verify", "--anchors", str(anchors)) == (
+        0,
+        f"OK: {n} events, chain intact, 1 anchors match (head {n} {anchor[len(f'{n}:') :][:16]})\n",
+    )
+    rewrite_from(store, 2)
+    assert store.verify().ok  # the chain alone cannot tell
+    report = store.verify(anchors={n: anchor.strip().split(":")[1]})
+    assert report.finding is not None and (report.finding.seq, report.finding.problem) == (n, "rewritten")
+    code, out = audit_cli(store, "verify", "--anchors", str(anchors))
+    assert code == 1 and out.startswith(f"TAMPERED: event {n} ") and "rewritten" in out
+    code, out = audit_cli(store, "verify", "--anchor", anchor.strip(), "--json")
+    assert code == 1 and '"problem": "rewritten"' in out
+
+
+def test_an_anchor_past_the_end_names_the_deleted_events(store: CaseStore) -> None:
+    n = some_history(store)
+    anchor = store.verify().anchor
+    with store.engine.begin() as conn:
+        drop_triggers(conn)
+        last = conn.execute(select(Event.prev_hash).where(Event.seq == n)).scalar_one()
+        conn.execute(text("DELETE FROM events WHERE seq = :s"), {"s": n})
+        conn.execute(text("UPDATE chain_head SET seq = :s, hash = :h WHERE id = 1"), {"s": n - 1, "h": last})
+    assert store.verify().ok  # the last event dropped and the head moved back: invisible to the chain
+    report = store.verify(anchors=dict([(n, anchor.split(":")[1])]))
+    assert report.finding is not None and (report.finding.seq, report.finding.problem) == (n, "deleted")
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("12", "not an anchor"),
+        ("0:" + "a" * 64, "not an anchor"),
+        ("3:" + "A" * 64, "not an anchor"),
+        ("3:" + "a" * 63, "not an anchor"),
+        ("3:" + "a" * 64 + " extra", "not an anchor"),
+    ],
+)
+def test_bad_anchors_are_refused_with_their_line(store: CaseStore, tmp_path: Path, line: str, why: str) -> None:
+    some_history(store)
+    anchors = tmp_path / "anchors"
+    anchors.write_text(f"# ok\n{store.verify().anchor}\n{line}\n", encoding="utf-8")
+    code, out = audit_cli(store, "verify", "--anchors", str(anchors))
+    assert code == 2 and f"{anchors}:3: {why}" in out and "SEQ:HASH" in out
+    code, out = audit_cli(store, "verify", "--anchor", line)
+    assert code == 2 and "--anchor: not an anchor" in out
+
+
+def test_one_event_anchored_with_two_hashes_is_refused(store: CaseStore) -> None:
+    some_history(store)
+    code, out = audit_cli(store, "verify", "--anchor", "2:" + "a" * 64, "--anchor", "2:" + "b" * 64)
+    assert code == 2 and "event 2 is anchored twice with different hashes" in out
+
+
+def test_head_refuses_to_anchor_a_tampered_chain(store: CaseStore) -> None:
+    some_history(store)
+    tamper(store, "UPDATE events SET note = 'x' WHERE seq = 2")
+    code, out = audit_cli(store, "head")
+    assert code == 1 and "TAMPERED: event 2" in out

@@ -349,6 +349,37 @@ def test_cli_exit_codes(db_url: str) -> None:
     assert code == 2 and "no case with this 受理编号 and query code" in out
 
 
+def test_cli_sweep_exit_code_reports_raised_warnings(db_url: str) -> None:
+    """``--exit-code``: 1 when the sweep raised a warning, 0 when it raised none; without it, 0."""
+    pairs = [f"{k}={v}" for k, v in F10.items()]
+    code, out = cli(
+        db_url, "case", "open", *pairs, "--applicant", "x", "--credit-code", CREDIT, "--by", "w", "--at", "2026-03-02"
+    )
+    assert code == 0, out
+    for event in WALK:  # the applicant's own first step; the government tasks it releases get due dates
+        code, out = cli(
+            db_url,
+            "case",
+            "record",
+            "JS2026-000001",
+            "land_transfer_contract",
+            event,
+            "--by",
+            "w",
+            "--at",
+            "2026-03-02",
+        )
+        assert code == 0, out
+    code, out = cli(db_url, "case", "sweep", "--as-of", "2026-06-01", "--exit-code", "--json")
+    raised = json.loads(out)["raised"]
+    assert code == 1 and raised and {w["level"] for w in raised} >= {"overdue"}
+    # the same day again: each warning is raised once, so nothing new and exit 0
+    code, out = cli(db_url, "case", "sweep", "--as-of", "2026-06-01", "--exit-code")
+    assert code == 0 and "raised 0 warnings" in out
+    code, out = cli(db_url, "case", "sweep", "--as-of", "2026-06-02")
+    assert code == 0
+
+
 def test_default_database_is_a_per_user_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLOWMATCH_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

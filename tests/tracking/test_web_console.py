@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from flowmatch.auth import LOCK_FOR, MAX_FAILURES
@@ -228,3 +229,21 @@ def test_queue_filters_and_sorts(c: Centre) -> None:
     assert number in web.get("/console/queue?view=ready&sort=number").text
     assert number not in web.get("/console/queue?view=overdue").text
     assert web.get("/console/queue?sort=bogus").status_code == 400
+
+
+def test_the_audit_page_shows_the_anchor_and_names_tampering(c: Centre) -> None:
+    open_f10(c)
+    web = client(c)
+    login(web, "aud")
+    page = web.get("/console/audit")
+    assert page.status_code == 200
+    anchor = page.text.split('<code id="anchor">')[1].split("</code>")[0]
+    assert anchor == c.store.verify().anchor
+    with c.store.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER events_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER events_no_update ON events"))
+        conn.execute(text("UPDATE events SET note = 'x' WHERE seq = 1"))
+    page = web.get("/console/audit")
+    assert 'role="alert">event 1 ' in page.text and 'id="anchor"' not in page.text

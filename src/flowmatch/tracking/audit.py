@@ -9,6 +9,13 @@ database refuses it (triggers, see the first migration).
 :func:`verify` walks the chain and names the first event that was edited (its hash no longer
 matches its content), deleted (a gap in the numbers, or the chain head ahead of the last event)
 or reordered (its ``prev_hash`` is not the hash of the event before it).
+
+A chain alone cannot catch someone who rewrites it from some event onwards and recomputes every
+hash after it.  An *anchor* closes that gap: ``flowmatch audit head`` prints ``SEQ:HASH`` of the
+verified head, which the centre keeps outside the database (printed in the daily report, mailed
+to the supervisor, appended to a file on another machine); :func:`verify` with ``anchors`` then
+names the first anchored event whose hash is no longer the one recorded (``rewritten``), or that
+is gone (``deleted``).
 """
 
 from __future__ import annotations
@@ -16,12 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from ..errors import InputError
 from .schema import ChainHead, Event
 
 GENESIS = "0" * 64
@@ -92,7 +101,7 @@ class Finding:
 
     seq: int
     problem: str
-    """``edited``, ``deleted``, ``reordered`` or ``truncated``."""
+    """``edited``, ``deleted``, ``reordered``, ``truncated`` or ``rewritten`` (an anchor no longer matches)."""
     message: str
     event: dict[str, Any] | None = None
 
@@ -107,6 +116,13 @@ class AuditReport:
     head_hash: str
     finding: Finding | None = None
     checked: list[str] = field(default_factory=lambda: ["hash", "prev_hash", "numbering", "chain_head"])
+    anchors: int = 0
+    """How many anchors (``SEQ:HASH`` kept outside the database) were checked."""
+
+    @property
+    def anchor(self) -> str:
+        """The head as an anchor, ``SEQ:HASH``, to keep outside the database."""
+        return f"{self.head_seq}:{self.head_hash}"
 
     @property
     def ok(self) -> bool:
@@ -117,6 +133,8 @@ class AuditReport:
             "ok": self.ok,
             "events": self.events,
             "head": {"seq": self.head_seq, "hash": self.head_hash},
+            "anchor": self.anchor,
+            "anchors_checked": self.anchors,
             "finding": self.finding.to_dict() if self.finding else None,
         }
 
@@ -127,8 +145,40 @@ def _row_dict(row: Any) -> dict[str, Any]:
     return data
 
 
-def verify(conn: Connection, *, batch: int = 10_000) -> AuditReport:
-    """Walk the whole chain in order; the first problem found ends the walk."""
+_ANCHOR = re.compile(r"([0-9]+):([0-9a-f]{64})")
+
+
+def parse_anchor(text: str, *, where: str = "") -> tuple[int, str]:
+    """``"SEQ:HASH"`` (what ``flowmatch audit head`` prints) as ``(seq, hash)``; refuses anything else."""
+    found = _ANCHOR.fullmatch(text.strip())
+    if found is None or int(found.group(1)) < 1:
+        shown = text.strip()[:80]
+        raise InputError(
+            f"{where + ': ' if where else ''}not an anchor: {shown!r}; an anchor is SEQ:HASH as printed by "
+            "`flowmatch audit head` -- an event number from 1 and its 64-character lowercase hex sha256"
+        )
+    return int(found.group(1)), found.group(2)
+
+
+def read_anchors(lines: Iterable[str], *, source: str = "anchors") -> dict[int, str]:
+    """Anchors one per line (blank lines and ``#`` comments skipped); a bad line names its number.
+    Two different hashes for one event are refused: one of the two records is wrong."""
+    anchors: dict[int, str] = {}
+    for number, line in enumerate(lines, start=1):
+        body = line.split("#", 1)[0].strip()
+        if not body:
+            continue
+        seq, digest = parse_anchor(body, where=f"{source}:{number}")
+        if anchors.get(seq, digest) != digest:
+            raise InputError(f"{source}:{number}: event {seq} is anchored twice with different hashes")
+        anchors[seq] = digest
+    return anchors
+
+
+def verify(conn: Connection, *, anchors: Mapping[int, str] | None = None, batch: int = 10_000) -> AuditReport:
+    """Walk the whole chain in order; the first problem found ends the walk.  ``anchors`` maps event
+    numbers to the hashes recorded outside the database (see :func:`read_anchors`)."""
+    anchors = dict(anchors or {})
     head = conn.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).one_or_none()
     head_seq, head_hash = (int(head.seq), str(head.hash)) if head is not None else (0, GENESIS)
     expected_seq = 1
@@ -180,9 +230,39 @@ def verify(conn: Connection, *, batch: int = 10_000) -> AuditReport:
                     data,
                 ),
             )
+        anchored = anchors.get(row.seq)
+        if anchored is not None and anchored != row.hash:
+            return _report(
+                count,
+                head_seq,
+                head_hash,
+                Finding(
+                    row.seq,
+                    "rewritten",
+                    f"event {row.seq} ({row.what}, {row.case_number or '-'}) no longer has the hash anchored outside "
+                    f"the database ({anchored[:16]}..., now {row.hash[:16]}...): the chain was rewritten up to "
+                    f"event {row.seq} with recomputed hashes",
+                    data,
+                ),
+                len(anchors),
+            )
         prev = row.hash
         last_seq = row.seq
         expected_seq += 1
+    beyond = sorted(seq for seq in anchors if seq > last_seq)
+    if beyond:
+        return _report(
+            count,
+            head_seq,
+            head_hash,
+            Finding(
+                last_seq + 1,
+                "deleted",
+                f"event {last_seq + 1} is missing: an anchor outside the database records event {beyond[-1]}, "
+                f"the log ends at event {last_seq}",
+            ),
+            len(anchors),
+        )
     if last_seq != head_seq or prev != head_hash:
         if last_seq < head_seq:
             return _report(
@@ -204,8 +284,9 @@ def verify(conn: Connection, *, batch: int = 10_000) -> AuditReport:
                 last_seq, "truncated", f"the chain head (event {head_seq}) does not match the last event ({last_seq})"
             ),
         )
-    return _report(count, head_seq, head_hash, None)
+    return _report(count, head_seq, head_hash, None, len(anchors))
 
 
-def _report(count: int, head_seq: int, head_hash: str, finding: Finding | None) -> AuditReport:
-    return AuditReport(count, head_seq, head_hash, finding)
+def _report(count: int, head_seq: int, head_hash: str, finding: Finding | None, anchors: int = 0) -> AuditReport:
+    checked = ["hash", "prev_hash", "numbering", "chain_head"] + (["anchors"] if anchors else [])
+    return AuditReport(count, head_seq, head_hash, finding, checked, anchors)

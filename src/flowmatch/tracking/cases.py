@@ -707,10 +707,12 @@ class CaseStore:
 
         return sweep(self, _as_date(as_of), by=by)
 
-    def verify(self) -> audit.AuditReport:
-        """Walk the audit chain; the report names the first edited, deleted or reordered event."""
+    def verify(self, *, anchors: Mapping[int, str] | None = None) -> audit.AuditReport:
+        """Walk the audit chain; the report names the first edited, deleted or reordered event, and
+        with ``anchors`` ({event number: hash} kept outside the database, from ``report.anchor`` of an
+        earlier verify) the first anchored event that was rewritten."""
         with self.engine.connect() as conn:
-            return audit.verify(conn)
+            return audit.verify(conn, anchors=anchors)
 
     def stats(self, *, since: dt.date | str | None = None, until: dt.date | str | None = None) -> Any:
         """Actual vs promised working days per flowchart, department and item, over a period."""

@@ -70,7 +70,7 @@ def engine(url: str | None = None, *, migrate: bool = True, **options: Any) -> E
         try:
             upgrade(eng)
         except (OperationalError, ProgrammingError) as exc:
-            raise TrackingError(f"cannot open the case database {parsed.render_as_string()}: {exc.orig}") from None
+            raise TrackingError(f"cannot open the case database {parsed.render_as_string()}: {exc.orig}") from exc
     return eng
 
 
@@ -82,12 +82,40 @@ def _sqlite_setup(eng: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         if eng.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _wal(cursor)
         cursor.close()
 
     @event.listens_for(eng, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_WAL_WAIT = 60.0  # seconds, as long as busy_timeout
+
+
+def _wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (it stays so).  Switching needs an exclusive lock and SQLite
+    answers "database is locked" at once, without its busy handler, when another connection holds a
+    lock -- as happens when several processes open a new database together -- so retry for as long
+    as busy_timeout would wait."""
+    import sqlite3
+    import time
+
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + _WAL_WAIT
+    delay = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+; 3.10 retries any error
+            if (code is not None and code not in (_SQLITE_BUSY, _SQLITE_LOCKED)) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
 
 def current_revision(eng: Engine) -> str | None:

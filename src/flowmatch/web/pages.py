@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,6 +169,8 @@ class Pages:
         self.limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
             weakref.WeakKeyDictionary()
         )
+        self._peers: dict[str, Any] | None = None  # the packaged predecessor and successor (see peers)
+        self._peers_lock = threading.Lock()
         index_for(ruleset)  # build the search index and the wizard before the first request
         next_question({}, ruleset=ruleset)
         wizard_for(ruleset).remaining({})  # and the question counts of every sure path
@@ -184,6 +187,7 @@ class Pages:
             Route("/flowchart/{flowchart}", off(self.flowchart)),
             Route("/item/{item}", off(self.item)),
             Route("/material/{material}", off(self.material)),
+            Route("/compare", off(self.compare)),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
         handlers: dict[Any, Any] = {
@@ -460,6 +464,7 @@ class Pages:
                 for fid, f in self.rs.flags.items()
             ]
             context["flag_hidden"] = attribute_pairs
+            context["compare"] = self.compare_links(page, pairs)
         elif outcome.status == "undetermined":
             from ..provisional import provisional
 
@@ -885,6 +890,159 @@ class Pages:
             materials=mats,
         )
 
+    # -- the same project under the rule-set before or after this one (issue 19) -------------------------
+    def peers(self) -> dict[str, Any]:
+        """The packaged rule-sets this one supersedes or is superseded by, {name: RuleSetInfo}; empty
+        for a rule-set outside the catalogue.  Read once (manifests only); loaded when first compared."""
+        with self._peers_lock:
+            if self._peers is None:
+                from ..catalogue import rulesets
+
+                try:
+                    infos = {i.name: i for i in rulesets()}
+                except FlowmatchError:  # a broken catalogue must not take the other pages down
+                    log.exception("rule-set catalogue unreadable")
+                    infos = {}
+                me = next((i for i in infos.values() if i.path.resolve() == self.rs.path.resolve()), None)
+                self._peers = (
+                    {}
+                    if me is None
+                    else {
+                        name: info
+                        for name, info in infos.items()
+                        if name != me.name and (name in me.supersedes or me.name in info.supersedes)
+                    }
+                )
+            return self._peers
+
+    def compare_links(self, page: Page, pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+        """A link to :meth:`compare` for each related packaged rule-set, named by its title."""
+        return [
+            {
+                "url": page.url("/compare", [*pairs, ("with", name)]),
+                "name": info.title_en if page.lang == "en" and info.title_en else info.title,
+            }
+            for name, info in sorted(self.peers().items())
+        ]
+
+    def compare(self, request: Request) -> Response:
+        from ..diff import diff_rulesets, under_each
+        from ..ruleset import load_ruleset
+
+        answers, other = self.params(request, {"lang", "with"}, answers=True)
+        page = self.page(request)
+        peers = self.peers()
+        chosen = other.get("with") or (sorted(peers)[0] if len(peers) == 1 else "")
+        if chosen not in peers:
+            allowed = "、".join(sorted(peers)) if peers else _msg(page.lang, "（无）", "(none)")
+            raise BadRequest(
+                [
+                    _msg(
+                        page.lang,
+                        f"没有可比较的规则集“{chosen[:40]}”；可选：{allowed}",
+                        f"no rule-set “{chosen[:40]}” to compare with; allowed: {allowed}",
+                    )
+                ]
+            )
+        outcome = self.outcome(answers, page.lang)
+        if not isinstance(outcome, Outcome) or outcome.status != "matched":
+            raise BadRequest(
+                [
+                    _msg(
+                        page.lang,
+                        "请先答完问题、得到适用的审批流程，再比较规则集",
+                        "answer the questions until one approval flow applies, then compare the rule-sets",
+                    )
+                ]
+            )
+        peer = load_ruleset(peers[chosen].path)
+        me_first = chosen in (self.rs.manifest.supersedes or ())
+        old, new = (peer, self.rs) if me_first else (self.rs, peer)
+        try:
+            start: dt.date | None = acceptance_day(None, self.calendar)
+            compared = under_each([old, new], answers, start=start, calendar=self.calendar)
+        except CalendarError:  # a strict calendar without this year's data: the figures, no dates
+            start = None
+            compared = under_each([old, new], answers)
+        rows = []
+        for rs, row in zip((old, new), compared, strict=True):
+            view: dict[str, Any] = {"rs": rs, "status": row["status"], "missing": []}
+            if row["status"] == "matched":
+                sched = row["schedule"]
+                view.update(
+                    flowchart=rs.flowcharts[row["flowchart"]],
+                    situation=row["situation"],
+                    steps=row["steps"],
+                    requisites=row["requisites"],
+                    working_days=_num(sched["working_days"]),
+                    elapsed=_num(sched["elapsed_working_days"]),
+                    finish=sched.get("counted_finish") or sched.get("finish"),
+                    estimated=bool(sched.get("counted_finish_estimated") or sched.get("finish_estimated")),
+                )
+            elif row["status"] == "incomplete":
+                view["missing"] = [page.label(rs.attributes[a]) for a in row.get("missing", []) if a in rs.attributes]
+            rows.append(view)
+        report = diff_rulesets(old, new, profile={**answers, **{k: str(v).lower() for k, v in outcome.flags.items()}})
+        changes = [self._change_view(page, old, new, g) for g in report.groups]
+        return self.render(
+            page,
+            "compare.html",
+            old=old,
+            new=new,
+            rows=rows,
+            changes=changes,
+            explained=report.ok,
+            mapped=report.item_map,
+            start=start,
+            back_url=page.url("/ask", list(answers.items())),
+        )
+
+    @staticmethod
+    def _change_view(page: Page, old: RuleSet, new: RuleSet, group: Any) -> dict[str, Any]:
+        """One group of :func:`flowmatch.diff.diff_rulesets` in the page's words: item and material
+        names from the rule-set that has them, the answers that lead to it when the newer rule-set
+        asks something the older did not."""
+
+        def item(rs: RuleSet, iid: str) -> str:
+            found = rs.items.get(iid)
+            return page.label(found) if found is not None else iid
+
+        def material(mid: str) -> str:
+            found = new.materials.get(mid) or old.materials.get(mid)
+            return page.label(found) if found is not None else mid
+
+        fees = {f.name: f for rs in (old, new) for i in rs.items.values() for f in i.fees}
+
+        def fee(name: str) -> str:
+            found = fees.get(name)
+            return page.label(found) if found is not None else name
+
+        c = group.change
+        extra = [
+            f"{page.label(new.attributes[a])}: {page.label(new.attributes[a].values[v])}"
+            for a, v in group.example.items()
+            if a in new.attributes and a not in old.attributes and v in new.attributes[a].values
+        ]
+
+        def how(text: str) -> str:
+            for prefix, zh, en in _HOW:
+                if text.startswith(prefix):
+                    return _msg(page.lang, zh, en)
+            return text
+
+        return {
+            "when": extra,
+            "removed": [(item(old, i), how(h)) for i, h in c.removed],
+            "merged": [(item(old, i), "、".join(item(new, t) for t in into.split("+"))) for i, into in c.merged],
+            "added": [(item(new, i), how(h)) for i, h in c.added],
+            "commitments": [item(new, i) for i in c.commitments],
+            "dropped_materials": sorted(material(m) for m in c.before.materials - c.after.materials),
+            "new_materials": sorted(material(m) for m in c.after.materials - c.before.materials),
+            "fees_removed": sorted(fee(f) for f in set(c.before.fees) - set(c.after.fees)),
+            "fees_added": sorted(fee(f) for f in set(c.after.fees) - set(c.before.fees)),
+            "unexplained": list(c.unexplained),
+        }
+
     def material(self, request: Request) -> Response:
         self.params(request, {"lang"})
         mid = request.path_params["material"]
@@ -899,6 +1057,20 @@ class Pages:
 _FALLBACK = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{status}</title></head>'
     '<body><h1>{status} 出错了 / Something went wrong</h1><p><a href="/">首页 / Home</a></p></body></html>'
+)
+
+
+# why an item left or joined the flow, as diff.py words it (prefix) -> the page's words
+_HOW = (
+    ("abolished", "已取消", "abolished"),
+    ("dropped from", "不再列入该流程图", "no longer in this flowchart"),
+    ("switched off by", "按您的回答不再需要", "not needed with your answers"),
+    ("not in the new flowchart", "新流程图不含此项", "not in the new flowchart"),
+    ("new", "新设事项", "new item"),
+    ("merge of", "由原有事项合并而成", "formed by merging earlier items"),
+    ("added to", "新列入该流程图", "added to this flowchart"),
+    ("in the new flowchart", "新流程图包含此项", "in the new flowchart"),
+    ("unexplained", "变更对照表未说明原因", "not explained by the item map"),
 )
 
 
