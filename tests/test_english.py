@@ -439,3 +439,26 @@ def test_english_not_applicable_pages_explain_in_english(packaged: RuleSet) -> N
         assert not left, f"{rid}: {left[:3]}"
         if rule.legal_basis:
             assert f'{rule.legal_basis_en} (<span lang="zh-CN">{rule.legal_basis}</span>)' in text, rid
+
+
+def test_english_item_material_and_flowchart_pages(packaged: RuleSet) -> None:
+    """The browse pages in English: results, notes, conditions, legal bases, descriptions, the steps
+    table and the diagrams -- no Chinese but marked labels and official titles beside their English."""
+    client = TestClient(create_app(packaged))
+    urls = [f"/item/{i}" for i in packaged.items] + [f"/material/{m}" for m in packaged.materials]
+    urls += [f"/flowchart/{f}" for f in packaged.flowcharts]
+    for url in urls:
+        text = client.get(url + "?lang=en").text
+        body = BRACKETED.sub("", ZH_ELEMENT.sub("", re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)))
+        left = [line.strip()[:160] for line in body.splitlines() if HAN.search(line)]
+        assert not left, f"{url}: {left[:3]}"
+    item = client.get("/item/GH02?lang=en").text
+    assert (
+        'Urban and Rural Planning Law of the PRC, Article 40 (<span lang="zh-CN">《中华人民共和国城乡规划法》第四十条</span>)'
+        in item
+    )
+    from flowmatch.render import _short_en
+
+    planning = packaged.departments[packaged.items["GH02"].department]
+    assert f"<td>{_short_en(planning.name_en)}</td>" in client.get("/flowchart/F10?lang=en").text
+    assert f"<td>{planning.short}</td>" in client.get("/flowchart/F10").text

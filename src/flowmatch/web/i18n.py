@@ -312,14 +312,19 @@ def label(obj: Any, lang: str) -> str:
     return str(getattr(obj, "id", ""))
 
 
-def help_text(obj: Any, lang: str) -> tuple[str, str]:
-    """The help text of a question, option or flag in ``lang``, with the language it is in (the
-    Chinese one, marked ``zh-CN``, where the rule-set has no English)."""
+def free_text(obj: Any, field: str, lang: str) -> tuple[str, str]:
+    """A free text of a rule-set object (``help``, ``result``, ``note``, ...) in ``lang``, with the
+    language it is in (the Chinese one, marked ``zh-CN``, where the rule-set has no English)."""
     if lang == "en":
-        found = getattr(obj, "help_en", None)
+        found = getattr(obj, f"{field}_en", None)
         if found:
             return str(found), "en"
-    return str(getattr(obj, "help", None) or ""), "zh-CN"
+    return str(getattr(obj, field, None) or ""), "zh-CN"
+
+
+def help_text(obj: Any, lang: str) -> tuple[str, str]:
+    """The help text of a question, option or flag in ``lang`` (see :func:`free_text`)."""
+    return free_text(obj, "help", lang)
 
 
 def other(obj: Any, lang: str) -> str:

@@ -91,6 +91,14 @@ class Page:
     def other(self, obj: Any) -> str:
         return i18n.other(obj, self.lang)
 
+    def text(self, obj: Any, field: str) -> str:
+        """A free text of a rule-set object in the page's language (its ``*_en`` twin in English)."""
+        return i18n.free_text(obj, field, self.lang)[0]
+
+    def text_lang(self, obj: Any, field: str) -> str:
+        """The ``lang`` attribute of :meth:`text` (``zh-CN`` where the rule-set has no English)."""
+        return i18n.free_text(obj, field, self.lang)[1]
+
     def help(self, obj: Any) -> str:
         return i18n.help_text(obj, self.lang)[0]
 
@@ -449,7 +457,7 @@ class Pages:
         if outcome.status == "matched":
             assert outcome.result is not None
             schedule = plan(outcome, None, ruleset=self.rs)
-            context.update(self._schedule_view(schedule))
+            context.update(self._schedule_view(schedule, page.lang))
             context.update(self._answer_first(page, outcome))
             context["notice"] = self._notice_links(page, pairs)
             attribute_pairs = [(k, v) for k, v in pairs if k in self.rs.attributes]
@@ -566,16 +574,25 @@ class Pages:
         found.sort(key=lambda a: (not a["suggested"], a["situation"] is None))
         return found[:4]
 
-    def _schedule_view(self, schedule: Any) -> dict[str, Any]:
+    def _schedule_view(self, schedule: Any, lang: str = "zh") -> dict[str, Any]:
+        """The steps table and the two diagrams; in English with the items' and departments' English names."""
+        from ..render import _short_en
+
+        en = lang == "en"
+        shorts = {d: (_short_en(x.name_en) if en and x.name_en else x.short) for d, x in self.rs.departments.items()}
+        if en:  # the step names the English notice uses: its item's English name
+            from dataclasses import replace
+
+            names = {s.id: getattr(self.rs.items.get(s.item), "name_en", None) or s.name for s in schedule.steps}
+            schedule = replace(schedule, steps=tuple(replace(s, name=names[s.id]) for s in schedule.steps))
         rows = []
         for s in schedule.steps:
-            dept = self.rs.departments.get(s.department)
             rows.append(
                 {
                     "stage": s.stage + 1,
                     "name": s.name,
                     "item": s.item,
-                    "department": dept.short if dept else s.department,
+                    "department": shorts.get(s.department, s.department),
                     "duration": _num(s.duration),
                     "counted": s.counted,
                     "critical": s.critical and s.counted,
@@ -585,11 +602,10 @@ class Pages:
         if schedule.steps and find_spec("flowmatch.pictures") is not None:
             from ..pictures import flowchart_svg, gantt_svg
 
-            gantt = Markup(gantt_svg(schedule))
+            gantt = Markup(gantt_svg(schedule, lang=lang))
             flow = schedule.flow
-            shorts = {d: x.short for d, x in self.rs.departments.items()}
             joint = {sid: bool(step.members) for sid, step in flow.steps.items()} if flow is not None else {}
-            diagram = Markup(flowchart_svg(schedule, shorts, joint).svg)
+            diagram = Markup(flowchart_svg(schedule, shorts, joint, lang=lang).svg)
         return {"schedule": schedule, "steps": rows, "gantt": gantt, "diagram": diagram}
 
     @staticmethod
@@ -864,7 +880,7 @@ class Pages:
         from ..scheduler import schedule
 
         resolved = for_situation(self.rs, situation) if situation else resolve(self.rs, fid)
-        view = self._schedule_view(schedule(resolved, ruleset=self.rs))
+        view = self._schedule_view(schedule(resolved, ruleset=self.rs), page.lang)
         sits = [s for s in self.rs.situations.values() if s.flowchart == fid]
         cat = self.rs.manifest.categories.get(flow.category or "")
         return self.render(page, "flowchart.html", flow=flow, cat=cat, situations=sits, situation=situation, **view)
