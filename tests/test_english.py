@@ -462,3 +462,21 @@ def test_english_item_material_and_flowchart_pages(packaged: RuleSet) -> None:
     planning = packaged.departments[packaged.items["GH02"].department]
     assert f"<td>{_short_en(planning.name_en)}</td>" in client.get("/flowchart/F10?lang=en").text
     assert f"<td>{planning.short}</td>" in client.get("/flowchart/F10").text
+
+
+@pytest.mark.parametrize("name", ["harbin-2014", "harbin-2019"])
+def test_english_result_pages(name: str) -> None:
+    """The result page of every flowchart in English, every flag on: the answer, the why, the details
+    (the matcher's explanation, in English), the steps table and diagrams, the flags' help texts."""
+    from urllib.parse import urlencode
+
+    rs = load_ruleset(RULES / name)
+    client = TestClient(create_app(rs))
+    for n, fid, profile in EVERY_FLOWCHART:
+        if n != name:
+            continue
+        text = client.get("/ask?" + urlencode({**profile, "lang": "en"})).text
+        assert f"→ flowchart {fid}</li>" in text, fid
+        body = BRACKETED.sub("", ZH_ELEMENT.sub("", re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)))
+        left = [line.strip()[:160] for line in body.splitlines() if HAN.search(line)]
+        assert not left, f"{fid}: {left[:3]}"

@@ -529,7 +529,43 @@ class Pages:
                 if sid in siblings and sid in self.rs.situations:
                     text = line if page.lang != "en" else f"{sid} {self.rs.situations[sid].name_en}"
                     excluded.append(text)
-        return {"finish": finish, "finish_estimated": estimated, "prepare": prepare, "why": why, "excluded": excluded}
+        return {
+            "finish": finish,
+            "finish_estimated": estimated,
+            "prepare": prepare,
+            "why": why,
+            "excluded": excluded,
+            "explanation_en": self._explanation_en(outcome) if page.lang == "en" else [],
+        }
+
+    def _explanation_en(self, outcome: Outcome) -> list[str]:
+        """The matcher's explanation (the "details" list) in English, from its structured parts."""
+        result = outcome.result
+        assert result is not None and result.situation is not None
+        rs = self.rs
+
+        def gloss(attribute: str, value: str) -> str:
+            return rs.attributes[attribute].values[value].gloss
+
+        sit = rs.situations[result.situation]
+        lines = [f"Selected {result.situation} {sit.name_en} → flowchart {result.flowchart}"]
+        lines += [
+            f"Because: {rs.attributes[a.attribute].gloss} = {gloss(a.attribute, a.value)} ({a.attribute}={a.value})"
+            for a in result.selected_by
+        ]
+        for r in result.ruled_out:
+            need = " or ".join(gloss(r.attribute, v) for v in r.needed)
+            lines.append(
+                f"Excluded {r.situation} {rs.situations[r.situation].name_en}: "
+                f"{rs.attributes[r.attribute].gloss} is “{gloss(r.attribute, r.value)}”, that situation needs “{need}”"
+            )
+        answered = dict(outcome.answered)
+        lines += [
+            f"Ignored {a}={answered[a]}: it does not change which flow applies to this project"
+            for a in result.ignored
+            if a in answered
+        ]
+        return lines
 
     def _alternatives(self, page: Page, outcome: Outcome, answers: Mapping[str, str]) -> list[dict[str, Any]]:
         """One changed answer that leads to a flow: the rule's suggestion first, each a link that
