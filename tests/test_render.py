@@ -437,3 +437,20 @@ def test_intermediaries_list_each_step_once(golden: dict[str, str]) -> None:
             if line.startswith("| 招标代理 |"):
                 steps = line.split("|")[3].strip().split("、")
                 assert len(steps) == len(set(steps)), line
+
+
+def test_english_box_labels_wrap_between_words_and_fit() -> None:
+    """English names wrap between words (a hyphenated word may break after its hyphen), each line
+    within the width, and a name too long for the lines ends in an ellipsis."""
+    from flowmatch.pictures import _latin_width, _wrap_words
+
+    name = "Design-scheme review (joint review of planning drawings by 5 departments)"
+    lines = _wrap_words(name, 158, 4)
+    assert " ".join(lines).replace("- ", "-") == name
+    assert all(_latin_width(line) <= 158 for line in lines)
+    words = set(name.replace("-", "- ").split())
+    assert all(set(line.replace("-", "- ").split()) <= words for line in lines)  # no word cut
+    assert _wrap_words("Supercalifragilisticexpialidocious", 60, 4)[0].endswith("-")
+    cut = _wrap_words(name, 80, 2)
+    assert len(cut) == 2 and cut[-1].endswith("…") and all(_latin_width(line) <= 80 for line in cut)
+    assert _latin_width("Mm", bold=True) > _latin_width("Mm") > _latin_width("il")

@@ -194,6 +194,8 @@ class Department(Model):
     name: Text
     short: Text
     name_en: Text
+    short_en: Text | None = None
+    """The English short name (tables, diagram boxes); without it, ``name_en`` less a leading "Harbin "."""
     window: str | None = None
     phone: str | None = None
     successor: str | None = None

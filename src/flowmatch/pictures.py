@@ -13,6 +13,7 @@ columns, ordered by the barycentre of each step's prerequisites to keep edges sh
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -34,8 +35,62 @@ HEADER = 22
 ARROW = 9
 
 
+NODE_W_EN = 172
+"""English names are longer than Chinese ones: wider boxes, up to four lines, words kept whole."""
+_HUNDREDTHS = (
+    "a53 b59 c46 d59 e54 f33 g52 h59 i26 j26 k50 l26 m90 n59 o58 p59 q59 r40 s45 t34 u59 v48 w75 x50 y49 "
+    "z44 A61 B62 C60 D68 E53 F49 G69 H70 I34 J27 K58 L49 M87 N73 O74 P58 Q74 R59 S52 T52 U70 V57 W88 X55 "
+    "Y53 Z54 .27 ,25 ;27 :27 (30 )30 -32 /37 &70 '23 ·27"
+)
+_LATIN_EM: dict[str, float] = {" ": 0.25} | {pair[0]: int(pair[1:]) / 100 for pair in _HUNDREDTHS.split()}
+"""Advance widths (em) of WenQuanYi Micro Hei's Latin glyphs, the CJK font the notice is printed with
+(measured in Chromium); Noto Sans CJK's are no wider.  Anything else: 0.6 (digits 0.55), CJK 1."""
+
+
 def _text_width(text: str, size: float = FONT_SIZE) -> float:
     return sum(size if ord(ch) > 0x2E80 else size * 0.58 for ch in text)
+
+
+def _latin_width(text: str, size: float = FONT_SIZE, *, bold: bool = False) -> float:
+    """The width of ``text`` as printed (see :data:`_LATIN_EM`); bold 6 % wider."""
+    em = sum(1.0 if ord(ch) > 0x2E80 else _LATIN_EM.get(ch, 0.6) for ch in text)
+    return em * size * (1.06 if bold else 1.0)
+
+
+def _fit(text: str, width: float, size: float = FONT_SIZE, *, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis to at most ``width`` (by :func:`_latin_width`)."""
+    if _latin_width(text, size, bold=bold) <= width:
+        return text
+    while text and _latin_width(text + "…", size, bold=bold) > width:
+        text = text[:-1]
+    return text.rstrip(" ,;(-/") + "…"
+
+
+def _wrap_words(text: str, width: float, lines: int, size: float = FONT_SIZE, *, bold: bool = False) -> list[str]:
+    """Wrap English ``text`` to at most ``lines`` lines of ``width``: breaks between words (and after
+    a hyphen or slash), a word longer than a line is split, the last line ends in … if cut."""
+    words = re.findall(r"[^\s/-]*[/-]|[^\s/-]+", text)
+    out: list[str] = []
+    current = ""
+    for word in words:
+        joined = current + ("" if not current or current.endswith(("-", "/")) else " ") + word
+        if _latin_width(joined, size, bold=bold) <= width or not current:
+            current = joined
+        else:
+            out.append(current)
+            current = word
+        while _latin_width(current, size, bold=bold) > width:  # one word wider than the line
+            cut = len(current) - 1
+            while cut > 1 and _latin_width(current[:cut] + "-", size, bold=bold) > width:
+                cut -= 1
+            out.append(current[:cut] + "-")
+            current = current[cut:]
+    if current:
+        out.append(current)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = _fit(out[-1] + "…", width, size, bold=bold)
+    return out
 
 
 def _wrap(text: str, chars: int, lines: int) -> list[str]:
@@ -56,6 +111,15 @@ def _wrap(text: str, chars: int, lines: int) -> list[str]:
         out = out[:lines]
         out[-1] = out[-1][:-1] + "…"
     return out
+
+
+def _legend_x(labels: Sequence[str], size: float) -> tuple[int, ...]:
+    """Where each legend entry (a 26-wide swatch, then its label) starts, one after another."""
+    xs, x = [], 0.0
+    for label in labels:
+        xs.append(round(x))
+        x += 32 + _latin_width(label, size) + 22
+    return tuple(xs)
 
 
 # --- flowchart diagram ------------------------------------------------------------------------------
@@ -135,16 +199,22 @@ WORDS: Mapping[str, Mapping[str, str]] = {
 def _nodes(schedule: Schedule, short: Mapping[str, str], joint: Mapping[str, bool], lang: str = "zh") -> list[Node]:
     out = []
     w = WORDS[lang]
-    chars = NODE_CHARS * 2 if lang == "en" else NODE_CHARS
     for s in schedule.steps:
-        lines = tuple(_wrap(s.name, chars, 3))
         days = w["days"].format(n=number_text(s.duration))
-        sub = f"{short.get(s.department, s.department)}·{days}"
-        if _text_width(sub, FONT_SIZE - 2) > NODE_W - 8:
-            sub = f"{short.get(s.department, s.department)[:4]}·{days}"
+        department = short.get(s.department, s.department)
+        if lang == "en":
+            node_w = NODE_W_EN
+            lines = tuple(_wrap_words(s.name, node_w - 14, 4, bold=s.critical and s.counted))
+            sub = f"{_fit(department, node_w - 12 - _latin_width('·' + days, FONT_SIZE - 2), FONT_SIZE - 2)}·{days}"
+        else:
+            node_w = NODE_W
+            lines = tuple(_wrap(s.name, NODE_CHARS, 3))
+            sub = f"{department}·{days}"
+            if _text_width(sub, FONT_SIZE - 2) > NODE_W - 8:
+                sub = f"{department[:4]}·{days}"
         height = len(lines) * LINE + LINE + 12
         out.append(
-            Node(s.id, lines, sub, s.stage, s.critical and s.counted, s.counted, joint.get(s.id, False), NODE_W, height)
+            Node(s.id, lines, sub, s.stage, s.critical and s.counted, s.counted, joint.get(s.id, False), node_w, height)
         )
     return out
 
@@ -194,7 +264,7 @@ def _layout_builtin(nodes: Sequence[Node], edges: Sequence[tuple[str, str]]) -> 
             rank[n.id] = float(i)
             pos[n.id] = (x + n.width / 2, y + n.height / 2)
             y += n.height + gap_y
-        x += NODE_W + gap_x
+        x += max((n.width for n in col), default=NODE_W) + gap_x
     by_id = {n.id: n for n in nodes}
     splines: dict[tuple[str, str], list[Point]] = {}
     for a, b in edges:
@@ -394,17 +464,19 @@ def _flowchart_cached(
             f'fill="#333">{escape(n.sub)}</text></g>'
         )
     ly = height + 8
+    x0, x1, x2, x3 = _legend_x((w["critical"], w["counted"], w["loose"], w["joint"]), 11)
     out.append(
         f'<g class="legend" font-size="11" transform="translate({PAD},{ly:.0f})">'
-        f'<rect x="0" y="0" width="26" height="14" fill="#fff" stroke="#000" stroke-width="2.8"/>'
-        f'<text x="32" y="11">{w["critical"]}</text>'
-        f'<rect x="100" y="0" width="26" height="14" fill="#fff" stroke="#333"/>'
-        f'<text x="132" y="11">{w["counted"]}</text>'
-        f'<rect x="200" y="0" width="26" height="14" fill="url(#{prefix}-hatch)" stroke="#333" stroke-dasharray="4 3"/>'
-        f'<text x="232" y="11">{w["loose"]}</text>'
-        f'<rect x="312" y="0" width="26" height="14" fill="#fff" stroke="#333"/>'
-        f'<rect x="315" y="3" width="20" height="8" fill="none" stroke="#333" stroke-width="0.8"/>'
-        f'<text x="344" y="11">{w["joint"]}</text></g>'
+        f'<rect x="{x0}" y="0" width="26" height="14" fill="#fff" stroke="#000" stroke-width="2.8"/>'
+        f'<text x="{x0 + 32}" y="11">{w["critical"]}</text>'
+        f'<rect x="{x1}" y="0" width="26" height="14" fill="#fff" stroke="#333"/>'
+        f'<text x="{x1 + 32}" y="11">{w["counted"]}</text>'
+        f'<rect x="{x2}" y="0" width="26" height="14" fill="url(#{prefix}-hatch)" stroke="#333" '
+        f'stroke-dasharray="4 3"/>'
+        f'<text x="{x2 + 32}" y="11">{w["loose"]}</text>'
+        f'<rect x="{x3}" y="0" width="26" height="14" fill="#fff" stroke="#333"/>'
+        f'<rect x="{x3 + 3}" y="3" width="20" height="8" fill="none" stroke="#333" stroke-width="0.8"/>'
+        f'<text x="{x3 + 32}" y="11">{w["joint"]}</text></g>'
     )
     out.append("</svg>")
     diagram = Diagram("".join(out), used)
@@ -433,7 +505,7 @@ def gantt_svg(
     words = WORDS[lang]
     steps = sorted(schedule.steps, key=lambda s: (s.elapsed_es, s.elapsed_ef))
     total = max(schedule.elapsed_working_days, 1.0)
-    label_w = 200.0
+    label_w = 280.0 if lang == "en" else 200.0
     chart_w = 720.0
     row = 20.0
     top = 40.0
@@ -473,7 +545,10 @@ def gantt_svg(
         y = top + i * row
         if i % 2 == 0:
             out.append(f'<rect x="0" y="{y:.1f}" width="{width:.0f}" height="{row:.0f}" fill="#f4f4f4"/>')
-        label = s.name if _text_width(s.name, 11) <= label_w - 14 else _wrap(s.name, int((label_w - 14) / 11), 1)[0]
+        if lang == "en":
+            label = _fit(s.name, label_w - 14, 11, bold=s.critical and s.counted)
+        else:
+            label = s.name if _text_width(s.name, 11) <= label_w - 14 else _wrap(s.name, int((label_w - 14) / 11), 1)[0]
         weight = ' font-weight="bold"' if s.critical and s.counted else ""
         out.append(f'<text x="{label_w - 8:.0f}" y="{y + 14:.1f}" text-anchor="end"{weight}>{escape(label)}</text>')
         x0 = label_w + s.elapsed_es * scale
@@ -505,15 +580,19 @@ def gantt_svg(
             f"{words['finish'].format(y=d.year, m=d.month, d=d.day)}</text>"
         )
     ly = bottom + 24
+    labels = (words["critical_counted"], words["other"], words["loose_long"], words["finish_legend"])
+    x0, x1, x2, x3 = _legend_x(labels, 12)
+    lx = max(0.0, min(label_w, width - (x3 + 32 + _latin_width(labels[3], 12)) - 8))
     out.append(
-        f'<g class="legend" transform="translate({label_w:.0f},{ly:.0f})">'
-        f'<rect x="0" y="0" width="26" height="12" fill="#000"/><text x="32" y="10">{words["critical_counted"]}</text>'
-        f'<rect x="140" y="0" width="26" height="12" fill="#9a9a9a" stroke="#333" stroke-width="0.6"/>'
-        f'<text x="172" y="10">{words["other"]}</text>'
-        f'<rect x="270" y="0" width="26" height="12" fill="url(#{prefix}-hatch)" stroke="#333" stroke-dasharray="3 2"/>'
-        f'<text x="302" y="10">{words["loose_long"]}</text>'
-        f'<line x1="520" y1="6" x2="546" y2="6" stroke="#000" stroke-width="1.2" stroke-dasharray="6 3"/>'
-        f'<text x="552" y="10">{words["finish_legend"]}</text></g>'
+        f'<g class="legend" transform="translate({lx:.0f},{ly:.0f})">'
+        f'<rect x="{x0}" y="0" width="26" height="12" fill="#000"/><text x="{x0 + 32}" y="10">{labels[0]}</text>'
+        f'<rect x="{x1}" y="0" width="26" height="12" fill="#9a9a9a" stroke="#333" stroke-width="0.6"/>'
+        f'<text x="{x1 + 32}" y="10">{labels[1]}</text>'
+        f'<rect x="{x2}" y="0" width="26" height="12" fill="url(#{prefix}-hatch)" stroke="#333" '
+        f'stroke-dasharray="3 2"/>'
+        f'<text x="{x2 + 32}" y="10">{labels[2]}</text>'
+        f'<line x1="{x3}" y1="6" x2="{x3 + 26}" y2="6" stroke="#000" stroke-width="1.2" stroke-dasharray="6 3"/>'
+        f'<text x="{x3 + 32}" y="10">{labels[3]}</text></g>'
     )
     out.append("</svg>")
     return "".join(out)

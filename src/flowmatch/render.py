@@ -217,14 +217,14 @@ def _dept(rs: RuleSet, did: str, lang: str = "zh") -> tuple[str, str]:
     if d is None:
         return (did, did)
     if lang == "en":
-        return (d.name_en, _short_en(d.name_en))
+        return (d.name_en, d.short_en or _short_en(d.name_en))
     return (d.name, d.short)
 
 
 def _short_en(name: str) -> str:
-    """A department's English short name: its name without the city (Harbin Planning Bureau → Planning Bureau)."""
-    first, _, rest = name.partition(" ")
-    return rest if rest and first[:1].isupper() and first not in {"Municipal", "State", "Provincial"} else name
+    """A department's English short name where the rule-set gives none: its name without the city
+    (Harbin Planning Bureau → Planning Bureau); any other name whole."""
+    return name.removeprefix("Harbin ") or name
 
 
 def _en(obj: Any, lang: str) -> str:

@@ -612,10 +612,10 @@ class Pages:
 
     def _schedule_view(self, schedule: Any, lang: str = "zh") -> dict[str, Any]:
         """The steps table and the two diagrams; in English with the items' and departments' English names."""
-        from ..render import _short_en
+        from ..render import _dept
 
         en = lang == "en"
-        shorts = {d: (_short_en(x.name_en) if en and x.name_en else x.short) for d, x in self.rs.departments.items()}
+        shorts = {d: _dept(self.rs, d, lang)[1] for d in self.rs.departments}
         if en:  # the step names the English notice uses: its item's English name
             from dataclasses import replace
 
