@@ -316,13 +316,15 @@ def test_pdf_without_weasyprint_says_what_to_install(
     with pytest.raises(RenderError) as err:
         render_guide(*f10, "pdf", ruleset=toy)
     assert str(err.value).startswith(
-        "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]'"
+        "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[weasyprint]'"
     )
 
 
 def test_pdf_without_a_cjk_font_says_what_to_install(
     toy: RuleSet, f10: tuple[MatchResult, Schedule], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the HTML engines ask fontconfig; Typst searches its own fonts (tests/test_typst.py)
+    monkeypatch.setenv("FLOWMATCH_PDF_ENGINE", "chromium")
     monkeypatch.setattr(render, "find_cjk_font", lambda: None)
     with pytest.raises(RenderError) as err:
         render_guide(*f10, "pdf", ruleset=toy)

@@ -7,9 +7,11 @@ the attributes and flags of the profile, and optionally ``name``, ``applicant``,
 cells are ignored.  One bad row never stops the rest.
 
 Every notice is built by :func:`flowmatch.notice.build_notice`, rendered by
-:func:`flowmatch.notice.render` and written by :func:`flowmatch.fileio.write_atomic` (a temporary
-file in the target directory, then renamed), so an interrupted run leaves no half-written
-notice, and a re-run skips the notices already written (resume; ``force`` rewrites them).
+:func:`flowmatch.notice.render` (a PDF by the engine of :func:`flowmatch.pdf.engine`, one Typst
+typesetter or browser per worker, kept for all its notices) and written by
+:func:`flowmatch.fileio.write_atomic` (a temporary file in the target directory, then renamed),
+so an interrupted run leaves no half-written notice, and a re-run skips the notices already
+written (resume; ``force`` rewrites them).
 Ctrl-C lets the notices being written finish, starts no more and raises ``KeyboardInterrupt``.
 The library never prints: ``progress`` is called with each row's result as it finishes.
 """
@@ -274,6 +276,15 @@ def _render_row(
     return {**base, "status": "written", **summary(notice)}
 
 
+def _start_method() -> str:
+    """How the batch starts its workers: ``fork`` on Linux (the rule-set is already in memory), but
+    ``spawn`` once this process has loaded Typst: forking a process whose Rust thread pool is running
+    can leave a child waiting forever on a lock a thread of the parent held."""
+    if not sys.platform.startswith("linux") or "typst" in sys.modules:
+        return "spawn"
+    return "fork"
+
+
 def run_batch(
     batch: Path,
     out_dir: Path,
@@ -329,7 +340,7 @@ def run_batch(
         else:
             import multiprocessing
 
-            context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            context = multiprocessing.get_context(_start_method())
             pool = ProcessPoolExecutor(
                 max_workers=jobs, mp_context=context, initializer=_init_pool_worker, initargs=init
             )

@@ -41,7 +41,8 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
 
 
 def warm_pdf() -> None:
-    """Start the PDF engine's browser in the background when Chromium is the engine (else nothing)."""
+    """Start the PDF engine's browser in the background when Chromium is the engine (else nothing:
+    Typst finds its fonts in a few milliseconds when the notice is typeset)."""
     from .pdf import engine, warm_up
 
     try:
@@ -61,8 +62,8 @@ def warm_pdf() -> None:
     "fmt",
     type=click.Choice(list(EXTENSIONS)),
     default=None,
-    help="html (default; or from the -o extension), md, pdf (needs Chromium or the [pdf] extra, and a CJK "
-    "font) or json "
+    help="html (default; or from the -o extension), md, pdf (needs the [pdf] extra (Typst), Chromium or "
+    "WeasyPrint, and a CJK font; FLOWMATCH_PDF_ENGINE chooses) or json "
     "(the notice as data; see `flowmatch schema notice`).",
 )
 @click.option(

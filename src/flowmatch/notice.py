@@ -544,7 +544,7 @@ def _render_source(
         if not tdir.is_dir():
             raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
         tdir = tdir.resolve()
-    from .render import _pdf, notice_pictures
+    from .render import notice_pdf, notice_pictures
     from .templates import render_template
 
     kind = "md" if format == "md" else "html"
@@ -562,12 +562,15 @@ def _render_source(
         lang,
         ctx["step_names"] if lang == "en" else None,
     )
-    text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir, lang=lang)
-    if lang == "en" and kind == "html":
-        text = mark_chinese_terms(text)
-    if format == "pdf":
-        return _pdf(text)
-    return text
+    full = {**ctx, "pictures": pictures, "format": format}
+
+    def text() -> str:
+        out = render_template(kind, full, tdir, lang=lang)
+        return mark_chinese_terms(out) if lang == "en" and kind == "html" else out
+
+    if format == "pdf":  # typeset by Typst from the same context, or the HTML notice printed
+        return notice_pdf(full, tdir, lang, html=text)
+    return text()
 
 
 def _source(

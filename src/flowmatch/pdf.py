@@ -1,18 +1,20 @@
-"""PDF notices printed by the system's headless Chromium over the DevTools pipe (no extra Python package).
+"""The PDF engines: which one prints (:func:`engine`), and the system's headless Chromium.
 
-The HTML notice is the one document: Chromium lays it out exactly as the browser shows and prints it
-(named ``@page`` sizes give the landscape diagram pages, ``@page`` margin boxes the page numbers) and
-writes a tagged PDF — structure tree with headings, tables with header cells, figures with their alt
-text, the document language from ``<html lang="zh-CN">`` — in a fraction of WeasyPrint's time (see
-``docs/adr/0010-pdf-engine.md``).
+Three engines print the notice (``docs/adr/0010-pdf-engine.md``): **Typst** (the default: the
+``[pdf]`` extra, :mod:`flowmatch.typeset`, the notice typeset from its own Typst templates in
+process), **Chromium** (this module: the HTML notice printed by the system's browser over the
+DevTools pipe, no Python package) and **WeasyPrint** (the ``[weasyprint]`` extra,
+:mod:`flowmatch.render`).  :func:`engine` picks the first one installed in that order;
+``FLOWMATCH_PDF_ENGINE`` (``typst``, ``chromium`` or ``weasyprint``) chooses one.
 
-:class:`ChromiumPrinter` keeps one browser per process and prints any number of notices through it
-(a batch worker or the web app starts it once); :func:`html_to_pdf` uses a process-wide printer,
-started on first use and closed at exit.  The browser runs without network access (a dead proxy),
-without JavaScript, and from a throw-away profile directory.
-
-Environment: ``FLOWMATCH_CHROMIUM`` names the browser (default: ``chromium`` or Chrome on PATH);
-``FLOWMATCH_PDF_ENGINE=weasyprint`` selects the WeasyPrint fallback (:mod:`flowmatch.render`).
+Chromium lays the HTML notice out exactly as the browser shows and prints it (named ``@page`` sizes
+give the landscape diagram pages, ``@page`` margin boxes the page numbers) and writes a tagged PDF —
+structure tree with headings, tables with header cells, figures with their alt text, the document
+language from ``<html lang="zh-CN">``.  :class:`ChromiumPrinter` keeps one browser per process and
+prints any number of notices through it (a batch worker or the web app starts it once);
+:func:`html_to_pdf` uses a process-wide printer, started on first use and closed at exit.  The
+browser runs without network access (a dead proxy), without JavaScript, and from a throw-away
+profile directory.  ``FLOWMATCH_CHROMIUM`` names the browser (default: ``chromium`` or Chrome on PATH).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from .fileio import write_atomic
 
 __all__ = ["ENGINES", "ChromiumPrinter", "engine", "find_chromium", "html_to_pdf", "warm_up"]
 
-ENGINES: tuple[str, ...] = ("chromium", "weasyprint")
+ENGINES: tuple[str, ...] = ("typst", "chromium", "weasyprint")
+"""The PDF engines, in the order :func:`engine` prefers them."""
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome", "chrome")
 ARGS = (
@@ -93,19 +96,24 @@ def find_chromium() -> str | None:
 
 
 def engine() -> str:
-    """``$FLOWMATCH_PDF_ENGINE`` when set, else ``chromium`` when a Chromium is installed, else
-    ``weasyprint`` when WeasyPrint is, else ``chromium`` (whose error then says what to install).
-    Cheap: nothing heavy is imported, so a command can start the browser before anything else."""
+    """The PDF engine to print with: ``$FLOWMATCH_PDF_ENGINE`` when set (one of :data:`ENGINES`, else an
+    :class:`~flowmatch.errors.InputError` listing them), else the first installed of ``typst`` (the
+    Python binding), ``chromium`` (a browser on PATH) and ``weasyprint``; with none, ``typst`` (whose
+    error then says what to install).  Cheap: nothing heavy is imported."""
     named = os.environ.get("FLOWMATCH_PDF_ENGINE", "").strip().lower()
     if named:
         if named not in ENGINES:
             raise InputError(f"unknown PDF engine {named!r} in FLOWMATCH_PDF_ENGINE", allowed=ENGINES)
         return named
-    if find_chromium() is not None:
-        return "chromium"
     from importlib.util import find_spec
 
-    return "weasyprint" if find_spec("weasyprint") is not None else "chromium"
+    from .typeset import available
+
+    if available():
+        return "typst"
+    if find_chromium() is not None:
+        return "chromium"
+    return "weasyprint" if find_spec("weasyprint") is not None else "typst"
 
 
 class ChromiumPrinter:

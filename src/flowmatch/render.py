@@ -8,10 +8,11 @@ user's directory, sandboxed); the PDF printing is here too.  :func:`render_guide
 shortcut for a match and a schedule already made; it goes through :mod:`flowmatch.notice` too.
 
 HTML is autoescaped always; Markdown output escapes ``< > |`` in every value.  A template error
-becomes :class:`~flowmatch.errors.RenderError` naming the template and line.  PDF is the HTML notice
-printed by the system's headless Chromium (:mod:`flowmatch.pdf`: tagged, zh-CN, 5–15× faster), or
-by WeasyPrint (the ``[pdf]`` extra) where no Chromium is installed or ``FLOWMATCH_PDF_ENGINE=weasyprint``;
-without either, or without a CJK font, the error says what to install — never a PDF of empty boxes.
+becomes :class:`~flowmatch.errors.RenderError` naming the template and line.  PDF is the notice
+typeset by Typst from its own templates (:mod:`flowmatch.typeset`, the ``[pdf]`` extra, the default), or
+the HTML notice printed by the system's headless Chromium (:mod:`flowmatch.pdf`) or by WeasyPrint (the
+``[weasyprint]`` extra) — the first installed, or ``FLOWMATCH_PDF_ENGINE``; without an engine, or
+without a CJK font, the error says what to install — never a PDF of empty boxes.
 
 Regenerate the golden notices in ``tests/golden/`` with ``python -m flowmatch.render --regenerate-golden``.
 """
@@ -23,7 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -736,8 +737,8 @@ def find_cjk_font() -> tuple[str, str | None] | None:
 
 
 def pdf_engine() -> str:
-    """The PDF engine in use: ``$FLOWMATCH_PDF_ENGINE`` (``chromium`` or ``weasyprint``) when set, else
-    ``chromium`` when a Chromium is installed, else ``weasyprint`` where it is installed (ADR 0010)."""
+    """The PDF engine in use: ``$FLOWMATCH_PDF_ENGINE`` (``typst``, ``chromium`` or ``weasyprint``) when
+    set, else the first installed of Typst, Chromium and WeasyPrint (:func:`flowmatch.pdf.engine`, ADR 0010)."""
     from .pdf import engine
 
     return engine()
@@ -749,7 +750,11 @@ def pdf_available() -> bool:
         engine = pdf_engine()
     except InputError:
         return False
-    if engine == "chromium":
+    if engine == "typst":
+        from .typeset import available
+
+        ok = available()
+    elif engine == "chromium":
         from .pdf import find_chromium
 
         ok = find_chromium() is not None
@@ -764,6 +769,17 @@ NO_CJK_FONT = (
     "PDF output needs a Chinese (CJK) font and none was found; install one, e.g. on Debian "
     "apt-get install fonts-noto-cjk (or fonts-wqy-microhei), then try again"
 )
+
+
+def notice_pdf(context: Mapping[str, Any], templates: Path | None, lang: str, html: Callable[[], str]) -> bytes:
+    """The notice of ``context`` (with its SVG pictures) as PDF, printed by :func:`pdf_engine`: typeset
+    from the Typst templates (:mod:`flowmatch.typeset`), or the HTML notice (``html()`` renders it)
+    printed by Chromium or WeasyPrint."""
+    if pdf_engine() == "typst":
+        from .typeset import typeset
+
+        return typeset(context, templates, lang)
+    return _pdf(html())
 
 
 def _pdf(html: str) -> bytes:
@@ -781,7 +797,7 @@ def _weasyprint(html: str) -> bytes:
         import weasyprint  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         raise RenderError(
-            "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[pdf]' "
+            "PDF output needs WeasyPrint, which is not installed: pip install 'flowmatch[weasyprint]' "
             "(on Debian also: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
             "or write HTML and print it from a browser"
         ) from None
@@ -823,9 +839,9 @@ def render_guide(
     """The one-time notice for a matched project and its schedule.
 
     ``format``: ``html`` (one self-contained file, A4 print stylesheet), ``md`` (Markdown) or
-    ``pdf`` (bytes; needs Chromium or the ``[pdf]`` extra, and a CJK font).  ``templates``: a directory of
-    Jinja templates overriding the packaged ones by name (run sandboxed).  ``on_file``: material
-    ids already in the certificate database, or :class:`~flowmatch.materials.OnFile` entries from
+    ``pdf`` (bytes; needs the ``[pdf]`` extra (Typst), Chromium or WeasyPrint, and a CJK font).
+    ``templates``: a directory of Jinja templates overriding the packaged ones by name (run sandboxed).
+    ``on_file``: material ids already in the certificate database, or :class:`~flowmatch.materials.OnFile` entries from
     :func:`flowmatch.certificates_on_file` (with certificate numbers, and why an expired one is asked).
     ``generated``: the notice date (default today).
     ``calendar``: the working-day calendar the schedule used (for 容缺 supply-by dates).

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_TEMPLATE", "TEMPLATES", "default_guides_path", "render_template"]
 
-TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2"}
-ENGLISH = "en/"  # the English templates mirror the Chinese ones under guides/en/
+TEMPLATES = {"html": "notice.html.j2", "md": "notice.md.j2", "pdf": "notice.html.j2", "typst": "typst/notice.typ.j2"}
+ENGLISH = "en/"  # the English templates mirror the Chinese ones under guides/en/ (Typst: guides/typst/en/)
 MAX_TEMPLATE = 1_000_000  # bytes in one template file
 WEEKDAYS = "一二三四五六日"
 
@@ -180,6 +180,13 @@ def _environment(kind: str, templates: Path | None) -> Environment:
     loaders.append(_confined_loader(default_guides_path()))
     # the immutable sandbox also refuses list.append, dict.update and the like on what it is given
     cls = ImmutableSandboxedEnvironment if templates is not None else Environment
+    finalize: Callable[[Any], Any] | None = None
+    if kind == "md":
+        finalize = _md_finalize
+    elif kind == "typst":  # every printed value escaped as Typst markup (flowmatch.typeset)
+        from .typeset import finalize as typst_finalize
+
+        finalize = typst_finalize
     env = cls(
         loader=ChoiceLoader(loaders),
         autoescape=kind == "html",
@@ -187,7 +194,7 @@ def _environment(kind: str, templates: Path | None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        finalize=_md_finalize if kind == "md" else None,
+        finalize=finalize,
         auto_reload=templates is not None,  # the packaged templates do not change under a running process
     )
     env.filters.update(
@@ -207,6 +214,10 @@ def _environment(kind: str, templates: Path | None) -> Environment:
             "official": official_html if kind == "html" else official_md,
         }
     )
+    if kind == "typst":
+        from .typeset import FILTERS
+
+        env.filters.update(FILTERS)
     _ENVIRONMENTS[key] = env
     return env
 
@@ -266,14 +277,23 @@ def _short_name(filename: str | None, fallback: str) -> str:
     return Path(filename).name if filename else fallback
 
 
+def template_name(kind: str, lang: str = "zh") -> str:
+    """The main template of a kind of output in a language (``en/notice.html.j2``, ``typst/en/notice.typ.j2``)."""
+    if lang != "en":
+        return TEMPLATES[kind]
+    if kind == "typst":
+        return TEMPLATES[kind].replace("typst/", "typst/" + ENGLISH, 1)
+    return ENGLISH + TEMPLATES[kind]
+
+
 def render_template(kind: str, context: Mapping[str, Any], templates: Path | None = None, lang: str = "zh") -> str:
-    """Render the notice template for ``kind`` (``html`` or ``md``) with a prepared context
+    """Render the notice template for ``kind`` (``html``, ``md`` or ``typst``) with a prepared context
     (``lang="en"``: the English templates, ``en/notice.html.j2`` and so on)."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError
     from jinja2.exceptions import SecurityError
 
     env = _environment(kind, templates)
-    name = (ENGLISH if lang == "en" else "") + TEMPLATES[kind]
+    name = template_name(kind, lang)
     try:
         template = env.get_template(name)
         return template.render(context)

@@ -787,7 +787,7 @@ class Pages:
             )
         back = page.url("/ask", list(answers.items()))
         pdf_url = None
-        if find_spec("weasyprint") is not None:
+        if self._pdf_available():
             pdf_url = page.url(
                 "/notice",
                 [*((k, v) for k, v in request.query_params.multi_items() if k != "format"), ("format", "pdf")],
