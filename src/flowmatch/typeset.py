@@ -48,7 +48,7 @@ of them): a worker stays ≈185 MB after any number of notices (≈370 MB after 
 consecutive notices share (the style, the same flow's paragraphs) stays cached."""
 PICTURE_WIDTH_MM = 273.0  # a landscape A4 page less its 12 mm margins
 PICTURE_HEIGHT_MM = {"flowchart": 150.0, "gantt": 160.0}  # the flowchart shares its page with the heading
-_SPECIAL = re.compile(r"""([\\#*_`$<>@=\-+/~\[\]"'.:])""")
+_SPECIAL = re.compile(r"""([\\#*_`$<>@=\-+/~\[\]"'.:;()])""")
 _ZH_TERM = re.compile(r"(?<=[A-Za-z)] )\(([\u3400-\u9fff]+)\)")
 
 
@@ -64,8 +64,9 @@ def escape(value: object) -> str:
 
     Every character Typst markup gives a meaning (``#`` code, ``*``/``_`` emphasis, ``$`` maths,
     ``<label>``, ``@ref``, ``=``/``-``/``+``/``/`` at a line start, ``[ ]`` content, ``\\``, quotes
-    that would turn smart, ``...``/``--``/``~`` shorthands, ``//`` comments) is escaped with a
-    backslash; line breaks become spaces (the HTML notice collapses them too)."""
+    that would turn smart, ``...``/``--``/``~`` shorthands, ``//`` comments; and ``( ) ; . :``, which
+    right after a template's ``#f[...]`` would call, end or access it) is escaped with a backslash;
+    line breaks become spaces (the HTML notice collapses them too)."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
@@ -76,7 +77,17 @@ def finalize(value: Any) -> str:
         return ""
     if isinstance(value, TypstCode):
         return str(value)
-    return _ZH_TERM.sub(r'(#text(lang: "zh", region: "cn")[\1])', escape(value))
+    text = str(value)
+    out, last = [], 0
+    for term in _ZH_TERM.finditer(text):  # "filing (备案)": the official Chinese term marked as Chinese
+        out += [escape(text[last : term.start()]), _chinese(term.group(1))]
+        last = term.end()
+    return "".join([*out, escape(text[last:])])
+
+
+def _chinese(text: str) -> str:
+    """Chinese text in brackets inside an English notice, marked as Chinese (the HTML's ``<span lang="zh">``)."""
+    return f'\\(#text(lang: "zh", region: "cn")[{escape(text)}]\\)'
 
 
 def string(value: object) -> TypstCode:
@@ -97,7 +108,7 @@ def official(value: Any) -> TypstCode:
     en, zh = getattr(value, "en", None), getattr(value, "zh", None)
     if not en or not zh:
         return TypstCode(finalize(str(value)))
-    return TypstCode(f'{escape(en)} (#text(lang: "zh", region: "cn")[{escape(zh)}])')
+    return TypstCode(f"{escape(en)} {_chinese(zh)}")
 
 
 FILTERS = {"str": string, "lines": lines, "official": official}
@@ -126,9 +137,10 @@ def _cjk_family(fonts: Any, path: str | None = None) -> tuple[str | None, bool]:
     infos = list(fonts.fonts())
     families = {i.family for i in infos}
     chosen = next((f for f in CJK_FAMILIES if f in families), None)
-    if chosen is None and path is not None:
+    if chosen is None and path is not None:  # the file's first face (a collection holds several)
         real = os.path.realpath(path)
-        chosen = next((i.family for i in infos if i.path and os.path.realpath(i.path) == real), None)
+        faces = sorted((i.index, i.family) for i in infos if i.path and os.path.realpath(i.path) == real)
+        chosen = faces[0][1] if faces else None
     if chosen is None:
         return None, False
     return chosen, any(i.family == chosen and i.weight >= 600 for i in infos)
@@ -162,7 +174,6 @@ class Typesetter:
         self._compiler: Any = typst.Compiler(root=str(default_guides_path() / "typst"), font_paths=fonts)
         self._error = typst.TypstError
         self._lock = threading.Lock()
-        self.count = 0
 
     def compile(self, files: Mapping[str, bytes]) -> bytes:
         """The PDF of ``files`` (``main.typ`` and what it reads), in memory."""
@@ -173,7 +184,6 @@ class Typesetter:
                 raise RenderError(_typst_message(exc)) from None
             finally:
                 self._trim()
-            self.count += 1
         if not isinstance(out, bytes):  # pragma: no cover - a PDF is one file
             raise RenderError("Typst returned no PDF")
         return out
