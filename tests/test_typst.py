@@ -6,9 +6,9 @@ engine prints (Typst, Chromium, WeasyPrint) from the CLI, the batch and the web 
 
 Fidelity to the HTML notice that is not asserted because it differs on purpose or by the engine
 (docs/adr/0010-pdf-engine.md): the key–value tables' label column is tagged TD, not TH (Typst has no
-row-header cell outside its a11y-extras feature); Typst sets the tables tighter, so the notice takes
-fewer pages than Chromium's print (F10: 22 against 29).  Skips, with the reason, where the Typst
-binding, a CJK font, pikepdf or poppler-utils is missing."""
+row-header cell outside its a11y-extras feature); the page breaks fall elsewhere (the page count is
+about Chromium's).  Skips, with the reason, where the Typst binding, a CJK font, pikepdf or
+poppler-utils is missing."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from pdf_support import (
     structure,
 )
 
-SMALL = {"kind": "pipeline"}  # F26: 16 pages, three commitment-eligible steps
+SMALL = {"kind": "pipeline"}  # F26: three commitment-eligible steps
 TRICKY = '#import "x" *_$@<>[]\\ = - + / ~ ... -- // /* `r` \\u{41} 1.5 a:b <h1>'
 
 
@@ -51,7 +51,7 @@ def typst_pdf() -> None:
 
 @pytest.fixture(scope="module")
 def f10(typst_pdf: None) -> tuple[str, bytes]:
-    """The packaged F10 notice (the heaviest: 29 pages in Chromium's print) as HTML and as Typst's PDF."""
+    """The packaged F10 notice (the heaviest: 29 pages) as HTML and as Typst's PDF."""
     return print_notice("typst", GOLDEN["F10"])
 
 
@@ -145,10 +145,11 @@ def test_diagrams_sit_on_landscape_pages_of_their_own(f10: tuple[str, bytes]) ->
 
 
 def test_page_count_against_the_html_print(f10: tuple[str, bytes]) -> None:
-    """Typst sets the same notice in fewer pages than Chromium prints the HTML (F10: 22 against 29,
-    0.76×: tighter table rows and line spacing); the PDF keeps every page break of the HTML notice —
-    a page or more for each section that starts a page, besides the two diagram pages — and, where
-    Chromium is installed, takes between 60 % and 100 % of its pages."""
+    """Typst sets the notice with the HTML print stylesheet's sizes (line height 1.5, the same cell
+    padding and widths), so it takes about as many pages as Chromium's print of the HTML notice (F10:
+    29 and 29; in English 39 and 38; the small notice 22 and 22), not the same page breaks.  Asserted:
+    every page break of the HTML notice is kept — a page or more for each section that starts a page,
+    besides the two diagram pages — and, where Chromium is installed, the count is within 15 % of its."""
     html, pdf = f10
     doc, _, _ = structure(pdf)
     pages = len(doc.pages)
@@ -158,7 +159,7 @@ def test_page_count_against_the_html_print(f10: tuple[str, bytes]) -> None:
         return
     _, printed = print_notice("chromium", GOLDEN["F10"])
     chromium = len(structure(printed)[0].pages)
-    assert 0.6 * chromium <= pages <= chromium, (pages, chromium)
+    assert abs(pages - chromium) <= 0.15 * chromium, (pages, chromium)
 
 
 def test_english_notice_keeps_no_chinese_but_what_the_html_keeps(f10_en: tuple[str, bytes], tmp_path: Path) -> None:
