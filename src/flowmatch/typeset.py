@@ -221,9 +221,11 @@ def typesetter() -> Typesetter:
 
 
 # --- the notice -------------------------------------------------------------------------------------
-def _images(pictures: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, bytes]]:
+def _images(pictures: Mapping[str, Any], bold: bool = True) -> tuple[dict[str, dict[str, Any]], dict[str, bytes]]:
     """The diagrams as files beside ``main.typ``, with their alt text (the SVG's ``aria-label``, as in
-    the HTML notice) and a width that keeps them inside their landscape page."""
+    the HTML notice) and a width that keeps them inside their landscape page.  ``bold``: whether the
+    font has a bold face; without one, bold labels (the critical path) get a hairline outline, as
+    a browser makes bold text of a font that has none."""
     images: dict[str, dict[str, Any]] = {}
     files: dict[str, bytes] = {}
     for name in ("flowchart", "gantt"):
@@ -231,6 +233,8 @@ def _images(pictures: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], dic
         if svg is None:
             continue
         text = str(svg)
+        if not bold:
+            text = text.replace(' font-weight="bold"', ' font-weight="bold" stroke="#000" stroke-width="0.35"')
         head = text[: text.find(">") + 1]
         label = re.search(r'aria-label="([^"]*)"', head)
         size = re.search(r'width="([\d.]+)" height="([\d.]+)"', head)
@@ -256,7 +260,7 @@ def typeset(context: Mapping[str, Any], templates: Path | None = None, lang: str
     from .templates import render_template
 
     setter = typesetter()
-    images, files = _images(context.get("pictures") or {})
+    images, files = _images(context.get("pictures") or {}, setter.bold)
     fonts = TypstCode("(" + string(setter.family) + ",)")
     bold_stroke = TypstCode("none" if setter.bold else "0.03em")
     source = render_template(
