@@ -32,6 +32,9 @@ def test_wheel_contains_rules_and_guides(wheel: Path) -> None:
     assert "flowmatch/rules/harbin-2019/itemmap.yaml" in names
     assert "flowmatch/rules/harbin-2019/flowcharts/F28.yaml" in names
     assert any(n.startswith("flowmatch/guides/") for n in names)
+    # the Typst templates of the PDF notice (flowmatch.typeset), Chinese and English
+    for name in ("notice.typ.j2", "style.typ", "partials/step.typ.j2", "en/notice.typ.j2", "en/partials/step.typ.j2"):
+        assert f"flowmatch/guides/typst/{name}" in names
     # case tracking migrates its database on first use: the Alembic scripts must ship
     assert "flowmatch/tracking/migrations/env.py" in names
     assert "flowmatch/tracking/migrations/versions/0001_initial.py" in names
