@@ -234,6 +234,18 @@ def test_missing_binding_says_what_to_install(typst_pdf: None, monkeypatch: pyte
     )
 
 
+def test_binding_that_does_not_load_is_not_called_missing(typst_pdf: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed but broken (say a wheel for another libc): the error says so and names the way out."""
+    monkeypatch.setitem(sys.modules, "typst", None)  # the import fails ...
+    monkeypatch.setattr(typeset, "available", lambda: True)  # ... though the package is there
+    monkeypatch.setattr(typeset, "_SHARED", {})
+    with pytest.raises(RenderError) as err:
+        print_notice("typst", SMALL)
+    assert "installed but does not load here" in str(err.value)
+    assert "FLOWMATCH_PDF_ENGINE=chromium" in str(err.value)
+    assert "is not installed" not in str(err.value)
+
+
 def test_missing_cjk_font_names_the_debian_package(typst_pdf: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(typeset, "_SHARED", {})
     monkeypatch.setattr(typeset, "_cjk_family", lambda fonts, path=None: (None, False))

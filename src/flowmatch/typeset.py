@@ -153,7 +153,13 @@ class Typesetter:
     def __init__(self) -> None:
         try:
             import typst
-        except ImportError:
+        except ImportError as exc:
+            if available():  # installed, but its compiled part does not load on this machine
+                raise RenderError(
+                    f"PDF output needs Typst, which is installed but does not load here ({exc}); reinstall it "
+                    "with pip install --force-reinstall typst, or choose another engine with "
+                    "FLOWMATCH_PDF_ENGINE=chromium"
+                ) from None
             raise RenderError(INSTALL) from None
         from .render import NO_CJK_FONT, default_guides_path, find_cjk_font
 
