@@ -30,7 +30,8 @@ from flowmatch.flows import for_situation
 from flowmatch.golden import GOLDEN
 from flowmatch.matcher import matcher_for
 from flowmatch.pictures import layout_engine
-from flowmatch.render import build_context, render_guide, render_template
+from flowmatch.notice import _source, _template_context
+from flowmatch.render import render_guide, render_template
 from flowmatch.ruleset import default_ruleset
 from flowmatch.scheduler import schedule
 
@@ -92,14 +93,24 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict[str, Any]] = {}
     rows["one notice, HTML (warm)"] = _time(lambda: render_guide(result, plan, "html", **kw), args.repeat)
     rows["one notice, Markdown (warm)"] = _time(lambda: render_guide(result, plan, "md", **kw), args.repeat)
-    ctx = {
-        **build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
-        "format": "html",
-        "rules_compare": [],
-    }  # what render_guide adds for the templates
+    # the bare peer renders exactly the context the notice renders: built by the notice's own functions
+    # (notice._source, notice._template_context), so it cannot drift from what render_guide gives Jinja
+    src_kw: dict[str, Any] = {
+        "ruleset": rs,
+        "name": "基准测试项目",
+        "applicant": "某公司",
+        "on_file": (),
+        "generated": None,
+        "calendar": cal,
+        "compare": (),
+    }
+    ctx = _template_context(_source(result, plan, **src_kw), "html")
+    bare = render_template("html", ctx)
+    mine = render_guide(result, plan, "html", **kw)
+    if bare != mine:
+        raise SystemExit("the bare Jinja render differs from render_guide's notice: the peer is not comparable")
     rows["context only (HTML pictures)"] = _time(
-        lambda: build_context(result, plan, ruleset=rs, project_name="基准测试项目", applicant="某公司", calendar=cal),
-        args.repeat,
+        lambda: _template_context(_source(result, plan, **src_kw), "html"), args.repeat
     )
     rows["bare Jinja render of the same context (HTML)"] = _time(lambda: render_template("html", ctx), args.repeat)
     size = len(render_guide(result, plan, "html", **kw))

@@ -544,10 +544,23 @@ def _render_source(
         if not tdir.is_dir():
             raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
         tdir = tdir.resolve()
-    from .render import _pdf, notice_pictures
+    from .render import _pdf
     from .templates import render_template
 
     kind = "md" if format == "md" else "html"
+    text = render_template(kind, _template_context(src, format, lang), tdir, lang=lang)
+    if lang == "en" and kind == "html":
+        text = mark_chinese_terms(text)
+    if format == "pdf":
+        return _pdf(text)
+    return text
+
+
+def _template_context(src: _Source, format: str, lang: str = "zh") -> dict[str, Any]:
+    """Exactly what the templates of ``format`` get for this notice: the context with its pictures
+    (the one place it is put together; the render benchmark's bare Jinja peer uses it too)."""
+    from .render import notice_pictures
+
     ctx = src.context
     if lang == "en":
         if src.english is None:
@@ -562,12 +575,7 @@ def _render_source(
         lang,
         ctx["step_names"] if lang == "en" else None,
     )
-    text = render_template(kind, {**ctx, "pictures": pictures, "format": format}, tdir, lang=lang)
-    if lang == "en" and kind == "html":
-        text = mark_chinese_terms(text)
-    if format == "pdf":
-        return _pdf(text)
-    return text
+    return {**ctx, "pictures": pictures, "format": format}
 
 
 def _source(
