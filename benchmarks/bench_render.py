@@ -29,8 +29,8 @@ from flowmatch.cli_guide import run_batch
 from flowmatch.flows import for_situation
 from flowmatch.golden import GOLDEN
 from flowmatch.matcher import matcher_for
-from flowmatch.pictures import layout_engine
 from flowmatch.notice import _source, _template_context
+from flowmatch.pictures import layout_engine
 from flowmatch.render import render_guide, render_template
 from flowmatch.ruleset import default_ruleset
 from flowmatch.scheduler import schedule

@@ -268,7 +268,9 @@ def _analyse(flow: ResolvedFlow, ruleset: RuleSet) -> _FlowMaterials:
             deficiency_days=mat.deficiency.days if mat.deficiency is not None else None,
             supply_by=None,
         )
-        rows.append((mid, tuple(users), listed, listed.deficiency_days, (completion_only, min(order[s] for s in users))))
+        rows.append(
+            (mid, tuple(users), listed, listed.deficiency_days, (completion_only, min(order[s] for s in users)))
+        )
     return _FlowMaterials(
         asked=tuple(rows),
         issued=tuple(

@@ -267,9 +267,7 @@ def _step_fixed(
     en = lang == "en"
     sep = ", " if en else "、"
     issued = tuple(
-        {"name": m.name, "by": names.get(m.produced_by, m.produced_by)}
-        for m in issued_materials
-        if step.id in m.steps
+        {"name": m.name, "by": names.get(m.produced_by, m.produced_by)} for m in issued_materials if step.id in m.steps
     )
     name, short = _dept(rs, step.department, lang)
     stages = STAGE_LABELS_EN if en else STAGES
@@ -415,7 +413,9 @@ def _make_flow_parts(rs: RuleSet, flow: ResolvedFlow, lang: str) -> _FlowParts:
     pre = tuple(s for s in flow.steps.values() if not s.completion)
     fixed = {sid: _step_fixed(rs, s, issued, names, lang) for sid, s in flow.steps.items()}
     letters = {
-        sid: (((s.commitment.letter_en or s.commitment.letter) if en else s.commitment.letter) if s.commitment else None)
+        sid: (
+            ((s.commitment.letter_en or s.commitment.letter) if en else s.commitment.letter) if s.commitment else None
+        )
         for sid, s in flow.steps.items()
     }
     chart = flow.flowchart
