@@ -168,3 +168,72 @@ def test_schedule_graph_for_any_dag() -> None:
         schedule_graph({"a": 1}, {"a": ["z"]})
     with pytest.raises(InputError, match=r"^the steps form a cycle \(through 'a'\)$"):
         schedule_graph({"a": 1, "b": 1}, {"a": ["b"], "b": ["a"]})
+
+
+@st.composite
+def named_dags(draw: st.DrawFn) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """A random DAG as a user holds one: string ids in no topological order, prerequisites by id
+    (repeats allowed), durations of 0–20 working days (halves too)."""
+    n = draw(st.integers(0, 25))
+    names = [f"s{k}" for k in draw(st.permutations(range(n)))]  # names[i] may depend on names[:i]
+    deps = {
+        names[i]: [names[j] for j in draw(st.lists(st.integers(0, i - 1), max_size=4))] if i else [] for i in range(n)
+    }
+    durations = {s: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 20.0])) for s in names}
+    order = draw(st.permutations(names))  # the caller's order: not topological
+    return {s: durations[s] for s in order}, {s: deps[s] for s in order if deps[s] or draw(st.booleans())}
+
+
+def _weighted(durations: dict[str, float], depends_on: dict[str, list[str]]) -> nx.DiGraph[str]:
+    """The DAG for networkx: an edge p → s weighs p's duration."""
+    g: nx.DiGraph[str] = nx.DiGraph()
+    g.add_nodes_from(durations)
+    for s, deps in depends_on.items():
+        for p in deps:
+            g.add_edge(p, s, weight=durations[p])
+    return g
+
+
+def _longest_ending_at(g: nx.DiGraph[str], durations: dict[str, float], node: str, *, through: bool) -> float:
+    """The longest path (networkx) over ``node``'s ancestors ending at ``node`` (its duration added
+    when ``through``): the earliest finish, or the earliest start without it."""
+    sub = g.subgraph(nx.ancestors(g, node) | {node})
+    return float(nx.dag_longest_path_length(sub, weight="weight")) + (durations[node] if through else 0.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(named_dags())
+def test_schedule_graph_agrees_with_networkx_longest_paths(dag: tuple[dict[str, float], dict[str, list[str]]]) -> None:
+    from flowmatch.scheduler import schedule_graph
+
+    durations, depends_on = dag
+    plan = schedule_graph(durations, depends_on)
+    g = _weighted(durations, depends_on)
+    reversed_g = _weighted(durations, {})  # edges s → p weigh s's duration: paths to the end, backwards
+    for s, deps in depends_on.items():
+        for p in deps:
+            reversed_g.add_edge(s, p, weight=durations[s])
+    assert sorted(plan.order) == sorted(durations) and len(plan.order) == len(durations)
+    position = plan.index
+    assert all(position[p] < position[s] for s, deps in depends_on.items() for p in deps)  # topological
+    total = max((_longest_ending_at(g, durations, s, through=True) for s in durations), default=0.0)
+    assert plan.total == total
+    for k, s in enumerate(plan.order):
+        assert plan.es[k] == _longest_ending_at(g, durations, s, through=False)
+        assert plan.ef[k] == plan.es[k] + durations[s]
+        # latest finish: the total less the longest path from s's successors to the end
+        tail = _longest_ending_at(reversed_g, durations, s, through=True)  # s and everything after it
+        assert plan.lf[k] == total - tail + durations[s]
+        assert plan.ls[k] == plan.lf[k] - durations[s]
+        assert plan.slack[k] >= 0
+    assert [set(x) for x in plan.stages] == [set(x) for x in nx.topological_generations(g)]
+    if durations:
+        path = nx.dag_longest_path(_with_end(g, durations), weight="weight")[:-1]
+        assert set(path) <= set(plan.critical)  # a longest path is all critical (zero slack)
+
+
+def _with_end(g: nx.DiGraph[str], durations: dict[str, float]) -> nx.DiGraph[str]:
+    out = g.copy()
+    for s, d in durations.items():
+        out.add_edge(s, "\0end", weight=d)
+    return out

@@ -205,13 +205,90 @@ def check_on_file(flow: ResolvedFlow, ruleset: RuleSet, on_file: Iterable[str | 
     return ids
 
 
-def _numbered(material: PreparedMaterial, number: int) -> PreparedMaterial:
-    """``dataclasses.replace(material, number=number)`` without its per-field overhead (a notice
-    numbers every material; the dataclass has no ``__post_init__``)."""
+@dataclass(frozen=True)
+class _FlowMaterials:
+    """What consolidating a flow's materials finds before any applicant: who asks and who issues each.
+
+    ``asked``: per asked material, in the order first asked: its id, the steps asking it, the
+    material as listed (unnumbered, undated), its 容缺 days and its place in the list."""
+
+    asked: tuple[tuple[str, tuple[str, ...], PreparedMaterial, int | None, tuple[bool, int]], ...]
+    issued: tuple[IssuedMaterial, ...]
+    requisites: int
+    order: Mapping[str, int]
+    by_step: Mapping[str, tuple[str, ...]]
+    """The materials each step asks when none is on file and no step is committed."""
+
+
+def _flow_materials(flow: ResolvedFlow, ruleset: RuleSet) -> _FlowMaterials:
+    """The flow's :class:`_FlowMaterials`, computed once per resolved flow (on the rule-set)."""
+    from .derived import per_flow
+
+    return per_flow(ruleset.derived.flow_materials, flow, None, lambda: _analyse(flow, ruleset))
+
+
+def _analyse(flow: ResolvedFlow, ruleset: RuleSet) -> _FlowMaterials:
+    ancestors = _ancestors(flow)
+    producers: dict[str, list[str]] = {}
+    for sid, step in flow.steps.items():
+        for m in step.produces:
+            producers.setdefault(m, []).append(sid)
+
+    asked: dict[str, list[str]] = {}
+    issued: dict[str, tuple[str, list[str]]] = {}
+    for sid, step in flow.steps.items():
+        for mid in step.materials:
+            source = next((p for p in producers.get(mid, ()) if p in ancestors[sid]), None)
+            if source is not None:
+                issued.setdefault(mid, (source, []))[1].append(sid)
+            else:
+                asked.setdefault(mid, []).append(sid)
+
+    order = {sid: i for i, sid in enumerate(flow.steps)}
+    by_step: dict[str, list[str]] = {sid: [] for sid in flow.steps}
+    rows = []
+    for mid, users in asked.items():
+        mat = ruleset.materials[mid]
+        for sid in users:
+            by_step[sid].append(mid)
+        completion_only = all(flow.steps[s].completion for s in users)
+        listed = PreparedMaterial(
+            number=0,
+            id=mid,
+            name=mat.name,
+            source=mat.source,
+            issuer=mat.issuer,
+            original=mat.original,
+            copies=mat.copies,
+            medium=mat.medium,
+            condition=mat.condition,
+            note=mat.note,
+            steps=tuple(users),
+            completion_only=completion_only,
+            deficiency_days=mat.deficiency.days if mat.deficiency is not None else None,
+            supply_by=None,
+        )
+        rows.append(
+            (mid, tuple(users), listed, listed.deficiency_days, (completion_only, min(order[s] for s in users)))
+        )
+    return _FlowMaterials(
+        asked=tuple(rows),
+        issued=tuple(
+            IssuedMaterial(mid, ruleset.materials[mid].name, src, tuple(users)) for mid, (src, users) in issued.items()
+        ),
+        requisites=sum(len(s.materials) for s in flow.steps.values()),
+        order=order,
+        by_step={sid: tuple(ids) for sid, ids in by_step.items()},
+    )
+
+
+def _with(material: PreparedMaterial, **changes: object) -> PreparedMaterial:
+    """``dataclasses.replace(material, **changes)`` without its per-field overhead (a notice numbers
+    and dates every material; the dataclass has no ``__post_init__``)."""
     out: PreparedMaterial = object.__new__(PreparedMaterial)
     state = out.__dict__
     state.update(material.__dict__)
-    state["number"] = number
+    state.update(changes)
     return out
 
 
@@ -233,63 +310,29 @@ def consolidate(
     """
     entries = _entries(on_file)
     check_on_file(flow, ruleset, entries.values())
-    ancestors = _ancestors(flow)
-    producers: dict[str, list[str]] = {}
-    for sid, step in flow.steps.items():
-        for m in step.produces:
-            producers.setdefault(m, []).append(sid)
+    parts = _flow_materials(flow, ruleset)  # who asks and who issues what: the same for every applicant
 
-    asked: dict[str, list[str]] = {}
-    issued: dict[str, tuple[str, list[str]]] = {}
-    for sid, step in flow.steps.items():
-        for mid in step.materials:
-            source = next((p for p in producers.get(mid, ()) if p in ancestors[sid]), None)
-            if source is not None:
-                issued.setdefault(mid, (source, []))[1].append(sid)
-            else:
-                asked.setdefault(mid, []).append(sid)
-
-    starts: dict[str, dt.date] = {}
-    if schedule is not None:
-        starts = {s.id: s.start for s in schedule.steps if s.start is not None}
+    starts: dict[str, dt.date] | None = None
     cal = calendar
-    prepared: list[PreparedMaterial] = []
+    prepared: list[tuple[tuple[bool, int], PreparedMaterial]] = []
     spared: list[SparedMaterial] = []
-    by_step: dict[str, list[str]] = {sid: [] for sid in flow.steps}
-    for mid, users in asked.items():
-        mat = ruleset.materials[mid]
-        entry = entries.get(mid)
+    for mid, users, listed, days, place in parts.asked:
+        entry = entries.get(mid) if entries else None
         if entry is not None and entry.usable:
-            spared.append(SparedMaterial(mid, mat.name, tuple(users), entry.certificate))
+            spared.append(SparedMaterial(mid, listed.name, users, entry.certificate))
             continue
-        for sid in users:
-            by_step[sid].append(mid)
-        days = mat.deficiency.days if mat.deficiency is not None else None
-        supply_by = None
-        first_dated = next((starts[s] for s in users if s in starts), None)
-        if days is not None and first_dated is not None:
-            if cal is None:
-                cal = WorkCalendar()
-            supply_by = cal.add(first_dated, days)
-        prepared.append(
-            PreparedMaterial(
-                number=0,
-                id=mid,
-                name=mat.name,
-                source=mat.source,
-                issuer=mat.issuer,
-                original=mat.original,
-                copies=mat.copies,
-                medium=mat.medium,
-                condition=mat.condition,
-                note=mat.note,
-                steps=tuple(users),
-                completion_only=all(flow.steps[s].completion for s in users),
-                deficiency_days=days,
-                supply_by=supply_by,
-                asked_again=entry.asked_again if entry is not None else None,
-            )
-        )
+        changes: dict[str, object] = {}
+        if days is not None and schedule is not None:
+            if starts is None:
+                starts = {s.id: s.start for s in schedule.steps if s.start is not None}
+            first_dated = next((starts[s] for s in users if s in starts), None)
+            if first_dated is not None:
+                if cal is None:
+                    cal = WorkCalendar()
+                changes["supply_by"] = cal.add(first_dated, days)
+        if entry is not None and entry.asked_again is not None:
+            changes["asked_again"] = entry.asked_again
+        prepared.append((place, _with(listed, **changes) if changes else listed))
 
     letters: list[CommitmentLetter] = []
     for sid in _committed(flow, schedule, commitment):
@@ -298,38 +341,48 @@ def consolidate(
             continue
         mid = COMMITMENT_PREFIX + sid
         letters.append(CommitmentLetter(sid, mid, step.commitment.letter, step.commitment.duration))
-        by_step[sid].append(mid)
         prepared.append(
-            PreparedMaterial(
-                number=0,
-                id=mid,
-                name=f"告知承诺书（{step.name}）",
-                source="commitment",
-                issuer=None,
-                original=1,
-                copies=0,
-                medium="paper",
-                condition="选择告知承诺方式办理时提供",
-                note=None,
-                steps=(sid,),
-                completion_only=False,
-                deficiency_days=None,
-                supply_by=None,
-                commitment_for=sid,
+            (
+                (False, parts.order[sid]),
+                PreparedMaterial(
+                    number=0,
+                    id=mid,
+                    name=f"告知承诺书（{step.name}）",
+                    source="commitment",
+                    issuer=None,
+                    original=1,
+                    copies=0,
+                    medium="paper",
+                    condition="选择告知承诺方式办理时提供",
+                    note=None,
+                    steps=(sid,),
+                    completion_only=False,
+                    deficiency_days=None,
+                    supply_by=None,
+                    commitment_for=sid,
+                ),
             )
         )
 
-    order = {sid: i for i, sid in enumerate(flow.steps)}
-    prepared.sort(key=lambda m: (m.completion_only, min(order[s] for s in m.steps)))
-    numbered = tuple(_numbered(m, i) for i, m in enumerate(prepared, start=1))
+    if spared or letters:
+        lists: dict[str, list[str]] = {sid: [] for sid in flow.steps}
+        for _, m in prepared:
+            if m.commitment_for is None:
+                for sid in m.steps:
+                    lists[sid].append(m.id)
+        for letter in letters:
+            lists[letter.step].append(letter.material)
+        by_step = {sid: tuple(ids) for sid, ids in lists.items()}
+    else:
+        by_step = dict(parts.by_step)
+    prepared.sort(key=lambda row: row[0])  # stable: the order first asked, then the letters
+    numbered = tuple(_with(m, number=i) for i, (_, m) in enumerate(prepared, start=1))
     return MaterialList(
         flowchart=flow.id,
         to_prepare=numbered,
-        issued=tuple(
-            IssuedMaterial(mid, ruleset.materials[mid].name, src, tuple(users)) for mid, (src, users) in issued.items()
-        ),
+        issued=parts.issued,
         on_file=tuple(spared),
         commitments=tuple(letters),
-        requisites=sum(len(s.materials) for s in flow.steps.values()),
-        by_step={sid: tuple(ids) for sid, ids in by_step.items()},
+        requisites=parts.requisites,
+        by_step=by_step,
     )

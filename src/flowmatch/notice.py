@@ -544,10 +544,26 @@ def _render_source(
         if not tdir.is_dir():
             raise InputError(f"template directory {str(tdir)!r} does not exist or is not a directory")
         tdir = tdir.resolve()
-    from .render import notice_pdf, notice_pictures
+    from .render import notice_pdf
     from .templates import render_template
 
     kind = "md" if format == "md" else "html"
+    full = _template_context(src, format, lang)
+
+    def text() -> str:
+        out = render_template(kind, full, tdir, lang=lang)
+        return mark_chinese_terms(out) if lang == "en" and kind == "html" else out
+
+    if format == "pdf":  # typeset by Typst from the same context, or the HTML notice printed
+        return notice_pdf(full, tdir, lang, html=text)
+    return text()
+
+
+def _template_context(src: _Source, format: str, lang: str = "zh") -> dict[str, Any]:
+    """Exactly what the templates of ``format`` get for this notice: the context with its pictures
+    (the one place it is put together; the render benchmark's bare Jinja peer uses it too)."""
+    from .render import notice_pictures
+
     ctx = src.context
     if lang == "en":
         if src.english is None:
@@ -562,15 +578,7 @@ def _render_source(
         lang,
         ctx["step_names"] if lang == "en" else None,
     )
-    full = {**ctx, "pictures": pictures, "format": format}
-
-    def text() -> str:
-        out = render_template(kind, full, tdir, lang=lang)
-        return mark_chinese_terms(out) if lang == "en" and kind == "html" else out
-
-    if format == "pdf":  # typeset by Typst from the same context, or the HTML notice printed
-        return notice_pdf(full, tdir, lang, html=text)
-    return text()
+    return {**ctx, "pictures": pictures, "format": format}
 
 
 def _source(

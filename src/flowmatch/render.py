@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -237,56 +237,56 @@ def _en(obj: Any, lang: str) -> str:
     return str(obj.name)
 
 
-def _step_view(
-    rs: RuleSet,
-    flow: ResolvedFlow,
-    step: ResolvedStep,
-    number: int,
-    sched: ScheduledStep | None,
-    mats: MaterialList,
-    by_number: Mapping[str, Any],
-    names: Mapping[str, str],
-    lang: str = "zh",
-) -> StepView:
+_DATED_FIELDS = frozenset(
+    {
+        "number",
+        "batch",
+        "duration",
+        "critical",
+        "slack",
+        "start",
+        "end",
+        "es",
+        "ef",
+        "committed",
+        "commitment_letter",
+        "materials",
+        "materials_text",
+        "spared",
+    }
+)
+"""The :class:`StepView` fields that depend on the schedule or on what the applicant has on file;
+every other field depends only on the resolved flow, the rule-set and the language."""
+
+
+def _step_fixed(
+    rs: RuleSet, step: ResolvedStep, issued_materials: Sequence[Any], names: Mapping[str, str], lang: str
+) -> dict[str, Any]:
+    """The :class:`StepView` fields of ``step`` that no schedule or applicant changes
+    (``issued_materials``: the flow's issued materials, named in ``lang``)."""
     item = step.item
     en = lang == "en"
     sep = ", " if en else "、"
-    issued = (
-        tuple(
-            {"name": m.name, "by": names.get(m.produced_by, m.produced_by)} for m in mats.issued if step.id in m.steps
-        )
-        if mats.issued
-        else ()
+    issued = tuple(
+        {"name": m.name, "by": names.get(m.produced_by, m.produced_by)} for m in issued_materials if step.id in m.steps
     )
-    asked = tuple(by_number[m] for m in mats.by_step.get(step.id, ()))
-    spared = tuple(m.name for m in mats.on_file if step.id in m.steps) if mats.on_file else ()
-    committed = bool(sched and sched.committed)
     name, short = _dept(rs, step.department, lang)
     stages = STAGE_LABELS_EN if en else STAGES
-    return StepView(
-        number=number,
-        id=step.id,
-        name=names.get(step.id, step.name),
-        item=item.id,
-        item_name=_en(item, lang),
-        department=name,
-        department_short=short,
-        members=tuple(_dept(rs, m, lang)[0] for m in step.members),
-        stage=item.stage,
-        stage_label=stages.get(item.stage, str(item.stage)),
-        batch=(sched.stage + 1) if sched else None,
-        prerequisites=tuple(names.get(d, d) for d in step.depends_on),
-        statutory=limit_text(item.statutory, lang),
-        promised=days_text(step.duration, lang),
-        duration=sched.duration if sched else step.duration,
-        counted=step.counted,
-        critical=bool(sched and sched.critical and step.counted),
-        slack=sched.slack if sched else 0.0,
-        start=sched.start if sched else None,
-        end=sched.end if sched else None,
-        es=sched.elapsed_es if sched else None,
-        ef=sched.elapsed_ef if sched else None,
-        fees=tuple(
+    return {
+        "id": step.id,
+        "name": names.get(step.id, step.name),
+        "item": item.id,
+        "item_name": _en(item, lang),
+        "department": name,
+        "department_short": short,
+        "members": tuple(_dept(rs, m, lang)[0] for m in step.members),
+        "stage": item.stage,
+        "stage_label": stages.get(item.stage, str(item.stage)),
+        "prerequisites": tuple(names.get(d, d) for d in step.depends_on),
+        "statutory": limit_text(item.statutory, lang),
+        "promised": days_text(step.duration, lang),
+        "counted": step.counted,
+        "fees": tuple(
             {
                 "name": f.name,
                 "basis": f.basis,
@@ -306,23 +306,14 @@ def _step_view(
             }
             for f in item.fees
         ),
-        result=(item.result_en or (None if item.produces else item.result)) if en else item.result,
-        legal_basis=_legal_basis(item.legal_basis, item.legal_basis_en) if en else tuple(item.legal_basis),
-        commitment_available=step.commitment is not None,
-        committed=committed,
-        commitment_duration=step.commitment.duration if step.commitment else None,
-        commitment_letter=(
-            ((step.commitment.letter_en or step.commitment.letter) if en else step.commitment.letter)
-            if step.commitment and committed
-            else None
-        ),
-        materials=asked,
-        materials_text=sep.join(f"{m.name} [{m.number}]" if en else f"{m.name}〔{m.number}〕" for m in asked),
-        issued_text=sep.join(f"{m['name']} ({m['by']})" if en else f"{m['name']}（{m['by']}）" for m in issued),
-        issued=issued,
-        spared=spared,
-        produces=tuple(_en(rs.materials[m], lang) for m in step.produces if m in rs.materials),
-        intermediaries=tuple(
+        "result": (item.result_en or (None if item.produces else item.result)) if en else item.result,
+        "legal_basis": _legal_basis(item.legal_basis, item.legal_basis_en) if en else tuple(item.legal_basis),
+        "commitment_available": step.commitment is not None,
+        "commitment_duration": step.commitment.duration if step.commitment else None,
+        "issued_text": sep.join(f"{m['name']} ({m['by']})" if en else f"{m['name']}（{m['by']}）" for m in issued),
+        "issued": issued,
+        "produces": tuple(_en(rs.materials[m], lang) for m in step.produces if m in rs.materials),
+        "intermediaries": tuple(
             {
                 "kind": (i.kind_en or i.kind) if en else i.kind,
                 "purpose": (i.purpose_en or i.purpose) if en else i.purpose,
@@ -331,8 +322,166 @@ def _step_view(
             }
             for i in item.intermediaries
         ),
-        completion=step.completion,
-        note=(item.note_en or item.note) if en else item.note,
+        "completion": step.completion,
+        "note": (item.note_en or item.note) if en else item.note,
+    }
+
+
+def _step_view(
+    step: ResolvedStep,
+    fixed: Mapping[str, Any],
+    letter: str | None,
+    number: int,
+    sched: ScheduledStep | None,
+    mats: MaterialList,
+    by_number: Mapping[str, Any],
+    lang: str,
+) -> StepView:
+    """One step as the notice shows it: its fixed fields (:func:`_step_fixed`) with the dated ones.
+
+    Built without the frozen dataclass's per-field ``object.__setattr__`` (a notice builds one per
+    step; :class:`StepView` has no ``__post_init__``)."""
+    en = lang == "en"
+    asked = tuple(by_number[m] for m in mats.by_step.get(step.id, ()))
+    committed = bool(sched and sched.committed)
+    view: StepView = object.__new__(StepView)
+    state = view.__dict__
+    state.update(fixed)
+    state.update(
+        number=number,
+        batch=(sched.stage + 1) if sched else None,
+        duration=sched.duration if sched else step.duration,
+        critical=bool(sched and sched.critical and step.counted),
+        slack=sched.slack if sched else 0.0,
+        start=sched.start if sched else None,
+        end=sched.end if sched else None,
+        es=sched.elapsed_es if sched else None,
+        ef=sched.elapsed_ef if sched else None,
+        committed=committed,
+        commitment_letter=letter if committed else None,
+        materials=asked,
+        materials_text=(", " if en else "、").join(
+            f"{m.name} [{m.number}]" if en else f"{m.name}〔{m.number}〕" for m in asked
+        ),
+        spared=tuple(m.name for m in mats.on_file if step.id in m.steps) if mats.on_file else (),
+    )
+    return view
+
+
+@dataclass(frozen=True)
+class _FlowParts:
+    """What a notice says that depends only on the resolved flow, the rule-set and the language —
+    the same for every applicant, start date and on-file list (:func:`_flow_parts`)."""
+
+    names: Mapping[str, str]
+    pre: tuple[ResolvedStep, ...]
+    completion: tuple[ResolvedStep, ...]
+    topo: Mapping[str, int]
+    fixed: Mapping[str, Mapping[str, Any]]
+    """Per step: the :class:`StepView` fields of :func:`_step_fixed`."""
+    letters: Mapping[str, str | None]
+    """Per step: its commitment letter in the notice's language (printed when the step is committed)."""
+    fee_rows: Mapping[str, tuple[Mapping[str, Any], ...]]
+    """Per step: its rows of the notice's fee table."""
+    departments: int
+    approval: int
+    joint: tuple[Mapping[str, Any], ...]
+    short: Mapping[str, str]
+    joint_ids: Mapping[str, bool]
+    department_names: Mapping[str, str]
+    flowchart: Mapping[str, Any]
+    category: str | None
+    ruleset: Mapping[str, Any]
+    centre: Mapping[str, Any]
+    disclaimer: str | None
+
+
+def _flow_parts(rs: RuleSet, flow: ResolvedFlow, lang: str) -> _FlowParts:
+    """The flow's :class:`_FlowParts` in ``lang``, computed once per resolved flow (kept on the rule-set)."""
+    from .derived import per_flow
+
+    return per_flow(rs.derived.notice_parts, flow, lang, lambda: _make_flow_parts(rs, flow, lang))
+
+
+def _make_flow_parts(rs: RuleSet, flow: ResolvedFlow, lang: str) -> _FlowParts:
+    from .materials import _flow_materials
+
+    en = lang == "en"
+    names = {sid: (_step_en(s) if en else s.name) for sid, s in flow.steps.items()}
+    issued: Sequence[Any] = _flow_materials(flow, rs).issued
+    if en:
+        issued = [_english_issued(m, rs) for m in issued]
+    pre = tuple(s for s in flow.steps.values() if not s.completion)
+    fixed = {sid: _step_fixed(rs, s, issued, names, lang) for sid, s in flow.steps.items()}
+    letters = {
+        sid: (
+            ((s.commitment.letter_en or s.commitment.letter) if en else s.commitment.letter) if s.commitment else None
+        )
+        for sid, s in flow.steps.items()
+    }
+    chart = flow.flowchart
+    category = rs.manifest.categories.get(chart.category or "")
+    centre = rs.manifest.service_centre
+    return _FlowParts(
+        names=names,
+        pre=pre,
+        completion=tuple(s for s in flow.steps.values() if s.completion),
+        topo={sid: i for i, sid in enumerate(flow.steps)},
+        fixed=fixed,
+        letters=letters,
+        fee_rows={
+            sid: tuple({"step": v["name"], "department": v["department_short"], **f} for f in v["fees"])
+            for sid, v in fixed.items()
+        },
+        departments=len({s.department for s in pre} | {m for s in pre for m in s.members}),
+        approval=sum(1 for s in pre if s.counted),
+        joint=tuple(
+            {
+                "name": names[s.id],
+                "department": _dept(rs, s.department, lang)[0],
+                "members": [_dept(rs, m, lang)[1] for m in s.members],
+                "count": len(s.members),
+                "completion": s.completion,
+            }
+            for s in flow.steps.values()
+            if s.members
+        ),
+        short={did: _dept(rs, did, lang)[1] for did in rs.departments},
+        joint_ids={s.id: bool(s.members) for s in pre},
+        department_names={did: _dept(rs, did, lang)[0] for did in rs.departments},
+        flowchart={
+            "id": chart.id,
+            "name": _en(chart, lang),
+            "name_en": chart.name_en,
+            "description": (chart.description_en or chart.description) if en else chart.description,
+        },
+        category=(category.gloss if en else category.label.removesuffix("类")) if category else None,
+        ruleset={
+            "name": _en(rs.manifest, lang),
+            "version": rs.manifest.version,
+            "region": rs.manifest.region,
+            "effective_date": rs.manifest.effective_date,
+        },
+        centre={
+            "name": centre.name,
+            "address": centre.address,
+            "window": centre.window,
+            "hours": centre.hours,
+            "phone": centre.phone,
+            "hotline": centre.hotline,
+            "note": centre.note,
+        }
+        if not en
+        else {
+            "name": centre.name_en or centre.name,
+            "address": centre.address_en or centre.address,
+            "window": centre.window_en or centre.window,
+            "hours": centre.hours_en or centre.hours,
+            "phone": centre.phone,
+            "hotline": centre.hotline,
+            "note": centre.note_en or centre.note,
+        },
+        disclaimer=(rs.manifest.disclaimer_en or rs.manifest.disclaimer) if en else rs.manifest.disclaimer,
     )
 
 
@@ -391,43 +540,32 @@ def build_context(
     en = lang == "en"
     _check_inputs(match, schedule)
     flow = _flow_for(match, schedule, rs)
+    parts = _flow_parts(rs, flow, lang)  # what no applicant, date or on-file list changes
     cal = calendar or schedule.calendar
     if cal is None and schedule.start is not None:
         cal = WorkCalendar()
     mats = consolidate(flow, rs, schedule=schedule, calendar=cal, on_file=on_file)
-    names = {sid: (_step_en(s) if en else s.name) for sid, s in flow.steps.items()}
+    names = parts.names
     if en:
         mats = _english_materials(mats, rs, names)
     by_number = {m.id: m for m in mats.to_prepare}
     sched_by_id = {s.id: s for s in schedule.steps}
 
-    pre = [s for s in flow.steps.values() if not s.completion]
-    completion = [s for s in flow.steps.values() if s.completion]
-    topo = {sid: i for i, sid in enumerate(flow.steps)}
-    ordered = sorted(pre, key=lambda s: (sched_by_id[s.id].elapsed_es if s.id in sched_by_id else 0.0, topo[s.id]))
+    topo = parts.topo
+    ordered = sorted(
+        parts.pre, key=lambda s: (sched_by_id[s.id].elapsed_es if s.id in sched_by_id else 0.0, topo[s.id])
+    )
+    fixed, letters = parts.fixed, parts.letters
     steps = [
-        _step_view(rs, flow, s, i, sched_by_id.get(s.id), mats, by_number, names, lang)
+        _step_view(s, fixed[s.id], letters[s.id], i, sched_by_id.get(s.id), mats, by_number, lang)
         for i, s in enumerate(ordered, start=1)
     ]
     completion_views = [
-        _step_view(rs, flow, s, len(steps) + i, None, mats, by_number, names, lang)
-        for i, s in enumerate(completion, start=1)
+        _step_view(s, fixed[s.id], letters[s.id], len(steps) + i, None, mats, by_number, lang)
+        for i, s in enumerate(parts.completion, start=1)
     ]
 
     numbers = {v.id: v.number for v in (*steps, *completion_views)}
-    departments = {s.department for s in pre} | {m for s in pre for m in s.members}
-    approval = [s for s in pre if s.counted]
-    joint = [
-        {
-            "name": names[s.id],
-            "department": _dept(rs, s.department, lang)[0],
-            "members": [_dept(rs, m, lang)[1] for m in s.members],
-            "count": len(s.members),
-            "completion": s.completion,
-        }
-        for s in flow.steps.values()
-        if s.members
-    ]
     base = _baseline(rs)
     saving = None
     if base and schedule.mode != "baseline" and base.get("working_days"):
@@ -439,34 +577,32 @@ def build_context(
             "departments": base["departments"],
             "saving_days": days,
             "saving_pct": days / float(base["working_days"]),
-            "saving_steps": int(base["steps"]) - len(approval),
+            "saving_steps": int(base["steps"]) - parts.approval,
         }
 
-    fees = [
-        {"step": v.name, "department": v.department_short, **f} for v in (*steps, *completion_views) for f in v.fees
-    ]
+    fee_rows = parts.fee_rows
+    fees = [row for v in (*steps, *completion_views) for row in fee_rows[v.id]]
     intermediaries: dict[str, dict[str, Any]] = {}
     for v in (*steps, *completion_views):
         for inter in v.intermediaries:
             row = intermediaries.setdefault(inter["kind"], {**inter, "steps": []})
             if v.name not in row["steps"]:  # a step listed once however many of its parts need the service
                 row["steps"].append(v.name)
-    short = {did: _dept(rs, did, lang)[1] for did in rs.departments}
-    joint_ids = {s.id: bool(s.members) for s in pre}
-    figures = notice_pictures(schedule, cal, short, joint_ids, pictures)
+    short = parts.short
+    figures = notice_pictures(schedule, cal, short, parts.joint_ids, pictures)
 
     sit = rs.situations.get(match.situation or "")
-    chart = flow.flowchart
-    category = rs.manifest.categories.get(chart.category or "")
     generated = generated or dt.date.today()
     if isinstance(generated, dt.datetime):
         generated = generated.date()
-    centre = rs.manifest.service_centre
     committed = [v for v in steps if v.committed]
     warnings = notice_warnings(schedule, cal, lang)
     estimated_from = None
     if schedule.start is not None and cal is not None and schedule.estimated_from is not None:
         estimated_from = cal.estimated_from(schedule.start)
+    pre = parts.pre
+    # the flow's parts are shared by every notice of the flow: the context gets its own top-level
+    # lists and dicts (the templates only read them; a user's templates run in the immutable sandbox)
     return {
         "title": "One-Time Notice for Construction Project Approval" if en else "建设项目审批一次性告知书",
         "lang": lang,
@@ -475,13 +611,8 @@ def build_context(
             "project_name": clean(project_name) if project_name else project_name,
             "applicant": clean(applicant) if applicant else applicant,
             "situation": {"id": match.situation, "name": _en(sit, lang) if sit else match.name},
-            "flowchart": {
-                "id": chart.id,
-                "name": _en(chart, lang),
-                "name_en": chart.name_en,
-                "description": (chart.description_en or chart.description) if en else chart.description,
-            },
-            "category": (category.gloss if en else category.label.removesuffix("类")) if category else None,
+            "flowchart": dict(parts.flowchart),
+            "category": parts.category,
             "answers": [
                 {"attribute": a.attribute, "value": a.value, "label": a.label, "value_label": a.value_label}
                 if not en
@@ -493,41 +624,18 @@ def build_context(
                 for f, on in match.flags.items()
                 if on and f in rs.flags
             ],
-            "ruleset": {
-                "name": _en(rs.manifest, lang),
-                "version": rs.manifest.version,
-                "region": rs.manifest.region,
-                "effective_date": rs.manifest.effective_date,
-            },
+            "ruleset": dict(parts.ruleset),
             "generated": generated,
-            "centre": {
-                "name": centre.name,
-                "address": centre.address,
-                "window": centre.window,
-                "hours": centre.hours,
-                "phone": centre.phone,
-                "hotline": centre.hotline,
-                "note": centre.note,
-            }
-            if not en
-            else {
-                "name": centre.name_en or centre.name,
-                "address": centre.address_en or centre.address,
-                "window": centre.window_en or centre.window,
-                "hours": centre.hours_en or centre.hours,
-                "phone": centre.phone,
-                "hotline": centre.hotline,
-                "note": centre.note_en or centre.note,
-            },
-            "disclaimer": (rs.manifest.disclaimer_en or rs.manifest.disclaimer) if en else rs.manifest.disclaimer,
+            "centre": dict(parts.centre),
+            "disclaimer": parts.disclaimer,
             "mode": schedule.mode,
         },
         "overview": {
             "steps": len(pre),
-            "approval_steps": len(approval),
-            "not_counted": len(pre) - len(approval),
-            "completion_steps": len(completion),
-            "departments": len(departments),
+            "approval_steps": parts.approval,
+            "not_counted": len(pre) - parts.approval,
+            "completion_steps": len(parts.completion),
+            "departments": parts.departments,
             "materials": len(mats.before_construction),
             "materials_completion": len(mats.at_completion),
             "materials_total": len(mats.to_prepare),
@@ -540,7 +648,7 @@ def build_context(
             "finish": schedule.finish,
             "counted_finish": schedule.counted_finish,
             "baseline": saving,
-            "joint": joint,
+            "joint": list(parts.joint),
             "committed": len(committed),
             "commitment_available": sum(v.commitment_available for v in steps),
             "critical_path": [names.get(s, s) for s in schedule.critical_path if sched_by_id[s].counted],
@@ -567,13 +675,13 @@ def build_context(
         "estimated_from": estimated_from,
         "closing": CLOSING_EN if en else CLOSING,
         "not_counted_basis": NOT_COUNTED_BASIS_EN if en else NOT_COUNTED_BASIS,
-        "step_names": names,
+        "step_names": dict(names),
         "used_by": {m.id: _used_by(m.steps, names, numbers, lang) for m in mats.to_prepare},
         "issued_used_by": {m.id: _used_by(m.steps, names, numbers, lang) for m in mats.issued},
-        "department_names": {did: _dept(rs, did, lang)[0] for did in rs.departments},
-        "department_shorts": short,
+        "department_names": dict(parts.department_names),
+        "department_shorts": dict(short),
         "stages": dict(STAGE_LABELS_EN if en else STAGES),  # a copy: nothing a template does reaches the next notice
-        "joint_ids": joint_ids,
+        "joint_ids": dict(parts.joint_ids),
         "critical_ids": [s for s in schedule.critical_path if sched_by_id[s].counted],
         "rules_compare": list(compare),
         **({"source_labels": dict(SOURCE_LABELS_EN), "medium_labels": dict(MEDIUM_LABELS_EN)} if en else {}),
@@ -595,6 +703,14 @@ def _answer_en(rs: RuleSet, a: Any) -> dict[str, Any]:
 def _step_en(step: ResolvedStep) -> str:
     """A step's English name: its item's (a step's own Chinese name has no English twin)."""
     return step.item.name_en or step.name
+
+
+def _english_issued(m: Any, rs: RuleSet) -> Any:
+    """An issued material with its English name (as :func:`_english_materials` names it)."""
+    from dataclasses import replace
+
+    data = rs.materials.get(m.id)
+    return replace(m, name=(data.name_en or m.name) if data is not None else m.name)
 
 
 def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]) -> MaterialList:
@@ -625,8 +741,69 @@ def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]
     return replace(
         mats,
         to_prepare=tuple(prepared(m) for m in mats.to_prepare),
-        issued=tuple(replace(m, name=en(m.id, m.name)) for m in mats.issued),
+        issued=tuple(_english_issued(m, rs) for m in mats.issued),
         on_file=tuple(replace(m, name=en(m.id, m.name)) for m in mats.on_file),
+    )
+
+
+_PICTURES_LIMIT = 128
+"""Notices' pictures kept (each entry about 30 KB of SVG; the flowchart part is shared with
+:mod:`flowmatch.pictures`' own cache)."""
+_PICTURES: dict[Hashable, Mapping[str, Any]] = {}
+_ENGINES: dict[str | None, str] = {}
+
+
+def _layout_engine() -> str:
+    """:func:`flowmatch.pictures.layout_engine`, asked once per ``PATH`` (it searches for ``dot``)."""
+    path = os.environ.get("PATH")
+    found = _ENGINES.get(path)
+    if found is None:
+        from .pictures import layout_engine
+
+        found = _ENGINES[path] = layout_engine()
+    return found
+
+
+def _pictures_key(
+    schedule: Schedule,
+    cal: WorkCalendar | None,
+    short: Mapping[str, str],
+    joint_ids: Mapping[str, bool],
+    pictures: str,
+    lang: str,
+    names: Mapping[str, str] | None,
+) -> Hashable:
+    """Everything the pictures are drawn from: every field of every step they show, the start,
+    the calendar (by identity: it is immutable), the names and marks, the language and the layout."""
+    return (
+        pictures,
+        lang,
+        tuple(
+            [
+                (
+                    s.id,
+                    s.name,
+                    s.department,
+                    s.duration,
+                    s.counted,
+                    s.critical,
+                    s.stage,
+                    s.depends_on,
+                    s.es,
+                    s.ef,
+                    s.elapsed_es,
+                    s.elapsed_ef,
+                )
+                for s in schedule.steps
+            ]
+        ),
+        schedule.start,
+        schedule.elapsed_working_days,
+        cal if schedule.start is not None else None,
+        tuple(short.items()),
+        tuple(joint_ids.items()),
+        tuple(names.items()) if names is not None else None,
+        _layout_engine() if pictures == "svg" else None,
     )
 
 
@@ -640,7 +817,34 @@ def notice_pictures(
     names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The notice's figures: the flowchart and Gantt chart as SVG (HTML, PDF), the flowchart as
-    Mermaid (Markdown), or none (the notice as data).  ``names``: the steps' names in ``lang``."""
+    Mermaid (Markdown), or none (the notice as data).  ``names``: the steps' names in ``lang``.
+
+    Drawn once per schedule (by content), calendar, names and language: the last
+    :data:`_PICTURES_LIMIT` are kept, so notices of the same flow and dates share them."""
+    if pictures not in ("svg", "mermaid"):
+        return {}
+    key = _pictures_key(schedule, cal, short, joint_ids, pictures, lang, names)
+    found = _PICTURES.get(key)
+    if found is None:
+        found = _draw_pictures(schedule, cal, short, joint_ids, pictures, lang, names)
+        try:
+            while len(_PICTURES) >= _PICTURES_LIMIT:
+                _PICTURES.pop(next(iter(_PICTURES)), None)  # the oldest
+        except (RuntimeError, StopIteration):  # another thread changed it meanwhile: it stays bounded
+            pass
+        _PICTURES[key] = found
+    return dict(found)  # the notice's own dict: nothing a template does reaches the next notice
+
+
+def _draw_pictures(
+    schedule: Schedule,
+    cal: WorkCalendar | None,
+    short: Mapping[str, str],
+    joint_ids: Mapping[str, bool],
+    pictures: str,
+    lang: str,
+    names: Mapping[str, str] | None,
+) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     if names is not None:
         from dataclasses import replace
