@@ -8,8 +8,12 @@ import json
 import random
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from flowmatch import cli
 from flowmatch.cli import _match_stream, main
 from flowmatch.matcher import Matcher, ResultLines
 from flowmatch.ruleset import RuleSet, default_ruleset
@@ -82,3 +86,105 @@ def test_cli_stream_matches_the_library(tmp_path: Any) -> None:
     text = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in profiles)
     done = CliRunner().invoke(main, ["match", "-"], input=text)
     assert done.output.splitlines(keepends=True) == _expected(rs, profiles)
+
+
+class _LineReader:
+    """A stream that can only be read line by line (``readline``): the path every stream took
+    before reads came in blocks."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._data.readline(size)
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that hands over at most ``size`` bytes a read, as a slow producer does."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self._data, self._size, self._at = data, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        piece = self._data[self._at : self._at + min(self._size, len(buffer))]
+        buffer[: len(piece)] = piece
+        self._at += len(piece)
+        return len(piece)
+
+
+_PIECES = st.sampled_from(
+    [
+        b'{"kind": "road_bridge"}',
+        b'{"kind": "building", "land_nature": "collective"}',
+        b'{"kind": "pipeline", "removes_trees": true}',
+        b'{"kind": "nope"}',
+        b"[1, 2]",
+        b"not json",
+        b"   ",
+        b"",
+        b"\xff\xfe",
+        '{"kind": "station", "note": "中文"}'.encode(),
+        b'{"kind": "road_bridge"}\r',
+        b"x" * 70,  # longer than the limit the test sets (50 bytes)
+        b"y" * 40,
+        b"a" * 50,  # at the limit
+        b"b" * 51,  # one byte over
+        b"c" * 50 + b"\r",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12), st.booleans(), st.integers(1, 64))
+def test_reading_in_blocks_answers_as_reading_line_by_line(pieces: list[bytes], final_newline: bool, size: int) -> None:
+    """Blocks of any size (a line split across reads, a long line across many) give exactly the
+    lines, numbers, limits and answers of reading one line at a time."""
+    rs = default_ruleset()
+    data = b"\n".join(pieces) + (b"\n" if final_newline and pieces else b"")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "MAX_LINE", 50)
+        by_line, in_blocks = io.StringIO(), io.StringIO()
+        bad_by_line = _match_stream(Matcher(rs), _LineReader(data), by_line)
+        stream = io.BufferedReader(_Trickle(data, size))
+        bad_in_blocks = _match_stream(Matcher(rs), stream, in_blocks)
+    assert in_blocks.getvalue() == by_line.getvalue()
+    assert bad_in_blocks == bad_by_line
+
+
+def test_a_long_line_across_many_reads_is_refused_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "MAX_LINE", 50)
+    data = b'{"kind": "road_bridge"}\n' + b"z" * 500 + b'\n{"kind": "station"}\n' + b"w" * 51
+    sink = io.StringIO()
+    assert _match_stream(Matcher(default_ruleset()), io.BufferedReader(_Trickle(data, 8)), sink) == 2
+    out = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3, 4]
+    assert [o["status"] for o in out] == ["matched", "invalid", "matched", "invalid"]
+    assert out[1]["error"] == out[3]["error"] == "line is longer than 50 bytes; one profile is a few hundred"
+
+
+def test_a_leaf_reached_before_gives_the_line_of_the_derived_result() -> None:
+    """The batch's short cut (Matcher.leaf_parts, ResultLines.derived_line) writes exactly the line
+    of the result match() derives, and is taken only for plain profiles whose leaf was reached."""
+    rs = default_ruleset()
+    warm, alone, lines = Matcher(rs), Matcher(rs), ResultLines()
+    profiles = _profiles(rs, 3000, seed=21)
+    taken = 0
+    for n, p in enumerate(profiles, start=1):
+        before = warm.leaf_parts(p)
+        result = warm.match(p)
+        expected = json.dumps({"line": n, **alone.match(p).to_dict()}, ensure_ascii=False) + "\n"
+        assert lines.line(n, result) == expected
+        parts = warm.leaf_parts(p)
+        plain = all(a in rs.attributes and v in rs.attributes[a].values for a, v in p.items())
+        if not plain:  # flags, unknown keys or values: always match()
+            assert before is None and parts is None
+            continue
+        if parts is None:  # a question on its path unanswered: match() answers
+            assert any(a not in p for a in rs.attributes)
+            continue
+        taken += before is not None
+        assert lines.derived_line(n, *parts) == expected
+    assert taken > 1000

@@ -8,6 +8,7 @@ Heavy modules are imported inside the commands that need them so that ``flowmatc
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -252,6 +253,11 @@ def match(rules: Path | None, as_json: bool, pairs: tuple[str, ...]) -> None:
     rs = _load(rules)
     matcher = matcher_for(rs)
     if pairs == ("-",):
+        import gc
+
+        # the rule-set and the matcher live as long as the process: the collector's full passes,
+        # which a long batch triggers again and again, need not walk them each time
+        gc.freeze()
         bad = _match_stream(matcher, sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin, sys.stdout)
         exit_with("invalid" if bad else "ok")
     if not pairs:
@@ -285,6 +291,48 @@ def _finite(text: str) -> float:
 def _lines(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
     """The lines of ``source``, each with whether it was longer than :data:`MAX_LINE` (such a line
     is read in pieces and dropped, never held whole)."""
+    for block in _blocks(source):
+        yield from block
+
+
+def _blocks(source: Iterable[str | bytes]) -> Iterator[list[tuple[str | bytes, bool]]]:
+    """The lines of ``source`` as :func:`_lines` gives them, a list at a time: what one read of a
+    binary stream brings (``read1``: never waits for more than is there), else one line a list."""
+    if not isinstance(source, io.BufferedIOBase):
+        for item in _one_by_one(source):
+            yield [item]
+        return
+    read1 = source.read1
+    pending = b""  # the start of a line whose end has not come yet
+    skipping = False  # inside a line already reported too long
+    while True:
+        chunk = read1(1 << 16)
+        if not chunk:
+            break
+        pieces = chunk.split(b"\n")
+        block: list[tuple[str | bytes, bool]] = []
+        last = len(pieces) - 1
+        for k, piece in enumerate(pieces):
+            if k == last:  # no newline after it (yet)
+                if not skipping:
+                    pending += piece
+                    if len(pending) > MAX_LINE:  # reported now, the rest of it skipped as it comes
+                        block.append((b"", True))
+                        pending, skipping = b"", True
+                break
+            if skipping:  # the end of a line already reported
+                skipping = False
+                continue
+            line = pending + piece if pending else piece
+            pending = b""
+            block.append((b"", True) if len(line) > MAX_LINE else (line, False))
+        if block:
+            yield block
+    if pending:
+        yield [(pending, False)]
+
+
+def _one_by_one(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
     readline = getattr(source, "readline", None)
     if readline is None:
         for raw in source:
@@ -306,13 +354,18 @@ def _lines(source: Iterable[str | bytes]) -> Iterator[tuple[str | bytes, bool]]:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+_RAW_DECODE = _DECODER.raw_decode
 
 
 def _answer(matcher: Any, lines: Any, text: str) -> str:
     """One JSON Lines input line's output line, numbered 0 (the caller puts the number in).  A
     matched profile's line is joined from encoded parts (:class:`flowmatch.matcher.ResultLines`)."""
     try:
-        profile = _DECODER.decode(text)
+        # ``text`` is stripped, so no JSON whitespace is around it: raw_decode is decode without its
+        # two whitespace scans; anything after the value is left to decode, which names the error
+        profile, end = _RAW_DECODE(text)
+        if end != len(text):
+            profile = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return _dump({"line": 0, "status": "invalid", "error": f"line is not valid JSON: {detail}"})
@@ -330,6 +383,9 @@ def _answer(matcher: Any, lines: Any, text: str) -> str:
         except (UnicodeEncodeError, RecursionError, ValueError):
             problem = "line is not valid JSON: text with a lone surrogate (such as \\ud800) is not Unicode"
             return _dump({"line": 0, "status": "invalid", "error": problem})
+    parts = matcher.leaf_parts(profile)  # most lines of a batch: a leaf reached before, no flags
+    if parts is not None:
+        return str(lines.derived_line(0, *parts))
     result = matcher.match(profile)
     if result.status == "invalid":
         return _dump({"line": 0, **result.to_dict()})
@@ -353,14 +409,16 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
     as bytes and decoded one by one, so a line that is not UTF-8, not JSON, nested too deeply, longer
     than :data:`MAX_LINE`, using NaN/Infinity or numbers out of range, or holding lone surrogates is
     reported with its number and never ends the batch.  Repeated short lines are answered from a
-    cache of at most :data:`MEMO_BYTES` bytes."""
+    cache of at most :data:`MEMO_BYTES` bytes.  A binary stream is read as it comes (what is there,
+    up to 64 KiB at a time) and the answers to each read are written together."""
     from .matcher import ResultLines
 
     lines = ResultLines()
-    memo: dict[str, str] = {}
+    memo: dict[str, tuple[str, bool]] = {}  # a line's answer after its number, and whether it is invalid
     memo_bytes = 0
     bad = 0
     target = getattr(sink, "buffer", None)
+    start = len('{"line": 0')  # every answer begins so (numbered 0): the number goes in its place
 
     def write(text: str) -> None:
         if target is not None:
@@ -368,48 +426,57 @@ def _match_stream(matcher: Any, source: Iterable[str | bytes], sink: Any) -> int
         else:
             sink.write(text)
 
-    for number, (raw, too_long) in enumerate(_lines(source), start=1):
-        if too_long:
-            bad += 1
-            write(
-                _dump(
-                    {
-                        "line": number,
-                        "status": "invalid",
-                        "error": f"line is longer than {MAX_LINE} bytes; one profile is a few hundred",
-                    }
-                )
-            )
-            continue
-        if isinstance(raw, bytes):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad += 1
-                write(
-                    _dump(
-                        {
-                            "line": number,
-                            "status": "invalid",
-                            "error": f"line is not valid UTF-8 (byte {exc.start + 1})",
-                        }
+    number = 0
+    for block in _blocks(source):
+        out: list[str] = []  # the answers to what one read brought, written together
+        try:
+            for raw, too_long in block:
+                number += 1
+                if too_long:
+                    bad += 1
+                    out.append(
+                        _dump(
+                            {
+                                "line": number,
+                                "status": "invalid",
+                                "error": f"line is longer than {MAX_LINE} bytes; one profile is a few hundred",
+                            }
+                        )
                     )
-                )
-                continue
-        else:
-            line = raw
-        text = line.strip()
-        if not text:
-            continue
-        cached = memo.get(text)
-        if cached is None:
-            cached = _answer(matcher, lines, text)
-            if len(text) <= MEMO_LINE and memo_bytes + len(text) + len(cached) <= MEMO_BYTES:
-                memo[text] = cached
-                memo_bytes += len(text) + len(cached)
-        if cached.startswith('{"line": 0, "status": "invalid"'):
-            bad += 1
-        write(cached.replace('"line": 0', f'"line": {number}', 1))
+                    continue
+                if isinstance(raw, bytes):
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        bad += 1
+                        out.append(
+                            _dump(
+                                {
+                                    "line": number,
+                                    "status": "invalid",
+                                    "error": f"line is not valid UTF-8 (byte {exc.start + 1})",
+                                }
+                            )
+                        )
+                        continue
+                else:
+                    line = raw
+                text = line.strip()
+                if not text:
+                    continue
+                cached = memo.get(text)
+                if cached is None:
+                    answer = _answer(matcher, lines, text)
+                    cached = (answer[start:], answer.startswith('{"line": 0, "status": "invalid"'))
+                    if len(text) <= MEMO_LINE and memo_bytes + len(text) + len(answer) <= MEMO_BYTES:
+                        memo[text] = cached
+                        memo_bytes += len(text) + len(answer)
+                if cached[1]:
+                    bad += 1
+                out.append(f'{{"line": {number}{cached[0]}')
+        finally:  # even when interrupted: every answer made is written
+            if out:
+                write("".join(out))
     if target is not None:
         target.flush()
     return bad

@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FLOW_LIMIT", "Derived", "per_flow"]
 
-FLOW_LIMIT = 1024
-"""Entries kept per flow-keyed slot (the packaged rule-sets resolve a few hundred flows at most)."""
+FLOW_LIMIT = 256
+"""Entries kept per flow-keyed slot: a notice's parts take about 90 KB per flow and language, so at
+most about 25 MB; the flows a service prints from day to day are far fewer."""
 
 ResolvedKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, bool], ...], tuple[tuple[str, str], ...]]
 DaysKey = tuple[str, tuple[tuple[str, bool], ...], tuple[tuple[str, str], ...]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ from .ruleset import RuleSet, default_ruleset
 Status = Literal["matched", "incomplete", "not_applicable", "invalid"]
 
 _REMEMBER = 20_000  # results kept for repeated enquiries (a few MB at most)
+_NO_FLAGS: Mapping[str, bool] = {}  # never written to
 _TRUE_WORDS = {"true", "yes", "1", "y", "是", "on"}
 _FALSE_WORDS = {"false", "no", "0", "n", "否", "off"}
 
@@ -296,6 +297,36 @@ class Matcher:
                 return found
         return self._leaf(node, answers, flags)
 
+    def leaf_parts(self, profile: Any) -> tuple[MatchResult, tuple[str, ...], tuple[str, ...]] | None:
+        """For a batch (``flowmatch match -``): a profile that :meth:`match` answers from a leaf
+        already reached before — only known attributes with known values, no flags, every question
+        on its path answered — as the leaf's result, the ignored answers and their explanation lines
+        (:meth:`ResultLines.derived_line` writes its line without building the derived result).
+        None for any other profile: :meth:`match` answers it (and readies its leaf for the next)."""
+        if type(profile) is not dict:
+            return None
+        try:
+            if not self._pairs.issuperset(profile.items()):
+                return None
+        except Exception:  # an unhashable value, or one whose __hash__ or __eq__ raises: match() names it
+            return None
+        node = self.root
+        get = profile.get
+        attribute = node.attribute
+        while attribute is not None:
+            value = get(attribute)
+            if value is None:
+                return None
+            node = node.children[value]
+            attribute = node.attribute
+        memo = node.memo
+        if memo is None:
+            return None
+        base, free = memo[0], memo[1]
+        ignored = tuple([a for a in free if a in profile])
+        lines = self._ignored_lines
+        return base, ignored, tuple([lines[a, profile[a]] for a in ignored])
+
     def _decided(self, node: Node, answers: Mapping[str, str]) -> str | None:
         """The one rule certainly true under these (partial) answers, if there is one.
 
@@ -499,11 +530,27 @@ class ResultLines:
         """One output line (with its newline)."""
         if result.invalid or result.status == "invalid":
             return json.dumps({"line": number, **result.to_dict()}, ensure_ascii=False) + "\n"
+        return self._line(number, result, result.ignored, result.explanation, result.flags)
+
+    def derived_line(self, number: int, base: MatchResult, ignored: tuple[str, ...], extra: tuple[str, ...]) -> str:
+        """The line of ``base`` (a rule's result: neither invalid nor with ignored answers) with
+        ``ignored`` answers, their explanation lines ``extra`` and no flags — what :meth:`line` writes
+        for the result :meth:`Matcher.match` derives so (:meth:`Matcher.leaf_parts`), without it."""
+        return self._line(number, base, ignored, base.explanation + extra, _NO_FLAGS)
+
+    def _line(
+        self,
+        number: int,
+        result: MatchResult,
+        ignored: tuple[str, ...],
+        explanation: tuple[str, ...],
+        flags: Mapping[str, bool],
+    ) -> str:
+        """``result``'s line with these ignored answers, explanation and flags (the rest its own)."""
         if len(self._text) > self._LIMIT or len(self._parts) > self._LIMIT:
             self._text.clear()
             self._parts.clear()
         s = self._s
-        ignored, explanation = result.ignored, result.explanation
         own = len(explanation) - len(ignored)  # the rule's own lines; then one line per ignored answer
         # Results derived from one rule's result share its answer and neighbour tuples (by identity):
         # everything but the ignored answers and the flags is encoded once per such family.
@@ -524,13 +571,22 @@ class ResultLines:
             found = self._parts[key] = (result.selected_by, result.ruled_out, head, tail)
         head, tail = found[2], found[3]
         if ignored:
-            extra = ", ".join(map(s, explanation[own:]))
+            extra = ", ".join(self._each(explanation[own:]))
             head = f"{head}, {extra}" if own else head + extra
-            listed = f"[{', '.join(map(s, ignored))}]"
+            listed = f"[{', '.join(self._each(ignored))}]"
         else:
             listed = "[]"
-        flags = ", ".join(f"{s(k)}: {'true' if v else 'false'}" for k, v in result.flags.items())
-        return f'{{"line": {number}, {head}{tail}{listed}, "invalid": [], "flags": {{{flags}}}}}\n'
+        if flags:
+            pairs = ", ".join(f"{s(k)}: {'true' if v else 'false'}" for k, v in flags.items())
+            return f'{{"line": {number}, {head}{tail}{listed}, "invalid": [], "flags": {{{pairs}}}}}\n'
+        return f'{{"line": {number}, {head}{tail}{listed}, "invalid": [], "flags": {{}}}}\n'
+
+    def _each(self, values: tuple[str, ...]) -> Iterable[str]:
+        """``values`` encoded, by one C-level look-up each when all were encoded before."""
+        try:
+            return list(map(self._text.__getitem__, values))
+        except KeyError:
+            return list(map(self._s, values))
 
 
 def _derive(
@@ -540,26 +596,19 @@ def _derive(
     flags: Mapping[str, bool] | None = None,
     explanation: tuple[str, ...] | None = None,
 ) -> MatchResult:
-    """``base`` with the ignored answers, flags or explanation of one enquiry (a new frozen result,
-    built through its constructor: nothing writes into a frozen object)."""
-    return MatchResult(
-        base.status,
-        situation=base.situation,
-        flowchart=base.flowchart,
-        category=base.category,
-        name=base.name,
-        selected_by=base.selected_by,
-        ruled_out=base.ruled_out,
-        ignored=base.ignored if ignored is None else ignored,
-        missing=base.missing,
-        reason=base.reason,
-        rule=base.rule,
-        consider=base.consider,
-        legal_basis=base.legal_basis,
-        invalid=base.invalid,
-        flags=base.flags if flags is None else flags,
-        explanation=base.explanation if explanation is None else explanation,
-    )
+    """``base`` with the ignored answers, flags or explanation of one enquiry: a new frozen result
+    (``dataclasses.replace`` without its per-field ``object.__setattr__``: a batch derives one per
+    profile; :class:`MatchResult` has no ``__post_init__``).  Nothing writes into ``base``."""
+    out: MatchResult = object.__new__(MatchResult)
+    state = out.__dict__
+    state.update(base.__dict__)
+    if ignored is not None:
+        state["ignored"] = ignored
+    if flags is not None:
+        state["flags"] = flags
+    if explanation is not None:
+        state["explanation"] = explanation
+    return out
 
 
 def _plain(value: Any) -> Any:

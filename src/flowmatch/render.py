@@ -747,8 +747,8 @@ def _english_materials(mats: MaterialList, rs: RuleSet, steps: Mapping[str, str]
 
 
 _PICTURES_LIMIT = 128
-"""Notices' pictures kept (each entry about 30 KB of SVG; the flowchart part is shared with
-:mod:`flowmatch.pictures`' own cache)."""
+"""Notices' pictures kept: each entry is about 80 KB of SVG (the flowchart and the Gantt chart of
+one flow, start date and language), so at most about 10 MB."""
 _PICTURES: dict[Hashable, Mapping[str, Any]] = {}
 _ENGINES: dict[str | None, str] = {}
 
