@@ -7,7 +7,8 @@
 * Random DAGs of 1,000 / 10,000 / 100,000 steps (seeded, about 3 prerequisites per step, ids in no
   topological order) through ``schedule_graph`` — the entry point a user with a big graph takes.
   ``criticalpath`` runs in a subprocess with a time limit.  Growth ratios are set beside networkx's on the same graphs
-  (the machine's caches bend both alike past ~10,000 steps; issue 18).
+  (issue 18); their notes give the added time per node or edge and, from ``cache_misses.py``, cachegrind's
+  instructions and cache misses per node or edge, which say why the ratios move with the machine.
 
 Every implementation's totals (and slack, where it reports slack) are compared before timing.
 """
