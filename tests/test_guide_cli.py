@@ -292,6 +292,30 @@ def test_batch_in_two_worker_processes(rules: Path, tmp_path: Path) -> None:
     assert not [n for n in os.listdir(out) if n.startswith(".")]
 
 
+def test_batch_in_chunks_gives_every_row_in_order_with_its_failures(rules: Path, tmp_path: Path) -> None:
+    """Two workers, rows handed out several at a time (HTML/Markdown notices are cheap): every row is
+    reported, in order, the bad ones among them, and each file is the one-process batch's."""
+    from flowmatch.batch import _chunk_size, run_batch
+
+    assert _chunk_size(1000, 2, "html") == 32 and _chunk_size(1000, 2, "pdf") == 1 and _chunk_size(10, 2, "md") == 1
+    assert _chunk_size(160, 2, "md") == 10
+    bad = "bad{},坏行,丁公司,2026-03-02,building,,,,,,,"
+    rows = [
+        (GOOD[i % 2].replace("p1,", f"q{i},", 1).replace("p2,", f"q{i},", 1) if i % 7 else bad.format(i))
+        for i in range(160)
+    ]
+    batch = _csv(tmp_path / "projects.csv", rows)
+    seen: list[int] = []
+    two = run_batch(batch, tmp_path / "two", "md", rules=rules, jobs=2, progress=lambda r: seen.append(r["row"]))
+    one = run_batch(batch, tmp_path / "one", "md", rules=rules, jobs=1)
+    assert seen == list(range(2, 162))  # file lines: the header is line 1
+    assert [r["id"] for r in two.failed] == [f"bad{i}" for i in range(0, 160, 7)]
+    assert [r["id"] for r in two.written] == [r["id"] for r in one.written] and len(two.written) == 160 - 23
+    for r in one.written:
+        name = Path(r["file"]).name
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
 def test_batch_yaml(rules: Path, tmp_path: Path) -> None:
     batch = tmp_path / "projects.yaml"
     batch.write_text(
