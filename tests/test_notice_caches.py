@@ -272,3 +272,29 @@ def test_each_context_has_its_own_lists_and_dicts(rs: RuleSet) -> None:
     first["pictures"].clear()
     third = render.build_context(result, plan, ruleset=rs, generated=GENERATED)
     assert third["department_shorts"] == second["department_shorts"] and third["pictures"] == second["pictures"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_step_view_is_its_fixed_fields_and_its_dated_ones(rs: RuleSet, lang: str) -> None:
+    """The per-flow cache keeps a step's fixed fields and ``render._step_view`` adds the dated ones
+    to a :class:`StepView` it builds without ``__init__``: the two sets split the dataclass's fields
+    exactly, and every view of a notice carries every field and no other — a field added to
+    :class:`StepView` and to neither set fails here instead of being silently absent."""
+    from flowmatch.flows import for_situation
+    from flowmatch.matcher import match
+
+    fields = {f.name for f in dataclasses.fields(render.StepView)}
+    result = match(dict(GOLDEN["F10"]), ruleset=rs)
+    flow = for_situation(rs, result.situation or "", flags=result.flags, profile=dict(GOLDEN["F10"]))
+    plan = schedule(flow, dt.date(2026, 3, 2), mode="commitment", ruleset=rs)
+    context = render.build_context(result, plan, ruleset=rs, generated=GENERATED, pictures="none", lang=lang)
+    views = [*context["steps"], *context["completion"]]
+    assert views and any(v.committed for v in views) and any(v.completion for v in views)
+    for view in views:
+        assert set(vars(view)) == fields, set(vars(view)) ^ fields
+    parts = [entry for _, entry in rs.derived.notice_parts.values()]
+    assert parts
+    for part in parts:
+        for fixed in part.fixed.values():
+            assert set(fixed).isdisjoint(render._DATED_FIELDS)
+            assert set(fixed) | render._DATED_FIELDS == fields

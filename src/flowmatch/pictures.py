@@ -43,8 +43,9 @@ _HUNDREDTHS = (
     "Y53 Z54 .27 ,25 ;27 :27 (30 )30 -32 /37 &70 '23 ·27"
 )
 _LATIN_EM: dict[str, float] = {" ": 0.25} | {pair[0]: int(pair[1:]) / 100 for pair in _HUNDREDTHS.split()}
-"""Advance widths (em) of WenQuanYi Micro Hei's Latin glyphs, the CJK font the notice is printed with
-(measured in Chromium); Noto Sans CJK's are no wider.  Anything else: 0.6 (digits 0.55), CJK 1."""
+"""Advance widths (em) of WenQuanYi Micro Hei's Latin glyphs, the CJK font CI and the Debian install
+print the notice with (measured in Chromium).  Any other character counts 0.6 (digits measure 0.55),
+a CJK one 1."""
 
 
 def _text_width(text: str, size: float = FONT_SIZE) -> float:
